@@ -1,0 +1,198 @@
+/**
+ * Every setting classlab reads, described once: its environment variable (also its key in a
+ * `--config` JSON file), its default, and how a raw value becomes a typed one. A parser throws a
+ * plain message; the loader turns it into one line that names the key.
+ */
+
+import { PASSWORD_MIN_LENGTH, USER_NAME_PATTERN, USER_NAME_RULE } from '../identity/rules.js';
+
+export type RawValue = string | number | boolean;
+
+export interface Setting<T> {
+  env: string;
+  description: string;
+  default: T;
+  parse(raw: RawValue): T;
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function integer(min: number, max: number) {
+  return (raw: RawValue): number => {
+    const text = String(raw).trim();
+    const value = Number(text);
+    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new Error(`must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    }
+    return value;
+  };
+}
+
+function nonEmptyString(raw: RawValue): string {
+  const text = String(raw).trim();
+  if (text === '') throw new Error('must not be empty');
+  return text;
+}
+
+function optionalString(raw: RawValue): string | undefined {
+  const text = String(raw);
+  return text === '' ? undefined : text;
+}
+
+function boolean(raw: RawValue): boolean {
+  if (typeof raw === 'boolean') return raw;
+  const text = String(raw).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+  if (['0', 'false', 'no', 'off'].includes(text)) return false;
+  throw new Error(`must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+/** `8081`, `127.0.0.1:8081`, `[::1]:8081`, or `off` for no identity listener. */
+function listenAddress(defaultHost: string) {
+  const port = integer(1, 65535);
+  return (raw: RawValue): ListenAddress | null => {
+    const text = String(raw).trim();
+    if (text === 'off') return null;
+    const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+    if (!match) return { host: defaultHost, port: port(text) };
+    return { host: (match[1] ?? match[2]) as string, port: port(match[3] as string) };
+  };
+}
+
+function databaseUrl(raw: RawValue): string | undefined {
+  const text = String(raw).trim();
+  if (text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error('must be a URL such as postgres://user@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new Error(`must be a postgres:// URL, got a ${url.protocol} URL`);
+  }
+  return text;
+}
+
+function userName(raw: RawValue): string {
+  const text = nonEmptyString(raw);
+  if (!USER_NAME_PATTERN.test(text)) throw new Error(`is not a valid user name: ${USER_NAME_RULE}`);
+  return text;
+}
+
+function adminPassword(raw: RawValue): string | undefined {
+  const text = optionalString(raw);
+  if (text !== undefined && text.length < PASSWORD_MIN_LENGTH) {
+    throw new Error(`must be at least ${PASSWORD_MIN_LENGTH} characters`);
+  }
+  return text;
+}
+
+/** `*` (any origin, no credentials), `off`, or a comma-separated list of origins. */
+function corsOrigins(raw: RawValue): '*' | false | string[] {
+  const text = String(raw).trim();
+  if (text === '*') return '*';
+  if (text === 'off' || text === '') return false;
+  return text.split(',').map((origin) => {
+    const trimmed = origin.trim();
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw new Error(`must be *, off, or a list of origins like https://lab.example.edu, got ${JSON.stringify(trimmed)}`);
+    }
+    return url.origin;
+  });
+}
+
+function logLevel(raw: RawValue): LogLevel {
+  const text = String(raw).trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) {
+    throw new Error(`must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return text as LogLevel;
+}
+
+export const settings = {
+  host: {
+    env: 'HOST',
+    description: 'address the API listens on',
+    default: '0.0.0.0',
+    parse: nonEmptyString,
+  } satisfies Setting<string>,
+  port: {
+    env: 'PORT',
+    description: 'port of the API',
+    default: 8080,
+    parse: integer(0, 65535),
+  } satisfies Setting<number>,
+  identityListen: {
+    env: 'CLASSLAB_IDENTITY_PORT',
+    description: 'identity service listener: port, host:port, or off',
+    default: { host: '127.0.0.1', port: 8081 } as ListenAddress | null,
+    parse: listenAddress('127.0.0.1'),
+  } satisfies Setting<ListenAddress | null>,
+  dataDir: {
+    env: 'CLASSLAB_DATA_DIR',
+    description: 'directory of the embedded database (unused when DATABASE_URL is set)',
+    default: './data',
+    parse: nonEmptyString,
+  } satisfies Setting<string>,
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    description: 'PostgreSQL server to use instead of the embedded database',
+    default: undefined as string | undefined,
+    parse: databaseUrl,
+  } satisfies Setting<string | undefined>,
+  adminUser: {
+    env: 'CLASSLAB_ADMIN_USER',
+    description: 'name of the admin created on first start',
+    default: 'admin',
+    parse: userName,
+  } satisfies Setting<string>,
+  adminPassword: {
+    env: 'CLASSLAB_ADMIN_PASSWORD',
+    description: 'password of the admin created on first start; generated and printed once when unset',
+    default: undefined as string | undefined,
+    parse: adminPassword,
+  } satisfies Setting<string | undefined>,
+  tokenTtlSeconds: {
+    env: 'CLASSLAB_TOKEN_TTL',
+    description: 'lifetime of a token, in seconds',
+    default: 8 * 60 * 60,
+    parse: integer(60, 90 * 24 * 60 * 60),
+  } satisfies Setting<number>,
+  tokenCacheMs: {
+    env: 'CLASSLAB_TOKEN_CACHE_MS',
+    description: 'how long a verified token is trusted without asking the store, in milliseconds',
+    default: 1000,
+    parse: integer(0, 10_000),
+  } satisfies Setting<number>,
+  selfRegistration: {
+    env: 'CLASSLAB_SELF_REGISTRATION',
+    description: 'whether anyone may register a student account',
+    default: true,
+    parse: boolean,
+  } satisfies Setting<boolean>,
+  corsOrigins: {
+    env: 'CLASSLAB_CORS_ORIGINS',
+    description: 'browser origins allowed to call the API: *, off, or a comma-separated list',
+    default: '*' as '*' | false | string[],
+    parse: corsOrigins,
+  } satisfies Setting<'*' | false | string[]>,
+  logLevel: {
+    env: 'CLASSLAB_LOG_LEVEL',
+    description: 'log level',
+    default: 'info' as LogLevel,
+    parse: logLevel,
+  } satisfies Setting<LogLevel>,
+};
+
+type Settings = typeof settings;
+export type Config = { [K in keyof Settings]: Settings[K]['default'] };
