@@ -1,0 +1,113 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgTable, primaryKey, text, timestamp, uuid, boolean } from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  /** argon2id, in the PHC string format. */
+  passwordHash: text('password_hash').notNull(),
+  createdAt: createdAt(),
+});
+
+export const roles = pgTable('roles', {
+  name: text('name').primaryKey(),
+  /** admin, teacher and student: the platform's rules depend on them, so they cannot be deleted. */
+  builtIn: boolean('built_in').notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const userRoles = pgTable(
+  'user_roles',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    roleName: text('role_name')
+      .notNull()
+      .references(() => roles.name, { onDelete: 'cascade' }),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.roleName] }), index('user_roles_role_idx').on(table.roleName)],
+);
+
+export const tokens = pgTable(
+  'tokens',
+  {
+    /** SHA-256 of the token, hex. The token itself is never stored. */
+    hash: text('hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index('tokens_user_idx').on(table.userId), index('tokens_expires_idx').on(table.expiresAt)],
+);
+
+export const COURSE_LEVELS = ['basic', 'advance'] as const;
+export type CourseLevel = (typeof COURSE_LEVELS)[number];
+
+export const courses = pgTable(
+  'courses',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** A course outlives its author's account: it then belongs to no one, and admins manage it. */
+    ownerId: uuid('owner_id').references(() => users.id, { onDelete: 'set null' }),
+    name: text('name').notNull(),
+    introduction: text('introduction').notNull().default(''),
+    image: text('image').notNull(),
+    gpu: integer('gpu').notNull(),
+    level: text('level', { enum: COURSE_LEVELS }).notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('courses_level_idx').on(table.level, table.createdAt),
+    index('courses_owner_idx').on(table.ownerId, table.createdAt),
+    check('courses_gpu_range', sql`${table.gpu} between 0 and 16`),
+    check('courses_level_known', sql`${table.level} in ('basic', 'advance')`),
+  ],
+);
+
+export const courseDatasets = pgTable(
+  'course_datasets',
+  {
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
+    dataset: text('dataset').notNull(),
+    /** Keeps the teacher's order. */
+    position: integer('position').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.courseId, table.dataset] })],
+);
+
+/**
+ * Jobs are launched by the jobs service (a later issue). The table exists now so that deleting a
+ * course or a user can refuse while jobs still run, inside the same transaction.
+ */
+export const JOB_STATUSES = ['Created', 'Pending', 'Ready', 'Failed', 'Deleted'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const ACTIVE_JOB_STATUSES = ['Created', 'Pending', 'Ready'] as const satisfies readonly JobStatus[];
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: JOB_STATUSES }).notNull().default('Created'),
+    reason: text('reason'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('jobs_course_idx').on(table.courseId),
+    index('jobs_user_idx').on(table.userId),
+    check('jobs_status_known', sql`${table.status} in ('Created', 'Pending', 'Ready', 'Failed', 'Deleted')`),
+  ],
+);
