@@ -1,0 +1,89 @@
+import { LRUCache } from 'lru-cache';
+import type { IdentityService, Principal } from '../identity/service.js';
+import { IdentityError, Status } from '../identity/status.js';
+import { hashToken } from '../identity/tokens.js';
+
+export interface VerifiedToken {
+  principal: Principal;
+  /** When the token stops working; unknown for some external providers. */
+  expiresAt?: Date;
+}
+
+/** The token is not good: `invalid` (unknown, revoked, malformed) or `expired`. */
+export class TokenRejectedError extends Error {
+  override readonly name = 'TokenRejectedError';
+  constructor(readonly reason: 'invalid' | 'expired') {
+    super(reason === 'expired' ? 'token expired' : 'token invalid');
+  }
+}
+
+/**
+ * Turns a bearer token into a principal. Any error other than TokenRejectedError means the
+ * verifier itself failed (store or provider down), which is not the caller's fault.
+ */
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+/** Checks tokens against classlab's own identity store. */
+export class IdentityTokenVerifier implements TokenVerifier {
+  constructor(private readonly identity: IdentityService) {}
+
+  async verify(token: string): Promise<VerifiedToken> {
+    try {
+      const { expiresAt, ...principal } = await this.identity.tokenOwner(token);
+      return { principal, expiresAt };
+    } catch (error) {
+      if (error instanceof IdentityError) {
+        if (error.status === Status.TokenExpired) throw new TokenRejectedError('expired');
+        if (error.status === Status.TokenNotFound || error.status === Status.TokenIsInvalid) {
+          throw new TokenRejectedError('invalid');
+        }
+      }
+      throw error;
+    }
+  }
+}
+
+export interface TokenCacheOptions {
+  /** How long a verified token is trusted without asking again. 0 turns the cache off. */
+  ttlMs: number;
+  maxEntries?: number;
+  now?: () => Date;
+}
+
+/**
+ * Remembers verified tokens briefly, so that a page's burst of requests costs one store lookup,
+ * and concurrent first requests with the same token share that lookup. Only successes are kept:
+ * a revoked token stops working when its entry runs out (`ttlMs`), or at once when the identity
+ * service in this process reports a change.
+ */
+export class CachedTokenVerifier implements TokenVerifier {
+  private readonly cache: LRUCache<string, VerifiedToken, string> | undefined;
+
+  constructor(
+    private readonly inner: TokenVerifier,
+    private readonly options: TokenCacheOptions,
+  ) {
+    if (options.ttlMs > 0) {
+      this.cache = new LRUCache<string, VerifiedToken, string>({
+        max: options.maxEntries ?? 10_000,
+        ttl: options.ttlMs,
+        fetchMethod: (_key, _stale, { context }) => inner.verify(context),
+      });
+    }
+  }
+
+  async verify(token: string): Promise<VerifiedToken> {
+    if (!this.cache) return this.inner.verify(token);
+    const verified = await this.cache.fetch(hashToken(token), { context: token });
+    if (!verified) throw new TokenRejectedError('invalid');
+    const now = this.options.now?.() ?? new Date();
+    if (verified.expiresAt && verified.expiresAt.getTime() <= now.getTime()) throw new TokenRejectedError('expired');
+    return verified;
+  }
+
+  clear(): void {
+    this.cache?.clear();
+  }
+}

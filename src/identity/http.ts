@@ -1,0 +1,196 @@
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TSchema } from 'typebox';
+import { bearerToken } from '../http/auth.js';
+import { registerDocs } from '../http/docs.js';
+import { HttpError } from '../http/envelope.js';
+import { classifyFailure } from '../http/errors.js';
+import { readGetBody } from '../http/json-body.js';
+import { createHttpApp, type HttpApp } from '../http/server.js';
+import { PASSWORD_MAX_LENGTH, USER_NAME_RULE } from './rules.js';
+import type { IdentityService } from './service.js';
+import { httpStatusOf, IdentityError, Status, statusMessage, type StatusCode } from './status.js';
+
+export interface IdentityAppOptions {
+  identity: IdentityService;
+  logger: FastifyBaseLogger;
+  /** When off, POST /user needs an admin's bearer token. */
+  selfRegistration: boolean;
+}
+
+/** Loose on purpose: a bad name is the service's 40011, with a reason, not a schema error. */
+const UserName = Type.String({ maxLength: 256, description: USER_NAME_RULE });
+const Password = Type.String({ maxLength: PASSWORD_MAX_LENGTH, description: 'the password' });
+const RoleName = Type.String({ minLength: 1, maxLength: 64 });
+const Token = Type.String({ minLength: 1, maxLength: 512 });
+
+const StatusFields = { status: Type.Integer(), message: Type.String() };
+const Failure = Type.Object({ ...StatusFields, data: Type.Optional(Type.Object({ reason: Type.String() })) });
+const responses = () => ({ 200: Type.Object(StatusFields), 400: Failure, 500: Failure });
+const responsesWith = <Data extends TSchema>(data: Data) => ({ 200: Type.Object({ ...StatusFields, data }), 400: Failure, 500: Failure });
+
+const answer = (status: StatusCode) => ({ status, message: statusMessage[status] });
+
+/**
+ * The identity service of identity-service-api.md: exact paths, bodies and status codes, and only
+ * HTTP 200, 400 and 500.
+ */
+export async function buildIdentityApp({ identity, logger, selfRegistration }: IdentityAppOptions): Promise<HttpApp> {
+  const app = createHttpApp(logger, (_error, request, reply) => sendIdentityError(new HttpError(400, `malformed URL ${request.url}`), request, reply));
+  app.setErrorHandler(sendIdentityError);
+  app.setNotFoundHandler((request, reply) => {
+    sendIdentityError(new HttpError(400, `no such function: ${request.method} ${request.url.split('?')[0]}`), request, reply);
+  });
+  await registerDocs(app, {
+    title: 'classlab identity service',
+    description: 'Users, roles and tokens. Replies are `{status, message, data}`; HTTP status is 200, 400 or 500.',
+  });
+
+  /** Role management needs an admin's bearer token; anything less is 40021. */
+  async function requireAdmin(request: FastifyRequest): Promise<void> {
+    let token: string;
+    try {
+      token = bearerToken(request.headers.authorization);
+    } catch {
+      throw new IdentityError(Status.TokenRoleNotFound, 'an admin bearer token is required');
+    }
+    const owner = await identity.tokenOwner(token).catch((error: unknown) => {
+      if (error instanceof IdentityError) throw new IdentityError(Status.TokenRoleNotFound, 'an admin bearer token is required');
+      throw error;
+    });
+    if (!owner.roles.includes('admin')) throw new IdentityError(Status.TokenRoleNotFound, 'an admin bearer token is required');
+  }
+
+  /**
+   * The spec sends JSON bodies with GET, which Fastify neither reads nor validates: read it here
+   * and validate it as the query, so that query parameters work too.
+   */
+  async function bodyAsQuery(request: FastifyRequest): Promise<void> {
+    const body = await readGetBody(request);
+    if (body !== undefined) request.query = body;
+  }
+
+  const tags = ['identity'];
+  const Credentials = Type.Object({ user_name: UserName, password: Password });
+  const UserRole = Type.Object({ user_name: UserName, role_name: RoleName });
+  const Role = Type.Object({ role_name: RoleName });
+  const TokenBody = Type.Object({ token: Token });
+
+  app.post('/user', { schema: { tags, summary: 'CreateUser (a student)', body: Credentials, response: responses() } }, async (request) => {
+    if (!selfRegistration) await requireAdmin(request);
+    await identity.createUser(request.body.user_name, request.body.password, ['student']);
+    return answer(Status.UserCreated);
+  });
+
+  app.delete('/user', { schema: { tags, summary: 'DeleteUser (proves the password)', body: Credentials, response: responses() } }, async (request) => {
+    await identity.deleteUser(request.body.user_name, request.body.password);
+    return answer(Status.UserDeleted);
+  });
+
+  app.post('/user/role', { schema: { tags, summary: 'AddUserRole (admin)', body: UserRole, response: responses() } }, async (request) => {
+    await requireAdmin(request);
+    await identity.addUserRole(request.body.user_name, request.body.role_name);
+    return answer(Status.UserRoleAdded);
+  });
+
+  const IssuedToken = Type.Object({ token: Type.String(), toke: Type.String(), expired_at_in_usec: Type.Number() });
+  app.post(
+    '/user/auth',
+    {
+      schema: {
+        tags,
+        summary: 'AuthenticateUser: a new token (20008), or the presented bearer token extended (20007)',
+        body: Credentials,
+        response: responsesWith(IssuedToken),
+      },
+    },
+    async (request) => {
+      const presented = request.headers.authorization ? safeBearer(request.headers.authorization) : undefined;
+      const issued = await identity.authenticate(request.body.user_name, request.body.password, presented);
+      return {
+        ...answer(issued.renewed ? Status.TokenRenewed : Status.TokenCreated),
+        // `toke` is the spec's own spelling; `token` is what a reader expects.
+        data: { token: issued.token, toke: issued.token, expired_at_in_usec: issued.expiresAt.getTime() * 1000 },
+      };
+    },
+  );
+
+  app.post('/role', { schema: { tags, summary: 'CreateRole (admin)', body: Role, response: responses() } }, async (request) => {
+    await requireAdmin(request);
+    await identity.createRole(request.body.role_name);
+    return answer(Status.RoleCreated);
+  });
+
+  app.delete('/role', { schema: { tags, summary: 'DeleteRole (admin)', body: Role, response: responses() } }, async (request) => {
+    await requireAdmin(request);
+    await identity.deleteRole(request.body.role_name);
+    return answer(Status.RoleDeleted);
+  });
+
+  app.delete('/token', { schema: { tags, summary: 'Invalidate', body: TokenBody, response: responses() } }, async (request) => {
+    await identity.invalidate(request.body.token);
+    return answer(Status.TokenInvalidated);
+  });
+
+  app.get(
+    '/token/role',
+    {
+      preValidation: bodyAsQuery,
+      schema: {
+        tags,
+        summary: 'CheckRole (fields in a JSON body, as the spec sends them, or in the query)',
+        querystring: Type.Object({ token: Token, role_name: RoleName }),
+        response: responses(),
+      },
+    },
+    async (request) => {
+      await identity.checkRole(request.query.token, request.query.role_name);
+      return answer(Status.TokenRoleOk);
+    },
+  );
+
+  const TokenRoles = Type.Object({ token: Type.String(), user_name: Type.String(), roles: Type.Array(Type.String()) });
+  app.get(
+    '/token/roles',
+    {
+      preValidation: bodyAsQuery,
+      schema: {
+        tags,
+        summary: 'AllRoles (the token in a JSON body, as the spec sends it, or in the query)',
+        querystring: TokenBody,
+        response: responsesWith(TokenRoles),
+      },
+    },
+    async (request) => {
+      const { token } = request.query;
+      const owner = await identity.tokenOwner(token);
+      return { ...answer(Status.Ok), data: { token, user_name: owner.name, roles: [...owner.roles] } };
+    },
+  );
+
+  return app;
+}
+
+function safeBearer(header: string): string | undefined {
+  try {
+    return bearerToken(header);
+  } catch {
+    return undefined;
+  }
+}
+
+function sendIdentityError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof IdentityError) {
+    void reply.code(httpStatusOf(error.status)).send({
+      ...answer(error.status),
+      ...(error.detail ? { data: { reason: error.detail } } : {}),
+    });
+    return;
+  }
+  const failure = classifyFailure(error);
+  if (failure.kind === 'internal' || (failure.kind === 'refused' && failure.statusCode >= 500)) {
+    request.log.error({ err: error }, 'identity request failed');
+    void reply.code(500).send({ ...answer(Status.Internal), data: { reason: failure.detail } });
+    return;
+  }
+  void reply.code(400).send({ ...answer(Status.InvalidArgument), data: { reason: failure.detail } });
+}

@@ -1,0 +1,293 @@
+import { and, count, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../store/store.js';
+import { ACTIVE_JOB_STATUSES, jobs, roles, tokens, userRoles, users } from '../store/schema.js';
+import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
+import { BUILT_IN_ROLES, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from './rules.js';
+import { IdentityError, Status } from './status.js';
+import { hashToken, isWellFormedToken, newToken } from './tokens.js';
+
+/** Who a request acts as, as decided by its token. */
+export interface Principal {
+  userId: string;
+  name: string;
+  roles: readonly string[];
+}
+
+export interface TokenOwner extends Principal {
+  expiresAt: Date;
+}
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+  renewed: boolean;
+}
+
+export interface UserRecord {
+  id: string;
+  name: string;
+  roles: string[];
+}
+
+export type UserRef = { id: string } | { name: string };
+
+export interface IdentityOptions {
+  tokenTtlSeconds: number;
+  /** The clock, replaceable so that tests can move time instead of waiting. */
+  now?: () => Date;
+}
+
+const rolesOfUser = sql<string[]>`coalesce((select array_agg(${userRoles.roleName} order by ${userRoles.roleName}) from ${userRoles} where ${userRoles.userId} = ${users.id}), '{}')`;
+
+/** Users, roles and tokens: the logic behind both the identity API and the v1 auth routes. */
+export class IdentityService {
+  private readonly changeListeners = new Set<() => void>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: IdentityOptions,
+  ) {}
+
+  now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /**
+   * Called after any change that can make a cached token decision wrong: a revoked or renewed
+   * token, a deleted user, a role granted or taken away.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
+  }
+
+  async createUser(name: string, password: string, roleNames: readonly string[] = ['student']): Promise<UserRecord> {
+    requireUserName(name);
+    const problem = passwordProblem(password);
+    if (problem) throw new IdentityError(Status.InvalidArgument, problem);
+    const passwordHash = await hashPassword(password);
+    return this.db.transaction(async (tx) => {
+      const [user] = await tx
+        .insert(users)
+        .values({ name, passwordHash })
+        .onConflictDoNothing({ target: users.name })
+        .returning({ id: users.id, name: users.name });
+      if (!user) throw new IdentityError(Status.UserAlreadyExisting, `user ${name} already exists`);
+      await requireRoles(tx, roleNames);
+      if (roleNames.length > 0) {
+        await tx.insert(userRoles).values(roleNames.map((roleName) => ({ userId: user.id, roleName })));
+      }
+      return { ...user, roles: [...roleNames].sort() };
+    });
+  }
+
+  async findUser(ref: UserRef): Promise<UserRecord | undefined> {
+    const [user] = await this.db
+      .select({ id: users.id, name: users.name, roles: rolesOfUser })
+      .from(users)
+      .where(userCondition(ref));
+    return user;
+  }
+
+  /** DeleteUser: the password proves the right to delete. */
+  async deleteUser(name: string, password: string): Promise<void> {
+    const user = await this.verifyCredentials(name, password);
+    await this.removeUser({ id: user.id });
+  }
+
+  /**
+   * Deletes a user whose right to be deleted the caller has already checked. Refuses while the
+   * user still has running jobs (they would hold GPUs with no owner), and refuses to delete the
+   * last admin (no one could manage the platform).
+   */
+  async removeUser(ref: UserRef): Promise<UserRecord> {
+    const removed = await this.db.transaction(async (tx) => {
+      const [user] = await tx.select({ id: users.id, name: users.name }).from(users).where(userCondition(ref)).for('update');
+      if (!user) throw new IdentityError(Status.UserNotFound, `user ${describeRef(ref)} not found`);
+      const [active] = await tx
+        .select({ n: count() })
+        .from(jobs)
+        .where(and(eq(jobs.userId, user.id), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])));
+      if (active && active.n > 0) {
+        throw new IdentityError(
+          Status.InvalidArgument,
+          `user ${user.name} still has ${active.n} running job(s); delete them first`,
+          { conflict: true },
+        );
+      }
+      const userRoleNames = await rolesOf(tx, user.id);
+      if (userRoleNames.includes('admin')) await requireAnotherAdmin(tx, user.id);
+      await tx.delete(users).where(eq(users.id, user.id));
+      return { ...user, roles: userRoleNames };
+    });
+    this.changed();
+    return removed;
+  }
+
+  async addUserRole(name: string, roleName: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const user = await requireUser(tx, name);
+      await requireRoles(tx, [roleName]);
+      const added = await tx.insert(userRoles).values({ userId: user.id, roleName }).onConflictDoNothing().returning();
+      if (added.length === 0) throw new IdentityError(Status.UserRoleAlreadyExisting, `user ${name} already has role ${roleName}`);
+    });
+    this.changed();
+  }
+
+  async removeUserRole(name: string, roleName: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const user = await requireUser(tx, name);
+      if (roleName === 'admin') await requireAnotherAdmin(tx, user.id);
+      const removed = await tx
+        .delete(userRoles)
+        .where(and(eq(userRoles.userId, user.id), eq(userRoles.roleName, roleName)))
+        .returning();
+      if (removed.length === 0) throw new IdentityError(Status.RoleNotFound, `user ${name} does not have role ${roleName}`);
+    });
+    this.changed();
+  }
+
+  async createRole(name: string): Promise<void> {
+    if (!isValidRoleName(name)) throw new IdentityError(Status.InvalidArgument, `role_name must be ${ROLE_NAME_RULE}`);
+    const created = await this.db.insert(roles).values({ name }).onConflictDoNothing().returning();
+    if (created.length === 0) throw new IdentityError(Status.RoleAlreadyExisting, `role ${name} already exists`);
+  }
+
+  async deleteRole(name: string): Promise<void> {
+    if ((BUILT_IN_ROLES as readonly string[]).includes(name)) {
+      throw new IdentityError(Status.InvalidArgument, `role ${name} is built in and cannot be deleted`);
+    }
+    const deleted = await this.db.delete(roles).where(eq(roles.name, name)).returning();
+    if (deleted.length === 0) throw new IdentityError(Status.RoleNotFound, `role ${name} not found`);
+    this.changed();
+  }
+
+  /**
+   * AuthenticateUser. When the caller presents its own valid token, that token is extended
+   * (20007) rather than a second one created (20008).
+   */
+  async authenticate(name: string, password: string, presentedToken?: string): Promise<IssuedToken> {
+    const user = await this.verifyCredentials(name, password);
+    const now = this.now();
+    const expiresAt = new Date(now.getTime() + this.options.tokenTtlSeconds * 1000);
+    if (presentedToken !== undefined && isWellFormedToken(presentedToken)) {
+      const renewed = await this.db
+        .update(tokens)
+        .set({ expiresAt })
+        .where(and(eq(tokens.hash, hashToken(presentedToken)), eq(tokens.userId, user.id), gt(tokens.expiresAt, now)))
+        .returning({ hash: tokens.hash });
+      if (renewed.length > 0) {
+        this.changed();
+        return { token: presentedToken, expiresAt, renewed: true };
+      }
+    }
+    const token = newToken();
+    await this.db.insert(tokens).values({ hash: hashToken(token), userId: user.id, expiresAt, createdAt: now });
+    return { token, expiresAt, renewed: false };
+  }
+
+  async invalidate(token: string): Promise<void> {
+    requireWellFormedToken(token);
+    const deleted = await this.db.delete(tokens).where(eq(tokens.hash, hashToken(token))).returning({ hash: tokens.hash });
+    if (deleted.length === 0) throw new IdentityError(Status.TokenNotFound);
+    this.changed();
+  }
+
+  /** Whose token this is, and their roles. Refuses malformed (40020), unknown (40018) and expired (40019) tokens. */
+  async tokenOwner(token: string): Promise<TokenOwner> {
+    requireWellFormedToken(token);
+    const [owner] = await this.db
+      .select({ userId: users.id, name: users.name, roles: rolesOfUser, expiresAt: tokens.expiresAt })
+      .from(tokens)
+      .innerJoin(users, eq(tokens.userId, users.id))
+      .where(eq(tokens.hash, hashToken(token)));
+    if (!owner) throw new IdentityError(Status.TokenNotFound);
+    if (owner.expiresAt.getTime() <= this.now().getTime()) throw new IdentityError(Status.TokenExpired);
+    return owner;
+  }
+
+  async checkRole(token: string, roleName: string): Promise<void> {
+    const owner = await this.tokenOwner(token);
+    if (owner.roles.includes(roleName)) return;
+    const [role] = await this.db.select({ name: roles.name }).from(roles).where(eq(roles.name, roleName));
+    if (!role) throw new IdentityError(Status.RoleNotFound, `role ${roleName} not found`);
+    throw new IdentityError(Status.TokenRoleNotFound);
+  }
+
+  async countUsersWithRole(roleName: string): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(userRoles).where(eq(userRoles.roleName, roleName));
+    return row?.n ?? 0;
+  }
+
+  /** Expired tokens are kept a while, so that their owners hear "expired" rather than "invalid". */
+  async purgeTokensExpiredBefore(before: Date): Promise<number> {
+    const purged = await this.db.delete(tokens).where(lt(tokens.expiresAt, before)).returning({ hash: tokens.hash });
+    return purged.length;
+  }
+
+  private async verifyCredentials(name: string, password: string): Promise<{ id: string }> {
+    const [user] = await this.db
+      .select({ id: users.id, passwordHash: users.passwordHash })
+      .from(users)
+      .where(eq(users.name, name));
+    if (!user) {
+      await burnVerification(password);
+      throw new IdentityError(Status.UserNotFound, `user ${name} not found`);
+    }
+    if (!(await verifyPassword(user.passwordHash, password))) throw new IdentityError(Status.UserPasswordNotMatch);
+    return { id: user.id };
+  }
+}
+
+function userCondition(ref: UserRef) {
+  return 'id' in ref ? eq(users.id, ref.id) : eq(users.name, ref.name);
+}
+
+function describeRef(ref: UserRef): string {
+  return 'id' in ref ? ref.id : ref.name;
+}
+
+function requireUserName(name: string): void {
+  if (!isValidUserName(name)) throw new IdentityError(Status.InvalidArgument, `user_name must be ${USER_NAME_RULE}`);
+}
+
+function requireWellFormedToken(token: string): void {
+  if (!isWellFormedToken(token)) throw new IdentityError(Status.TokenIsInvalid);
+}
+
+async function requireUser(db: Queryable, name: string): Promise<{ id: string }> {
+  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.name, name));
+  if (!user) throw new IdentityError(Status.UserNotFound, `user ${name} not found`);
+  return user;
+}
+
+async function requireRoles(db: Queryable, roleNames: readonly string[]): Promise<void> {
+  if (roleNames.length === 0) return;
+  const found = await db.select({ name: roles.name }).from(roles).where(inArray(roles.name, [...roleNames]));
+  const missing = roleNames.filter((name) => !found.some((role) => role.name === name));
+  if (missing.length > 0) throw new IdentityError(Status.RoleNotFound, `role ${missing.join(', ')} not found`);
+}
+
+async function rolesOf(db: Queryable, userId: string): Promise<string[]> {
+  const rows = await db.select({ name: userRoles.roleName }).from(userRoles).where(eq(userRoles.userId, userId));
+  return rows.map((row) => row.name).sort();
+}
+
+/**
+ * Locks the admin role row so that two admins cannot remove each other at the same moment and
+ * leave the platform with none.
+ */
+async function requireAnotherAdmin(db: Queryable, userId: string): Promise<void> {
+  await db.select({ name: roles.name }).from(roles).where(eq(roles.name, 'admin')).for('update');
+  const [others] = await db
+    .select({ n: count() })
+    .from(userRoles)
+    .where(and(eq(userRoles.roleName, 'admin'), ne(userRoles.userId, userId)));
+  if (!others || others.n === 0) {
+    throw new IdentityError(Status.InvalidArgument, 'the last admin cannot be removed', { conflict: true });
+  }
+}
