@@ -1,0 +1,146 @@
+import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { actingUserName, canPublishCourses, isAdmin } from '../auth/permissions.js';
+import { ServiceError } from '../common/errors.js';
+import { rfc3339 } from '../common/time.js';
+import type { IdentityService, Principal } from '../identity/service.js';
+import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, users, type CourseLevel } from '../store/schema.js';
+import type { Database } from '../store/store.js';
+
+export interface CourseInput {
+  name: string;
+  introduction: string;
+  image: string;
+  gpu: number;
+  level: CourseLevel;
+  datasets: string[];
+}
+
+export interface CourseView extends CourseInput {
+  id: string;
+  createAt: string;
+  /** The owner's name; null once the owner's account is gone. */
+  user: string | null;
+}
+
+/** 64 KiB of markdown, counted in bytes as stored, not in characters. */
+export const INTRODUCTION_MAX_BYTES = 64 * 1024;
+
+const datasetsOfCourse = sql<string[]>`coalesce((select array_agg(${courseDatasets.dataset} order by ${courseDatasets.position}) from ${courseDatasets} where ${courseDatasets.courseId} = ${courses.id}), '{}')`;
+
+export class CourseService {
+  constructor(
+    private readonly db: Database,
+    private readonly identity: IdentityService,
+  ) {}
+
+  /**
+   * Teachers and admins publish courses. An admin may publish for a teacher by naming them in
+   * `user`. The course and its dataset links are written in one transaction.
+   */
+  async create(actor: Principal, input: CourseInput, requestedUser?: string): Promise<CourseView> {
+    const ownerName = actingUserName(actor, requestedUser);
+    if (!canPublishCourses(actor)) {
+      throw new ServiceError('forbidden', 'Permission denied: only teachers and admins can create courses');
+    }
+    const owner = ownerName === actor.name ? { id: actor.userId } : await this.requirePublisher(ownerName);
+    if (Buffer.byteLength(input.introduction, 'utf8') > INTRODUCTION_MAX_BYTES) {
+      throw new ServiceError('invalid', `introduction must be at most ${INTRODUCTION_MAX_BYTES} bytes of UTF-8`);
+    }
+    const id = await this.db.transaction(async (tx) => {
+      const [course] = await tx
+        .insert(courses)
+        .values({
+          ownerId: owner.id,
+          name: input.name,
+          introduction: input.introduction,
+          image: input.image,
+          gpu: input.gpu,
+          level: input.level,
+        })
+        .returning({ id: courses.id });
+      if (!course) throw new Error('insert returned no course');
+      if (input.datasets.length > 0) {
+        await tx
+          .insert(courseDatasets)
+          .values(input.datasets.map((dataset, position) => ({ courseId: course.id, dataset, position })));
+      }
+      return course.id;
+    });
+    return this.get(id);
+  }
+
+  /** The courses a user owns: the caller's own, or, for an admin, anyone's. */
+  listOwnedBy(actor: Principal, requestedUser?: string): Promise<CourseView[]> {
+    return this.query(eq(users.name, actingUserName(actor, requestedUser)));
+  }
+
+  listByLevel(level: CourseLevel): Promise<CourseView[]> {
+    return this.query(eq(courses.level, level));
+  }
+
+  async get(id: string): Promise<CourseView> {
+    const [course] = await this.query(eq(courses.id, id));
+    if (!course) throw new ServiceError('not_found', 'Course Id is not found');
+    return course;
+  }
+
+  /**
+   * The owner or an admin may delete a course, unless jobs of it still run. The course row is
+   * locked first, so a launch that commits meanwhile is either counted here or fails on its
+   * foreign key.
+   */
+  async delete(actor: Principal, id: string): Promise<{ id: string; name: string }> {
+    return this.db.transaction(async (tx) => {
+      const [course] = await tx
+        .select({ id: courses.id, name: courses.name, ownerId: courses.ownerId })
+        .from(courses)
+        .where(eq(courses.id, id))
+        .for('update');
+      if (!course) throw new ServiceError('not_found', 'Course Id is not found');
+      if (course.ownerId !== actor.userId && !isAdmin(actor)) {
+        throw new ServiceError('forbidden', 'Permission denied: only the course owner or an admin can delete this course');
+      }
+      const [active] = await tx
+        .select({ n: count() })
+        .from(jobs)
+        .where(and(eq(jobs.courseId, id), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])));
+      if (active && active.n > 0) {
+        throw new ServiceError(
+          'conflict',
+          `course ${course.name} still has ${active.n} running job(s); they must be deleted before the course`,
+        );
+      }
+      await tx.delete(courses).where(eq(courses.id, id));
+      return { id: course.id, name: course.name };
+    });
+  }
+
+  private async requirePublisher(name: string): Promise<{ id: string }> {
+    const user = await this.identity.findUser({ name });
+    if (!user) throw new ServiceError('invalid', `user ${name} not found`);
+    if (!canPublishCourses({ userId: user.id, name: user.name, roles: user.roles })) {
+      throw new ServiceError('invalid', `user ${name} is neither a teacher nor an admin, so cannot own a course`);
+    }
+    return user;
+  }
+
+  private async query(condition: SQL | undefined): Promise<CourseView[]> {
+    const rows = await this.db
+      .select({
+        id: courses.id,
+        createdAt: courses.createdAt,
+        name: courses.name,
+        introduction: courses.introduction,
+        image: courses.image,
+        gpu: courses.gpu,
+        level: courses.level,
+        datasets: datasetsOfCourse,
+        user: users.name,
+      })
+      .from(courses)
+      .leftJoin(users, eq(courses.ownerId, users.id))
+      .where(condition)
+      .orderBy(asc(courses.createdAt), asc(courses.id));
+    return rows.map(({ createdAt, ...course }) => ({ ...course, createAt: rfc3339(createdAt) }));
+  }
+}

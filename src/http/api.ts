@@ -1,0 +1,38 @@
+import cors from '@fastify/cors';
+import type { FastifyBaseLogger } from 'fastify';
+import { v1Routes } from '../routes/v1/index.js';
+import type { Services } from '../services.js';
+import { registerDocs } from './docs.js';
+import { HttpError } from './envelope.js';
+import { sendV1Error } from './errors.js';
+import { registerMetrics } from './metrics.js';
+import { createHttpApp, type HttpApp } from './server.js';
+
+export interface ApiOptions {
+  services: Services;
+  logger: FastifyBaseLogger;
+  corsOrigins: '*' | false | string[];
+}
+
+/** The public API: v1 routes, docs at /docs, metrics at /metrics. */
+export async function buildApiApp({ services, logger, corsOrigins }: ApiOptions): Promise<HttpApp> {
+  const app = createHttpApp(logger, (error, request, reply) => {
+    const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
+    sendV1Error(new HttpError(tooLong ? 414 : 400, tooLong ? 'URI path parameter too long' : `Malformed URL: ${request.url}`), request, reply);
+  });
+  app.setErrorHandler(sendV1Error);
+  app.setNotFoundHandler((request, reply) => {
+    sendV1Error(new HttpError(404, `Route ${request.method} ${request.url.split('?')[0]} not found`), request, reply);
+  });
+  if (corsOrigins) {
+    // Bearer tokens, not cookies, carry identity, so credentials are never allowed cross-origin.
+    await app.register(cors, { origin: corsOrigins === '*' ? '*' : corsOrigins, credentials: false, maxAge: 600 });
+  }
+  registerMetrics(app);
+  await registerDocs(app, {
+    title: 'classlab API',
+    description: 'Courses, jobs and sign-in for GPU teaching labs. Errors are `{error: true, message}`.',
+  });
+  await app.register(v1Routes, { prefix: '/v1', services });
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { IncomingMessage } from 'node:http';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from '../config/settings.js';
+
+/** Query parameters whose values are secrets: the identity API accepts tokens in the query. */
+const SECRET_QUERY_KEYS = ['token', 'password', 'code', 'refresh_token', 'access_token', 'client_secret'];
+
+/** Body and header fields that are secrets, wherever they appear in a log line. */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'password',
+  'token',
+  'refresh_token',
+  '*.password',
+  '*.token',
+  '*.refresh_token',
+  '*.authorization',
+  '*.client_secret',
+  '*.code',
+];
+
+export function redactUrl(url: string): string {
+  const queryStart = url.indexOf('?');
+  if (queryStart < 0) return url;
+  const query = url
+    .slice(queryStart + 1)
+    .split('&')
+    .map((pair) => {
+      const key = decodeURIComponentSafely(pair.split('=')[0] ?? '');
+      return SECRET_QUERY_KEYS.includes(key.toLowerCase()) ? `${key}=[redacted]` : pair;
+    });
+  return `${url.slice(0, queryStart)}?${query.join('&')}`;
+}
+
+function decodeURIComponentSafely(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/** JSON logs to stdout (or a given stream), with secrets censored. */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (request: IncomingMessage & { ip?: string }) => ({
+          method: request.method,
+          url: redactUrl(request.url ?? ''),
+          remoteAddress: request.ip ?? request.socket?.remoteAddress,
+        }),
+        res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
+        err: pino.stdSerializers.err,
+      },
+    },
+    destination,
+  );
+}

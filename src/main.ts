@@ -1,0 +1,146 @@
+import type { Logger } from 'pino';
+import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
+import type { Config } from './config/settings.js';
+import { CourseService } from './courses/service.js';
+import { HealthService } from './health/service.js';
+import { buildApiApp } from './http/api.js';
+import type { HttpApp } from './http/server.js';
+import { ensureAdmin } from './identity/bootstrap.js';
+import { buildIdentityApp } from './identity/http.js';
+import { IdentityService } from './identity/service.js';
+import type { Services } from './services.js';
+import { openStore, type Store, type StoreOptions } from './store/store.js';
+
+export interface Platform {
+  store: Store;
+  services: Services;
+  close(): Promise<void>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function storeOptionsOf(config: Config, logger: Logger): StoreOptions {
+  return config.databaseUrl
+    ? { kind: 'postgres', url: config.databaseUrl, onPoolError: (err) => logger.warn({ err }, 'database connection lost; it will be replaced') }
+    : { kind: 'pglite', dataDir: config.dataDir };
+}
+
+/** Wiring only: store → identity → services. The listeners are added by `serve`. */
+export async function openPlatform(config: Config, logger: Logger, store?: Store): Promise<Platform> {
+  const opened = store ?? (await openStore(storeOptionsOf(config, logger)));
+  try {
+    await opened.migrate().catch((error: unknown) => {
+      throw explainConnectionFailure(error, config, opened.location);
+    });
+    const identity = new IdentityService(opened.db, { tokenTtlSeconds: config.tokenTtlSeconds });
+    const verifier = new CachedTokenVerifier(new IdentityTokenVerifier(identity), { ttlMs: config.tokenCacheMs });
+    identity.onChange(() => verifier.clear());
+    const services: Services = {
+      identity,
+      verifier,
+      courses: new CourseService(opened.db, identity),
+      health: new HealthService(opened.db),
+      policy: { selfRegistration: config.selfRegistration },
+    };
+    return { store: opened, services, close: () => opened.close() };
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+}
+
+export interface RunningServer {
+  platform: Platform;
+  apiUrl: string | undefined;
+  identityUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the platform, makes sure an admin exists, and listens: the API (unless `api: false`)
+ * and the identity service (unless its address is `off`).
+ */
+export async function serve(
+  config: Config,
+  logger: Logger,
+  options: { api?: boolean; announce?: (line: string) => void } = {},
+): Promise<RunningServer> {
+  const platform = await openPlatform(config, logger);
+  const apps: HttpApp[] = [];
+  let purgeTimer: NodeJS.Timeout | undefined;
+  const close = async () => {
+    clearInterval(purgeTimer);
+    await Promise.allSettled(apps.map((app) => app.close()));
+    await platform.close();
+  };
+  try {
+    const { identity } = platform.services;
+    const admin = await ensureAdmin(identity, config);
+    if (admin.outcome === 'created' && admin.generatedPassword) {
+      options.announce?.(
+        `Created the admin account "${admin.user}" with the generated password: ${admin.generatedPassword}\n` +
+          'It is shown only this once. Set CLASSLAB_ADMIN_PASSWORD on first start to choose it yourself.',
+      );
+    } else if (admin.outcome === 'created') {
+      logger.info({ user: admin.user }, 'created the admin account');
+    } else if (admin.outcome === 'name-taken') {
+      logger.error(`no admin exists and the name ${admin.user} belongs to a non-admin; grant it with: classlab user role ${admin.user} admin`);
+    }
+
+    let apiUrl: string | undefined;
+    if (options.api !== false) {
+      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins });
+      apps.push(api);
+      apiUrl = await listen(api, 'PORT', config.host, config.port);
+    }
+    let identityUrl: string | undefined;
+    if (config.identityListen) {
+      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration });
+      apps.push(identityApp);
+      identityUrl = await listen(identityApp, 'CLASSLAB_IDENTITY_PORT', config.identityListen.host, config.identityListen.port);
+    }
+
+    // Expired tokens are kept a week, so that their owners hear "expired" rather than "invalid".
+    const purge = () =>
+      identity.purgeTokensExpiredBefore(new Date(Date.now() - 7 * DAY_MS)).catch((err: unknown) => {
+        logger.warn({ err }, 'purging expired tokens failed; will retry');
+      });
+    void purge();
+    purgeTimer = setInterval(purge, 60 * 60 * 1000).unref();
+
+    logger.info({ api: apiUrl, identity: identityUrl, database: platform.store.location }, 'classlab is ready');
+    return { platform, apiUrl, identityUrl, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** A listen failure names the setting to change. */
+async function listen(app: HttpApp, key: string, host: string, port: number): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StartError(`${key}: ${host}:${port} is already in use; choose another port`);
+    if (code === 'EADDRNOTAVAIL') throw new StartError(`${key}: ${host} is not an address of this machine`);
+    if (code === 'EACCES') throw new StartError(`${key}: port ${port} needs privileges; choose a port above 1023`);
+    throw error;
+  }
+}
+
+/** A start failure explained in one line; the command prints it without a stack trace. */
+export class StartError extends Error {
+  override readonly name = 'StartError';
+}
+
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', '28P01', '28000', '3D000']);
+
+/** Unreachable server, bad password, missing database: one line naming DATABASE_URL. */
+function explainConnectionFailure(error: unknown, config: Config, location: string): unknown {
+  const code = (error as { code?: string }).code;
+  if (config.databaseUrl && code && CONNECTION_FAILURES.has(code)) {
+    return new StartError(`DATABASE_URL: cannot use ${location}: ${(error as Error).message}`, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,84 @@
+import { Type } from 'typebox';
+import { isAdmin } from '../../auth/permissions.js';
+import { principalOf } from '../../http/auth.js';
+import { errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
+import { PasswordSchema, UserNameSchema } from '../../identity/schemas.js';
+import type { UserRef } from '../../identity/service.js';
+import { IdentityError, Status } from '../../identity/status.js';
+import type { HttpApp } from '../../http/server.js';
+import type { Services } from '../../services.js';
+
+const tags = ['auth'];
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The draft's account routes, on the same store as the identity service. */
+export async function authRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
+  const { identity, policy } = services;
+
+  app.post(
+    '/auth/register',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: 'Create a student account',
+        body: Type.Object({ username: UserNameSchema, password: PasswordSchema }),
+        response: { 200: MessageEnvelope, ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (!policy.selfRegistration) {
+        throw new HttpError(403, 'Self-registration is disabled here; ask an administrator for an account');
+      }
+      const { username, password } = request.body;
+      await asV1(() => identity.createUser(username, password, ['student']));
+      return { error: false as const, message: 'register successfully' };
+    },
+  );
+
+  app.delete(
+    '/auth/delete',
+    {
+      schema: {
+        tags,
+        summary: "Delete an account: the caller's own, or, for an admin, anyone's",
+        body: Type.Optional(
+          Type.Object({
+            id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a user id (UUID) or user name' })),
+          }),
+        ),
+        response: { 200: MessageEnvelope, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const requested = request.body?.id;
+      const target: UserRef =
+        requested === undefined ? { id: principal.userId } : UUID_PATTERN.test(requested) ? { id: requested.toLowerCase() } : { name: requested };
+      const isSelf = 'id' in target ? target.id === principal.userId : target.name === principal.name;
+      if (!isSelf && !isAdmin(principal)) {
+        throw new HttpError(403, `Permission denied: you are signed in as ${principal.name} and can delete only your own account`);
+      }
+      await asV1(() => identity.removeUser(target));
+      return { error: false as const, message: `user ${requested ?? principal.name} is deleted successfully` };
+    },
+  );
+}
+
+/** The identity service speaks in status codes; v1 speaks HTTP. */
+async function asV1<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof IdentityError)) throw error;
+    switch (error.status) {
+      case Status.UserAlreadyExisting:
+        throw new HttpError(409, error.message);
+      case Status.UserNotFound:
+        throw new HttpError(400, error.message);
+      default:
+        if (error.conflict) throw new HttpError(409, error.message);
+        throw new HttpError(400, `${PARSE_FAILURE}: ${error.message}`);
+    }
+  }
+}

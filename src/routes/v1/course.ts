@@ -1,0 +1,127 @@
+import { Type } from 'typebox';
+import { parseLevel } from '../../courses/levels.js';
+import type { CourseInput } from '../../courses/service.js';
+import { principalOf } from '../../http/auth.js';
+import { errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
+import { failingAs } from '../../http/errors.js';
+import type { HttpApp } from '../../http/server.js';
+import type { Services } from '../../services.js';
+import type { CourseLevel } from '../../store/schema.js';
+import { Course, CourseCreateBody, IdParams, UserListBody } from './schemas.js';
+
+const CourseList = Type.Object({ error: Type.Literal(false), courses: Type.Array(Course) });
+const tags = ['course'];
+
+export async function courseRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
+  const { courses } = services;
+
+  app.post(
+    '/course/list',
+    {
+      schema: {
+        tags,
+        summary: "List the courses a user owns (the caller's, unless an admin names someone)",
+        body: UserListBody,
+        response: { 200: CourseList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const list = await failingAs('Query courses table fail', () =>
+        courses.listOwnedBy(principalOf(request), request.body.user),
+      );
+      return { error: false as const, courses: list };
+    },
+  );
+
+  app.post(
+    '/course/create',
+    {
+      schema: {
+        tags,
+        summary: 'Publish a course (teachers and admins)',
+        body: CourseCreateBody,
+        response: { 200: Type.Object({ ...MessageEnvelope.properties, id: Type.String(), course: Course }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { user, GPU, gpu, level, datasets, introduction, ...rest } = request.body;
+      const input: CourseInput = {
+        ...rest,
+        introduction: introduction ?? '',
+        gpu: gpuCount(gpu, GPU),
+        level: parseLevel(level) as CourseLevel,
+        datasets: datasets ?? [],
+      };
+      const course = await failingAs('Failed to create course information', () =>
+        courses.create(principalOf(request), input, user),
+      );
+      return { error: false as const, message: `course ${course.name} create successfully`, id: course.id, course };
+    },
+  );
+
+  app.delete(
+    '/course/delete/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a course (its owner or an admin); refused while its jobs run',
+        params: IdParams,
+        response: { 200: MessageEnvelope, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const deleted = await failingAs(`Failed to delete course ${id} information `, () =>
+        courses.delete(principalOf(request), id),
+      );
+      return { error: false as const, message: `course ${deleted.name} is deleted successfully` };
+    },
+  );
+
+  app.get(
+    '/course/level/:level',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: 'List the courses of a level: basic or advance (advanced is a synonym)',
+        params: Type.Object({ level: Type.String({ maxLength: 64 }) }),
+        response: { 200: CourseList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const level = parseLevel(request.params.level);
+      if (!level) {
+        throw new HttpError(400, `Unknown course level ${JSON.stringify(request.params.level)}: use basic or advance`);
+      }
+      const list = await failingAs('Query courses table fail', () => courses.listByLevel(level));
+      return { error: false as const, courses: list };
+    },
+  );
+
+  app.get(
+    '/course/get/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One course',
+        params: IdParams,
+        response: { 200: Type.Object({ error: Type.Literal(false), course: Course }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const course = await failingAs('Query courses table fail', () => courses.get(request.params.id));
+      return { error: false as const, course };
+    },
+  );
+}
+
+/** The spec sends `GPU`; `gpu` is accepted too. One of them is required, and they must agree. */
+function gpuCount(gpu: number | undefined, GPU: number | undefined): number {
+  if (gpu !== undefined && GPU !== undefined && gpu !== GPU) {
+    throw new HttpError(400, `${PARSE_FAILURE}: body/gpu and body/GPU disagree; send one of them`);
+  }
+  const count = gpu ?? GPU;
+  if (count === undefined) throw new HttpError(400, `${PARSE_FAILURE}: body must have property GPU (or gpu)`);
+  return count;
+}

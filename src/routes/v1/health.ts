@@ -1,0 +1,38 @@
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { errorResponses } from '../../http/envelope.js';
+import { failingAs } from '../../http/errors.js';
+import type { HttpApp } from '../../http/server.js';
+import type { Services } from '../../services.js';
+
+const tags = ['health'];
+const DatabaseHealth = Type.Object({ error: Type.Literal(false), message: Type.String(), tables: Type.Array(Type.String()) });
+
+export async function healthRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
+  const { health } = services;
+  for (const [path, isPublic] of [
+    ['/health/database', true],
+    ['/health/databaseAuth', false],
+  ] as const) {
+    app.post(
+      path,
+      {
+        config: { public: isPublic },
+        // A probe may send no body at all; the message is only echoed back.
+        preValidation: async (request: FastifyRequest) => {
+          request.body ??= {};
+        },
+        schema: {
+          tags,
+          summary: `Check that the database answers${isPublic ? '' : ' (with a token)'}; echoes message and lists the tables`,
+          body: Type.Object({ message: Type.Optional(Type.String({ maxLength: 1024 })) }),
+          response: { 200: DatabaseHealth, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const tables = await failingAs('Query all table name fail', () => health.databaseTables());
+        return { error: false as const, message: request.body.message ?? '', tables };
+      },
+    );
+  }
+}

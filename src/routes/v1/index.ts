@@ -1,0 +1,21 @@
+import { bearerAuthentication } from '../../http/auth.js';
+import type { HttpApp } from '../../http/server.js';
+import type { Services } from '../../services.js';
+import { authRoutes } from './auth.js';
+import { courseRoutes } from './course.js';
+import { healthRoutes } from './health.js';
+
+/** The v1 API: protected by a bearer token unless a route says `public: true`. */
+export async function v1Routes(app: HttpApp, options: { services: Services }): Promise<void> {
+  app.decorateRequest('principal', null);
+  app.addHook('onRoute', (route) => {
+    if (route.config?.public || !route.schema) return;
+    route.schema.security = [{ bearer: [] }];
+  });
+  app.addHook('onRequest', bearerAuthentication(options.services.verifier));
+  // Only the services: passing `options` on would repeat its prefix.
+  const { services } = options;
+  await app.register(courseRoutes, { services });
+  await app.register(authRoutes, { services });
+  await app.register(healthRoutes, { services });
+}
