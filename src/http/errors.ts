@@ -33,7 +33,7 @@ export function classifyFailure(error: unknown): Failure {
   if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
     return { kind: 'refused', statusCode, detail: fastifyError.message ?? 'bad request' };
   }
-  return { kind: 'internal', detail: error instanceof Error ? error.message : String(error) };
+  return { kind: 'internal', detail: rootMessage(error) };
 }
 
 /** v1's envelope: `{error: true, message}`. */

@@ -19,14 +19,27 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** Empty means no body. Prototype-poisoning keys are refused, as Fastify's own parser does. */
+/**
+ * Empty means no body. Prototype-poisoning keys are refused, as Fastify's own parser does, and so
+ * are NUL characters, which PostgreSQL cannot store in text.
+ */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return undefined;
+  let parsed: unknown;
   try {
-    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    parsed = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch (error) {
     throw new BodyParseError(`body is not valid JSON: ${(error as Error).message}`);
   }
+  if (containsNul(parsed)) throw new BodyParseError('body contains a NUL character (\\u0000), which cannot be stored');
+  return parsed;
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(containsNul);
+  return false;
 }
 
 /**
@@ -42,6 +55,11 @@ export function acceptJsonOfAnyContentType(app: FastifyInstance): void {
       done(error as Error, undefined);
     }
   });
+}
+
+/** A preValidation hook for routes whose whole body is optional: no body is an empty object. */
+export async function absentBodyIsEmpty(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
 }
 
 /**

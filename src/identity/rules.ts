@@ -15,6 +15,13 @@ export const PASSWORD_MAX_LENGTH = 1024;
 export const BUILT_IN_ROLES = ['admin', 'teacher', 'student'] as const;
 export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
 
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** User ids are UUIDs. */
+export function isUuid(text: string): boolean {
+  return UUID_PATTERN.test(text);
+}
+
 export function isValidUserName(name: string): boolean {
   return USER_NAME_PATTERN.test(name);
 }

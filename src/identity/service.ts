@@ -2,7 +2,7 @@ import { and, count, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../store/store.js';
 import { ACTIVE_JOB_STATUSES, jobs, roles, tokens, userRoles, users } from '../store/schema.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
-import { BUILT_IN_ROLES, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from './rules.js';
+import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from './rules.js';
 import { IdentityError, Status } from './status.js';
 import { hashToken, isWellFormedToken, newToken } from './tokens.js';
 
@@ -86,6 +86,7 @@ export class IdentityService {
   }
 
   async findUser(ref: UserRef): Promise<UserRecord | undefined> {
+    if (!canExist(ref)) return undefined;
     const [user] = await this.db
       .select({ id: users.id, name: users.name, roles: rolesOfUser })
       .from(users)
@@ -106,7 +107,9 @@ export class IdentityService {
    */
   async removeUser(ref: UserRef): Promise<UserRecord> {
     const removed = await this.db.transaction(async (tx) => {
-      const [user] = await tx.select({ id: users.id, name: users.name }).from(users).where(userCondition(ref)).for('update');
+      const [user] = canExist(ref)
+        ? await tx.select({ id: users.id, name: users.name }).from(users).where(userCondition(ref)).for('update')
+        : [];
       if (!user) throw new IdentityError(Status.UserNotFound, `user ${describeRef(ref)} not found`);
       const [active] = await tx
         .select({ n: count() })
@@ -141,6 +144,7 @@ export class IdentityService {
   async removeUserRole(name: string, roleName: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const user = await requireUser(tx, name);
+      await requireRoles(tx, [roleName]);
       if (roleName === 'admin') await requireAnotherAdmin(tx, user.id);
       const removed = await tx
         .delete(userRoles)
@@ -161,7 +165,7 @@ export class IdentityService {
     if ((BUILT_IN_ROLES as readonly string[]).includes(name)) {
       throw new IdentityError(Status.InvalidArgument, `role ${name} is built in and cannot be deleted`);
     }
-    const deleted = await this.db.delete(roles).where(eq(roles.name, name)).returning();
+    const deleted = isValidRoleName(name) ? await this.db.delete(roles).where(eq(roles.name, name)).returning() : [];
     if (deleted.length === 0) throw new IdentityError(Status.RoleNotFound, `role ${name} not found`);
     this.changed();
   }
@@ -213,8 +217,7 @@ export class IdentityService {
   async checkRole(token: string, roleName: string): Promise<void> {
     const owner = await this.tokenOwner(token);
     if (owner.roles.includes(roleName)) return;
-    const [role] = await this.db.select({ name: roles.name }).from(roles).where(eq(roles.name, roleName));
-    if (!role) throw new IdentityError(Status.RoleNotFound, `role ${roleName} not found`);
+    await requireRoles(this.db, [roleName]);
     throw new IdentityError(Status.TokenRoleNotFound);
   }
 
@@ -230,10 +233,9 @@ export class IdentityService {
   }
 
   private async verifyCredentials(name: string, password: string): Promise<{ id: string }> {
-    const [user] = await this.db
-      .select({ id: users.id, passwordHash: users.passwordHash })
-      .from(users)
-      .where(eq(users.name, name));
+    const [user] = isValidUserName(name)
+      ? await this.db.select({ id: users.id, passwordHash: users.passwordHash }).from(users).where(eq(users.name, name))
+      : [];
     if (!user) {
       await burnVerification(password);
       throw new IdentityError(Status.UserNotFound, `user ${name} not found`);
@@ -241,6 +243,14 @@ export class IdentityService {
     if (!(await verifyPassword(user.passwordHash, password))) throw new IdentityError(Status.UserPasswordNotMatch);
     return { id: user.id };
   }
+}
+
+/**
+ * A name that breaks the naming rule, or an id that is no UUID, names no one: answer that
+ * without asking the database, which would refuse some of them (NUL characters) as errors.
+ */
+function canExist(ref: UserRef): boolean {
+  return 'id' in ref ? isUuid(ref.id) : isValidUserName(ref.name);
 }
 
 function userCondition(ref: UserRef) {
@@ -260,14 +270,15 @@ function requireWellFormedToken(token: string): void {
 }
 
 async function requireUser(db: Queryable, name: string): Promise<{ id: string }> {
-  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.name, name));
+  const [user] = isValidUserName(name) ? await db.select({ id: users.id }).from(users).where(eq(users.name, name)) : [];
   if (!user) throw new IdentityError(Status.UserNotFound, `user ${name} not found`);
   return user;
 }
 
 async function requireRoles(db: Queryable, roleNames: readonly string[]): Promise<void> {
   if (roleNames.length === 0) return;
-  const found = await db.select({ name: roles.name }).from(roles).where(inArray(roles.name, [...roleNames]));
+  const valid = roleNames.filter(isValidRoleName);
+  const found = valid.length > 0 ? await db.select({ name: roles.name }).from(roles).where(inArray(roles.name, valid)) : [];
   const missing = roleNames.filter((name) => !found.some((role) => role.name === name));
   if (missing.length > 0) throw new IdentityError(Status.RoleNotFound, `role ${missing.join(', ')} not found`);
 }

@@ -2,14 +2,15 @@ import { Type } from 'typebox';
 import { isAdmin } from '../../auth/permissions.js';
 import { principalOf } from '../../http/auth.js';
 import { errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
+import { absentBodyIsEmpty } from '../../http/json-body.js';
 import { PasswordSchema, UserNameSchema } from '../../identity/schemas.js';
+import { isUuid } from '../../identity/rules.js';
 import type { UserRef } from '../../identity/service.js';
 import { IdentityError, Status } from '../../identity/status.js';
 import type { HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 
 const tags = ['auth'];
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The draft's account routes, on the same store as the identity service. */
 export async function authRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
@@ -39,22 +40,22 @@ export async function authRoutes(app: HttpApp, { services }: { services: Service
   app.delete(
     '/auth/delete',
     {
+      // Without a body, the caller deletes their own account.
+      preValidation: absentBodyIsEmpty,
       schema: {
         tags,
         summary: "Delete an account: the caller's own, or, for an admin, anyone's",
-        body: Type.Optional(
-          Type.Object({
-            id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a user id (UUID) or user name' })),
-          }),
-        ),
+        body: Type.Object({
+          id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a user id (UUID) or user name' })),
+        }),
         response: { 200: MessageEnvelope, ...errorResponses },
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      const requested = request.body?.id;
+      const requested = request.body.id;
       const target: UserRef =
-        requested === undefined ? { id: principal.userId } : UUID_PATTERN.test(requested) ? { id: requested.toLowerCase() } : { name: requested };
+        requested === undefined ? { id: principal.userId } : isUuid(requested) ? { id: requested.toLowerCase() } : { name: requested };
       const isSelf = 'id' in target ? target.id === principal.userId : target.name === principal.name;
       if (!isSelf && !isAdmin(principal)) {
         throw new HttpError(403, `Permission denied: you are signed in as ${principal.name} and can delete only your own account`);

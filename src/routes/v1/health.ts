@@ -1,7 +1,7 @@
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { errorResponses } from '../../http/envelope.js';
 import { failingAs } from '../../http/errors.js';
+import { absentBodyIsEmpty } from '../../http/json-body.js';
 import type { HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 
@@ -19,9 +19,7 @@ export async function healthRoutes(app: HttpApp, { services }: { services: Servi
       {
         config: { public: isPublic },
         // A probe may send no body at all; the message is only echoed back.
-        preValidation: async (request: FastifyRequest) => {
-          request.body ??= {};
-        },
+        preValidation: absentBodyIsEmpty,
         schema: {
           tags,
           summary: `Check that the database answers${isPublic ? '' : ' (with a token)'}; echoes message and lists the tables`,
