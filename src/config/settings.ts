@@ -195,4 +195,4 @@ export const settings = {
 };
 
 type Settings = typeof settings;
-export type Config = { [K in keyof Settings]: Settings[K]['default'] };
+export type Config = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> };

@@ -6,7 +6,7 @@ import { registerDocs } from './docs.js';
 import { HttpError } from './envelope.js';
 import { sendV1Error } from './errors.js';
 import { registerMetrics } from './metrics.js';
-import { createHttpApp, type HttpApp } from './server.js';
+import { createHttpApp, pathOf, type HttpApp } from './server.js';
 
 export interface ApiOptions {
   services: Services;
@@ -18,15 +18,21 @@ export interface ApiOptions {
 export async function buildApiApp({ services, logger, corsOrigins }: ApiOptions): Promise<HttpApp> {
   const app = createHttpApp(logger, (error, request, reply) => {
     const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
-    sendV1Error(new HttpError(tooLong ? 414 : 400, tooLong ? 'URI path parameter too long' : `Malformed URL: ${request.url}`), request, reply);
+    const message = tooLong ? 'URI path parameter too long' : `Malformed URL: ${pathOf(request.url)}`;
+    sendV1Error(new HttpError(tooLong ? 414 : 400, message), request, reply);
   });
   app.setErrorHandler(sendV1Error);
   app.setNotFoundHandler((request, reply) => {
-    sendV1Error(new HttpError(404, `Route ${request.method} ${request.url.split('?')[0]} not found`), request, reply);
+    sendV1Error(new HttpError(404, `Route ${request.method} ${pathOf(request.url)} not found`), request, reply);
   });
   if (corsOrigins) {
     // Bearer tokens, not cookies, carry identity, so credentials are never allowed cross-origin.
-    await app.register(cors, { origin: corsOrigins === '*' ? '*' : corsOrigins, credentials: false, maxAge: 600 });
+    await app.register(cors, {
+      origin: corsOrigins === '*' ? '*' : corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+      credentials: false,
+      maxAge: 600,
+    });
   }
   registerMetrics(app);
   await registerDocs(app, {

@@ -8,6 +8,11 @@ export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, F
 
 type FrameworkErrors = NonNullable<FastifyHttpOptions<Server>['frameworkErrors']>;
 
+/** A URL without its query, which may hold secrets: fit to repeat in an error message. */
+export function pathOf(url: string): string {
+  return url.split('?')[0] ?? '';
+}
+
 /**
  * What both listeners share: the body limit, JSON bodies of any content type, paths with or
  * without a trailing slash (never a redirect, which would break CORS preflight), and validation

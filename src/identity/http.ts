@@ -5,7 +5,7 @@ import { registerDocs } from '../http/docs.js';
 import { HttpError } from '../http/envelope.js';
 import { classifyFailure } from '../http/errors.js';
 import { readGetBody } from '../http/json-body.js';
-import { createHttpApp, type HttpApp } from '../http/server.js';
+import { createHttpApp, pathOf, type HttpApp } from '../http/server.js';
 import { PASSWORD_MAX_LENGTH, USER_NAME_RULE } from './rules.js';
 import type { IdentityService } from './service.js';
 import { httpStatusOf, IdentityError, Status, statusMessage, type StatusCode } from './status.js';
@@ -35,10 +35,14 @@ const answer = (status: StatusCode) => ({ status, message: statusMessage[status]
  * HTTP 200, 400 and 500.
  */
 export async function buildIdentityApp({ identity, logger, selfRegistration }: IdentityAppOptions): Promise<HttpApp> {
-  const app = createHttpApp(logger, (_error, request, reply) => sendIdentityError(new HttpError(400, `malformed URL ${request.url}`), request, reply));
+  const app = createHttpApp(logger, (_error, request, reply) =>
+    sendIdentityError(new HttpError(400, `malformed URL ${pathOf(request.url)}`), request, reply),
+  );
   app.setErrorHandler(sendIdentityError);
+  // An unknown function is the spec's 10000 "unknown"; still a 400, since the caller erred.
   app.setNotFoundHandler((request, reply) => {
-    sendIdentityError(new HttpError(400, `no such function: ${request.method} ${request.url.split('?')[0]}`), request, reply);
+    const reason = `no such function: ${request.method} ${pathOf(request.url)}`;
+    void reply.code(400).send({ ...answer(Status.Unknown), data: { reason } });
   });
   await registerDocs(app, {
     title: 'classlab identity service',
