@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/load.js';
+
+describe('configuration', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'classlab-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+
+  it('needs nothing: PGlite under ./data, API on :8080, identity on 127.0.0.1:8081, 8-hour tokens', () => {
+    expect(loadConfig({})).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      identityListen: { host: '127.0.0.1', port: 8081 },
+      dataDir: './data',
+      databaseUrl: undefined,
+      adminUser: 'admin',
+      adminPassword: undefined,
+      tokenTtlSeconds: 28_800,
+      tokenCacheMs: 1000,
+      selfRegistration: true,
+      corsOrigins: '*',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads the environment', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      CLASSLAB_IDENTITY_PORT: '0.0.0.0:9001',
+      CLASSLAB_DATA_DIR: '/var/lib/classlab',
+      DATABASE_URL: 'postgres://classlab:secret@db:5432/classlab',
+      CLASSLAB_ADMIN_USER: 'root@lab',
+      CLASSLAB_ADMIN_PASSWORD: 'a-long-password',
+      CLASSLAB_TOKEN_TTL: '3600',
+      CLASSLAB_SELF_REGISTRATION: 'off',
+      CLASSLAB_CORS_ORIGINS: 'https://lab.example.edu, http://localhost:3000/',
+      CLASSLAB_LOG_LEVEL: 'DEBUG',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      identityListen: { host: '0.0.0.0', port: 9001 },
+      dataDir: '/var/lib/classlab',
+      databaseUrl: 'postgres://classlab:secret@db:5432/classlab',
+      adminUser: 'root@lab',
+      adminPassword: 'a-long-password',
+      tokenTtlSeconds: 3600,
+      selfRegistration: false,
+      corsOrigins: ['https://lab.example.edu', 'http://localhost:3000'],
+      logLevel: 'debug',
+    });
+  });
+
+  it.each([
+    ['8082', { host: '127.0.0.1', port: 8082 }],
+    ['[::1]:8082', { host: '::1', port: 8082 }],
+    ['off', null],
+  ])('reads CLASSLAB_IDENTITY_PORT=%s', (value, expected) => {
+    expect(loadConfig({ CLASSLAB_IDENTITY_PORT: value }).identityListen).toEqual(expected);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '80.5'],
+    ['CLASSLAB_IDENTITY_PORT', 'localhost:http'],
+    ['CLASSLAB_TOKEN_TTL', '5'],
+    ['CLASSLAB_TOKEN_TTL', '1h'],
+    ['DATABASE_URL', 'mysql://root@localhost/db'],
+    ['DATABASE_URL', 'not a url'],
+    ['CLASSLAB_ADMIN_USER', 'the admin'],
+    ['CLASSLAB_ADMIN_PASSWORD', 'short'],
+    ['CLASSLAB_SELF_REGISTRATION', 'maybe'],
+    ['CLASSLAB_CORS_ORIGINS', 'lab.example.edu'],
+    ['CLASSLAB_LOG_LEVEL', 'loud'],
+    ['CLASSLAB_DATA_DIR', '  '],
+  ])('stops on %s=%s with one line naming the key', (key, value) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ [key]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const message = (thrown as Error).message;
+    expect(message).toMatch(new RegExp(`^Invalid configuration: ${key} `));
+    expect(message).not.toContain('\n');
+  });
+
+  it('reads a --config file keyed by the environment names; the environment wins', () => {
+    const path = file('good.json', JSON.stringify({ PORT: 9100, CLASSLAB_SELF_REGISTRATION: false, CLASSLAB_DATA_DIR: '/srv/cl' }));
+    expect(loadConfig({}, path)).toMatchObject({ port: 9100, selfRegistration: false, dataDir: '/srv/cl' });
+    expect(loadConfig({ PORT: '9200' }, path).port).toBe(9200);
+  });
+
+  it('names the file when a value in it is bad', () => {
+    const path = file('bad-value.json', JSON.stringify({ PORT: 'eighty' }));
+    expect(() => loadConfig({}, path)).toThrow(`Invalid configuration: PORT (in ${path}) must be an integer`);
+  });
+
+  it.each([
+    ['an unknown key', JSON.stringify({ PROT: 8080 }), /PROT \(in .*\) is not a setting/],
+    ['a nested value', JSON.stringify({ PORT: { value: 1 } }), /PORT \(in .*\) must be a string, number or boolean/],
+    ['invalid JSON', '{ PORT: 8080 }', /is not valid JSON/],
+    ['an array', '[]', /must hold a JSON object/],
+  ])('refuses a config file with %s', (name, content, message) => {
+    const path = file(`${name.replace(/\W/g, '-')}.json`, content);
+    expect(() => loadConfig({}, path)).toThrow(message);
+  });
+
+  it('refuses a config file that does not exist', () => {
+    expect(() => loadConfig({}, join(dir, 'missing.json'))).toThrow(/--config .*missing\.json cannot be read/);
+  });
+});

@@ -1,0 +1,122 @@
+import { Writable } from 'node:stream';
+import type { InjectOptions } from 'fastify';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/settings.js';
+import { buildApiApp } from '../../src/http/api.js';
+import { createLogger } from '../../src/http/logging.js';
+import type { HttpApp } from '../../src/http/server.js';
+import { ensureAdmin } from '../../src/identity/bootstrap.js';
+import { buildIdentityApp } from '../../src/identity/http.js';
+import { openPlatform } from '../../src/main.js';
+import type { Services } from '../../src/services.js';
+import type { Store } from '../../src/store/store.js';
+import { pgliteTarget, type StoreTarget } from './stores.js';
+
+/** Tests read arbitrary JSON; their expectations check its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export interface Answer {
+  status: number;
+  body: Json;
+  headers: Record<string, unknown>;
+  text: string;
+}
+
+export interface CallOptions {
+  token?: string;
+  /** Sent as JSON; a string is sent as it is. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface TestUser {
+  id: string;
+  name: string;
+  password: string;
+  token: string;
+}
+
+export const ADMIN_PASSWORD = 'admin-password';
+
+export interface TestPlatform {
+  store: Store;
+  services: Services;
+  api: HttpApp;
+  identityApp: HttpApp;
+  /** Every log line written so far, as JSON text. */
+  logs: string[];
+  admin: TestUser;
+  call(method: InjectOptions['method'], url: string, options?: CallOptions): Promise<Answer>;
+  callIdentity(method: InjectOptions['method'], url: string, options?: CallOptions): Promise<Answer>;
+  /** A user with these roles and a fresh token, made through the identity service. */
+  user(name: string, roles?: string[]): Promise<TestUser>;
+  close(): Promise<void>;
+}
+
+/** The whole platform in this process, on a store of its own, answering through inject(). */
+export async function startTestPlatform(
+  options: { target?: StoreTarget; settings?: Partial<Config> } = {},
+): Promise<TestPlatform> {
+  const config: Config = { ...loadConfig({}), adminPassword: ADMIN_PASSWORD, ...options.settings };
+  const logs: string[] = [];
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write(chunk, _encoding, done) {
+        logs.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  const store = await (options.target ?? pgliteTarget).open();
+  const platform = await openPlatform(config, logger, store);
+  const { services } = platform;
+  await ensureAdmin(services.identity, config);
+  const api = await buildApiApp({ services, logger, corsOrigins: config.corsOrigins });
+  const identityApp = await buildIdentityApp({ identity: services.identity, logger, selfRegistration: config.selfRegistration });
+  await Promise.all([api.ready(), identityApp.ready()]);
+
+  const inject = async (app: HttpApp, method: InjectOptions['method'], url: string, call: CallOptions = {}) => {
+    const headers: Record<string, string> = { ...call.headers };
+    if (call.token !== undefined) headers.authorization = `Bearer ${call.token}`;
+    let payload: string | undefined;
+    if (call.body !== undefined) {
+      payload = typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
+    let body: Json;
+    try {
+      body = response.body === '' ? undefined : JSON.parse(response.body);
+    } catch {
+      body = undefined;
+    }
+    return { status: response.statusCode, body, headers: response.headers, text: response.body };
+  };
+
+  const user = async (name: string, roles: string[] = ['student']): Promise<TestUser> => {
+    const password = `${name}-password`;
+    const created = await services.identity.createUser(name, password, roles);
+    const issued = await services.identity.authenticate(name, password);
+    return { id: created.id, name, password, token: issued.token };
+  };
+
+  const adminRecord = await services.identity.findUser({ name: config.adminUser });
+  const adminToken = await services.identity.authenticate(config.adminUser, ADMIN_PASSWORD);
+  return {
+    store,
+    services,
+    api,
+    identityApp,
+    logs,
+    admin: { id: adminRecord?.id ?? '', name: config.adminUser, password: ADMIN_PASSWORD, token: adminToken.token },
+    call: (method, url, call) => inject(api, method, url, call),
+    callIdentity: (method, url, call) => inject(identityApp, method, url, call),
+    user,
+    async close() {
+      await Promise.allSettled([api.close(), identityApp.close()]);
+      await platform.close();
+    },
+  };
+}
