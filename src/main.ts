@@ -5,7 +5,7 @@ import { CourseService } from './courses/service.js';
 import { HealthService } from './health/service.js';
 import { buildApiApp } from './http/api.js';
 import type { HttpApp } from './http/server.js';
-import { ensureAdmin } from './identity/bootstrap.js';
+import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
 import { buildIdentityApp } from './identity/http.js';
 import { IdentityService } from './identity/service.js';
 import type { Services } from './services.js';
@@ -75,18 +75,6 @@ export async function serve(
   };
   try {
     const { identity } = platform.services;
-    const admin = await ensureAdmin(identity, config);
-    if (admin.outcome === 'created' && admin.generatedPassword) {
-      options.announce?.(
-        `Created the admin account "${admin.user}" with the generated password: ${admin.generatedPassword}\n` +
-          'It is shown only this once. Set CLASSLAB_ADMIN_PASSWORD on first start to choose it yourself.',
-      );
-    } else if (admin.outcome === 'created') {
-      logger.info({ user: admin.user }, 'created the admin account');
-    } else if (admin.outcome === 'name-taken') {
-      logger.error(`no admin exists and the name ${admin.user} belongs to a non-admin; grant it with: classlab user role ${admin.user} admin`);
-    }
-
     let apiUrl: string | undefined;
     if (options.api !== false) {
       const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins });
@@ -99,6 +87,9 @@ export async function serve(
       apps.push(identityApp);
       identityUrl = await listen(identityApp, 'CLASSLAB_IDENTITY_PORT', config.identityListen.host, config.identityListen.port);
     }
+
+    // Only once both listeners are up, so that a start that fails (a port in use) writes nothing.
+    reportAdmin(await ensureAdmin(identity, config), logger, options.announce);
 
     // Expired tokens are kept a week, so that their owners hear "expired" rather than "invalid".
     const purge = () =>
@@ -113,6 +104,20 @@ export async function serve(
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/** A generated password is shown to the person starting the server, once, outside the logs. */
+function reportAdmin(admin: AdminBootstrap, logger: Logger, announce?: (line: string) => void): void {
+  if (admin.outcome === 'created' && admin.generatedPassword) {
+    announce?.(
+      `Created the admin account "${admin.user}" with the generated password: ${admin.generatedPassword}\n` +
+        'It is shown only this once. Set CLASSLAB_ADMIN_PASSWORD on first start to choose it yourself.',
+    );
+  } else if (admin.outcome === 'created') {
+    logger.info({ user: admin.user }, 'created the admin account');
+  } else if (admin.outcome === 'name-taken') {
+    logger.error(`no admin exists and the name ${admin.user} belongs to a non-admin; grant it with: classlab user role ${admin.user} admin`);
   }
 }
 
