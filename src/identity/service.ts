@@ -65,8 +65,9 @@ export class IdentityService {
     for (const listener of this.changeListeners) listener();
   }
 
-  async createUser(name: string, password: string, roleNames: readonly string[] = ['student']): Promise<UserRecord> {
+  async createUser(name: string, password: string, requestedRoles: readonly string[] = ['student']): Promise<UserRecord> {
     requireUserName(name);
+    const roleNames = [...new Set(requestedRoles)].sort();
     const problem = passwordProblem(password);
     if (problem) throw new IdentityError(Status.InvalidArgument, problem);
     const passwordHash = await hashPassword(password);
@@ -81,7 +82,7 @@ export class IdentityService {
       if (roleNames.length > 0) {
         await tx.insert(userRoles).values(roleNames.map((roleName) => ({ userId: user.id, roleName })));
       }
-      return { ...user, roles: [...roleNames].sort() };
+      return { ...user, roles: roleNames };
     });
   }
 
@@ -108,7 +109,7 @@ export class IdentityService {
   async removeUser(ref: UserRef): Promise<UserRecord> {
     const removed = await this.db.transaction(async (tx) => {
       const [user] = canExist(ref)
-        ? await tx.select({ id: users.id, name: users.name }).from(users).where(userCondition(ref)).for('update')
+        ? await tx.select({ id: users.id, name: users.name, roles: rolesOfUser }).from(users).where(userCondition(ref)).for('update')
         : [];
       if (!user) throw new IdentityError(Status.UserNotFound, `user ${describeRef(ref)} not found`);
       const [active] = await tx
@@ -122,10 +123,9 @@ export class IdentityService {
           { conflict: true },
         );
       }
-      const userRoleNames = await rolesOf(tx, user.id);
-      if (userRoleNames.includes('admin')) await requireAnotherAdmin(tx, user.id);
+      if (user.roles.includes('admin')) await requireAnotherAdmin(tx, user.id);
       await tx.delete(users).where(eq(users.id, user.id));
-      return { ...user, roles: userRoleNames };
+      return user;
     });
     this.changed();
     return removed;
@@ -283,17 +283,13 @@ async function requireRoles(db: Queryable, roleNames: readonly string[]): Promis
   if (missing.length > 0) throw new IdentityError(Status.RoleNotFound, `role ${missing.join(', ')} not found`);
 }
 
-async function rolesOf(db: Queryable, userId: string): Promise<string[]> {
-  const rows = await db.select({ name: userRoles.roleName }).from(userRoles).where(eq(userRoles.userId, userId));
-  return rows.map((row) => row.name).sort();
-}
-
 /**
  * Locks the admin role row so that two admins cannot remove each other at the same moment and
- * leave the platform with none.
+ * leave the platform with none. NO KEY UPDATE, unlike UPDATE, does not wait for role grants,
+ * whose foreign-key checks hold KEY SHARE on the same row.
  */
 async function requireAnotherAdmin(db: Queryable, userId: string): Promise<void> {
-  await db.select({ name: roles.name }).from(roles).where(eq(roles.name, 'admin')).for('update');
+  await db.select({ name: roles.name }).from(roles).where(eq(roles.name, 'admin')).for('no key update');
   const [others] = await db
     .select({ n: count() })
     .from(userRoles)

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdentityService } from '../../src/identity/service.js';
 import { IdentityError, Status, type StatusCode } from '../../src/identity/status.js';
 import { hashToken } from '../../src/identity/tokens.js';
-import { courses, jobs, tokens, users } from '../../src/store/schema.js';
+import { courses, jobs, tokens, userRoles, users } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/store.js';
 import { storeTargets } from '../support/stores.js';
 
@@ -159,6 +159,21 @@ describe.each(storeTargets)('identity service on $name', (target) => {
     expect((refused as IdentityError).conflict).toBe(true);
     expect(await refusal(identity.removeUserRole('root1', 'admin'))).toBe(Status.InvalidArgument);
     expect(await identity.countUsersWithRole('admin')).toBe(1);
+  });
+
+  it('never leaves the platform without an admin, even when two admins remove each other at once', async () => {
+    await identity.createUser('twin-a', 'twin-a-password', ['admin']);
+    await identity.createUser('twin-b', 'twin-b-password', ['admin']);
+    // Leave the twins as the only admins.
+    const admins = await store.db.select({ name: users.name }).from(users).innerJoin(userRoles, eq(userRoles.userId, users.id)).where(eq(userRoles.roleName, 'admin'));
+    for (const { name } of admins) if (!name.startsWith('twin-')) await identity.removeUserRole(name, 'admin');
+    const outcomes = await Promise.allSettled([identity.removeUser({ name: 'twin-a' }), identity.removeUser({ name: 'twin-b' })]);
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(await identity.countUsersWithRole('admin')).toBe(1);
+  });
+
+  it('gives a role asked for twice once', async () => {
+    expect((await identity.createUser('twice', 'twice-password', ['teacher', 'teacher', 'student'])).roles).toEqual(['student', 'teacher']);
   });
 
   it('refuses to delete a user whose jobs still run, and allows it once they ended', async () => {
