@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { DrizzleQueryError } from 'drizzle-orm';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/settings.js';
 
@@ -18,7 +19,6 @@ const REDACTED_PATHS = [
   '*.refresh_token',
   '*.authorization',
   '*.client_secret',
-  '*.code',
 ];
 
 export function redactUrl(url: string): string {
@@ -42,6 +42,27 @@ function decodeURIComponentSafely(text: string): string {
   }
 }
 
+/**
+ * Drizzle writes a failed query's parameters into its error's message: password hashes, token
+ * hashes, course text. Logs get a copy of the error chain in which such an error says only its
+ * SQL. (Cutting the parameters out of the text afterwards fails when they hold line breaks.)
+ */
+export function withoutQueryParameters(error: unknown, depth = 0): unknown {
+  if (!(error instanceof Error) || depth > 8) return error;
+  const cause = withoutQueryParameters(error.cause, depth + 1);
+  if (error instanceof DrizzleQueryError) {
+    const scrubbed = new Error(`Failed query: ${error.query}`, { cause });
+    scrubbed.name = 'DrizzleQueryError';
+    const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+    scrubbed.stack = [`DrizzleQueryError: Failed query: ${error.query}`, ...frames].join('\n');
+    return scrubbed;
+  }
+  if (cause === error.cause) return error;
+  const copy = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as Error;
+  Object.defineProperty(copy, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
+  return copy;
+}
+
 /** JSON logs to stdout (or a given stream), with secrets censored. */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
@@ -55,7 +76,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
           remoteAddress: request.ip ?? request.socket?.remoteAddress,
         }),
         res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
-        err: pino.stdSerializers.err,
+        err: (error: Error) => pino.stdSerializers.err(withoutQueryParameters(error) as Error),
       },
     },
     destination,
