@@ -1,23 +1,9 @@
-import { Writable } from 'node:stream';
 import { DrizzleQueryError, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/http/envelope.js';
-import { createLogger, redactUrl } from '../../src/http/logging.js';
+import { redactUrl } from '../../src/http/logging.js';
+import { capturingLogger } from '../support/logs.js';
 import { startTestPlatform } from '../support/platform.js';
-
-function capturingLogger() {
-  const lines: string[] = [];
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  );
-  return { logger, lines };
-}
 
 describe('logs', () => {
   it('keep the SQL and the cause of a failed query, but never its parameters', () => {

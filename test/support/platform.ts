@@ -1,15 +1,14 @@
-import { Writable } from 'node:stream';
 import type { InjectOptions } from 'fastify';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/settings.js';
 import { buildApiApp } from '../../src/http/api.js';
-import { createLogger } from '../../src/http/logging.js';
 import type { HttpApp } from '../../src/http/server.js';
 import { ensureAdmin } from '../../src/identity/bootstrap.js';
 import { buildIdentityApp } from '../../src/identity/http.js';
 import { openPlatform } from '../../src/main.js';
 import type { Services } from '../../src/services.js';
 import type { Store } from '../../src/store/store.js';
+import { capturingLogger } from './logs.js';
 import { pgliteTarget, type StoreTarget } from './stores.js';
 
 /** Tests read arbitrary JSON; their expectations check its shape. */
@@ -59,16 +58,7 @@ export async function startTestPlatform(
   options: { target?: StoreTarget; settings?: Partial<Config> } = {},
 ): Promise<TestPlatform> {
   const config: Config = { ...loadConfig({}), adminPassword: ADMIN_PASSWORD, ...options.settings };
-  const logs: string[] = [];
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _encoding, done) {
-        logs.push(String(chunk));
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logs } = capturingLogger();
   const store = await (options.target ?? pgliteTarget).open();
   const platform = await openPlatform(config, logger, store);
   const { services } = platform;
