@@ -37,7 +37,7 @@ export async function buildApiApp({ services, logger, corsOrigins }: ApiOptions)
   registerMetrics(app);
   await registerDocs(app, {
     title: 'classlab API',
-    description: 'Courses, jobs and sign-in for GPU teaching labs. Errors are `{error: true, message}`.',
+    description: 'Courses, accounts and health checks of classlab, a platform for GPU teaching labs. Errors are `{error: true, message}`.',
   });
   await app.register(v1Routes, { prefix: '/v1', services });
   return app;
