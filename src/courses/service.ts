@@ -1,9 +1,10 @@
-import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { asc, eq, sql, type SQL } from 'drizzle-orm';
 import { actingUserName, canPublishCourses, isAdmin } from '../auth/permissions.js';
 import { ServiceError } from '../common/errors.js';
 import { rfc3339 } from '../common/time.js';
 import type { IdentityService, Principal } from '../identity/service.js';
-import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, users, type CourseLevel } from '../store/schema.js';
+import { countActiveJobs } from '../jobs/active.js';
+import { courseDatasets, courses, users, type CourseLevel } from '../store/schema.js';
 import type { Database } from '../store/store.js';
 
 export interface CourseInput {
@@ -100,14 +101,11 @@ export class CourseService {
       if (course.ownerId !== actor.userId && !isAdmin(actor)) {
         throw new ServiceError('forbidden', 'Permission denied: only the course owner or an admin can delete this course');
       }
-      const [active] = await tx
-        .select({ n: count() })
-        .from(jobs)
-        .where(and(eq(jobs.courseId, id), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])));
-      if (active && active.n > 0) {
+      const active = await countActiveJobs(tx, { courseId: id });
+      if (active > 0) {
         throw new ServiceError(
           'conflict',
-          `course ${course.name} still has ${active.n} running job(s); they must be deleted before the course`,
+          `course ${course.name} still has ${active} running job(s); they must be deleted before the course`,
         );
       }
       await tx.delete(courses).where(eq(courses.id, id));

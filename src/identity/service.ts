@@ -1,6 +1,7 @@
 import { and, count, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../store/store.js';
-import { ACTIVE_JOB_STATUSES, jobs, roles, tokens, userRoles, users } from '../store/schema.js';
+import { countActiveJobs } from '../jobs/active.js';
+import { roles, tokens, userRoles, users } from '../store/schema.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
 import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from './rules.js';
 import { IdentityError, Status } from './status.js';
@@ -112,14 +113,11 @@ export class IdentityService {
         ? await tx.select({ id: users.id, name: users.name, roles: rolesOfUser }).from(users).where(userCondition(ref)).for('update')
         : [];
       if (!user) throw new IdentityError(Status.UserNotFound, `user ${describeRef(ref)} not found`);
-      const [active] = await tx
-        .select({ n: count() })
-        .from(jobs)
-        .where(and(eq(jobs.userId, user.id), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])));
-      if (active && active.n > 0) {
+      const active = await countActiveJobs(tx, { userId: user.id });
+      if (active > 0) {
         throw new IdentityError(
           Status.InvalidArgument,
-          `user ${user.name} still has ${active.n} running job(s); delete them first`,
+          `user ${user.name} still has ${active} running job(s); delete them first`,
           { conflict: true },
         );
       }

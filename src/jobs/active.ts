@@ -1,0 +1,13 @@
+import { and, count, eq, inArray } from 'drizzle-orm';
+import { ACTIVE_JOB_STATUSES, jobs } from '../store/schema.js';
+import type { Queryable } from '../store/store.js';
+
+/** How many jobs of a course, or of a user, are still running or about to. */
+export async function countActiveJobs(db: Queryable, of: { courseId: string } | { userId: string }): Promise<number> {
+  const owner = 'courseId' in of ? eq(jobs.courseId, of.courseId) : eq(jobs.userId, of.userId);
+  const [row] = await db
+    .select({ n: count() })
+    .from(jobs)
+    .where(and(owner, inArray(jobs.status, [...ACTIVE_JOB_STATUSES])));
+  return row?.n ?? 0;
+}
