@@ -56,7 +56,9 @@ function readConfigFile(path: string): Source {
         `Invalid configuration: ${key} (in ${path}) is not a setting; known settings are ${[...settingByEnv.keys()].join(', ')}`,
       );
     }
-    if (!['string', 'number', 'boolean'].includes(typeof value)) {
+    const structured = (settings[settingByEnv.get(key) as keyof typeof settings] as { structured?: boolean }).structured === true;
+    const scalar = ['string', 'number', 'boolean'].includes(typeof value);
+    if (!scalar && !(structured && typeof value === 'object' && value !== null)) {
       throw new ConfigError(`Invalid configuration: ${key} (in ${path}) must be a string, number or boolean`);
     }
   }

@@ -4,16 +4,10 @@
  * plain message; the loader turns it into one line that names the key.
  */
 
+import { boolean, integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
+import { runtimeSettings } from './runtime-settings.js';
+export type { RawValue, Setting } from './parsers.js';
 import { PASSWORD_MIN_LENGTH, USER_NAME_PATTERN, USER_NAME_RULE } from '../identity/rules.js';
-
-export type RawValue = string | number | boolean;
-
-export interface Setting<T> {
-  env: string;
-  description: string;
-  default: T;
-  parse(raw: RawValue): T;
-}
 
 export interface ListenAddress {
   host: string;
@@ -22,36 +16,6 @@ export interface ListenAddress {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-function integer(min: number, max: number) {
-  return (raw: RawValue): number => {
-    const text = String(raw).trim();
-    const value = Number(text);
-    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
-      throw new Error(`must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    }
-    return value;
-  };
-}
-
-function nonEmptyString(raw: RawValue): string {
-  const text = String(raw).trim();
-  if (text === '') throw new Error('must not be empty');
-  return text;
-}
-
-function optionalString(raw: RawValue): string | undefined {
-  const text = String(raw);
-  return text === '' ? undefined : text;
-}
-
-function boolean(raw: RawValue): boolean {
-  if (typeof raw === 'boolean') return raw;
-  const text = String(raw).trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
-  if (['0', 'false', 'no', 'off'].includes(text)) return false;
-  throw new Error(`must be true or false, got ${JSON.stringify(raw)}`);
-}
 
 /** `8081`, `127.0.0.1:8081`, `[::1]:8081`, or `off` for no identity listener. */
 function listenAddress(defaultHost: string) {
@@ -192,6 +156,7 @@ export const settings = {
     default: 'info' as LogLevel,
     parse: logLevel,
   } satisfies Setting<LogLevel>,
+  ...runtimeSettings,
 };
 
 type Settings = typeof settings;

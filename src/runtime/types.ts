@@ -1,0 +1,115 @@
+/**
+ * The seam between the jobs service and wherever jobs run, in the spirit of JupyterHub's Spawner:
+ * launch, stop, a stream of state changes and events, and what the cluster offers (nodes,
+ * datasets, images). The jobs service owns the database; a runtime owns its cluster and never
+ * writes job rows itself.
+ */
+
+/** A port a job's environment serves, named for the URL label (`jupyter`, `digits`, …). */
+export interface PortSpec {
+  name: string;
+  port: number;
+}
+
+/** A URL the student opens, labelled with its port's name, as the spec's `service` items. */
+export interface ServiceUrl {
+  label: string;
+  value: string;
+}
+
+/** Everything a runtime needs to start one job. Names are the real ones; runtimes sanitise. */
+export interface LaunchSpec {
+  jobId: string;
+  userId: string;
+  userName: string;
+  courseId: string;
+  courseName: string;
+  image: string;
+  gpu: number;
+  /** Dataset names as courses store them (without the PVC prefix). */
+  datasets: readonly string[];
+  /** Ports the course names itself; when empty the runtime takes them from the image catalog. */
+  ports: readonly PortSpec[];
+}
+
+/**
+ * What a runtime can say about a job. `Created` is the jobs service's own state (the row exists,
+ * nothing runs yet), so a runtime starts at `Pending`.
+ */
+export type RuntimeJobState =
+  | { status: 'Pending'; reason: string }
+  | { status: 'Ready' }
+  | { status: 'Failed'; reason: string };
+
+/** One job as the runtime sees it now, for reconciling. */
+export interface RuntimeJob {
+  jobId: string;
+  state: RuntimeJobState;
+  services: ServiceUrl[];
+  /** False when only part of the job's objects exist: a launch that was interrupted. */
+  complete: boolean;
+}
+
+export type RuntimeUpdate =
+  /** The job's state changed (level-triggered: the same state may be reported again). */
+  | { kind: 'state'; jobId: string; state: RuntimeJobState }
+  /** Something happened to the job, for progress pages: scheduling, pulling, probes. */
+  | { kind: 'event'; jobId: string; type: 'Normal' | 'Warning'; reason: string; message: string; at: Date }
+  /** The job's objects disappeared without a stop from us. */
+  | { kind: 'gone'; jobId: string; reason: string };
+
+export interface NodeInfo {
+  name: string;
+  ready: boolean;
+  /** GPUs this node can give to jobs (allocatable), 0 when it has none. */
+  gpuAllocatable: number;
+  /** Images present on the node, by name (`repo/name:tag`). */
+  images: string[];
+}
+
+export interface JobRuntime {
+  readonly kind: 'local' | 'kubernetes';
+  /** Connects and starts watching. Resolves once watching has begun; it need not be synced. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Creates the job's objects and answers its URLs. On failure nothing the launch created is left
+   * behind, and the error is a {@link RuntimeError} (cluster fault) or {@link LaunchRefused}
+   * (the request cannot be served, such as an image with no command in the local catalog).
+   */
+  launch(spec: LaunchSpec): Promise<{ services: ServiceUrl[] }>;
+  /** Deletes everything the job has. Idempotent: stopping a job that is gone succeeds. */
+  stop(jobId: string): Promise<void>;
+  /** Every job the runtime holds objects for. Rejects with RuntimeNotSynced before the first sync. */
+  jobs(): Promise<RuntimeJob[]>;
+  /** Adds a listener for updates; answers a function that removes it. */
+  subscribe(listener: (update: RuntimeUpdate) => void): () => void;
+  nodes(): Promise<NodeInfo[]>;
+  /** Dataset names, without the PVC prefix. */
+  datasets(): Promise<string[]>;
+  /** Images on the nodes plus the catalog's own, deduplicated. */
+  images(): Promise<string[]>;
+  /** When the job's environment was last used, where the runtime can tell; otherwise undefined. */
+  lastActivity(jobId: string): Promise<Date | undefined>;
+}
+
+/** The cluster (or machine) failed: the API answered an error or could not be reached. */
+export class RuntimeError extends Error {
+  override readonly name = 'RuntimeError';
+  /** Which step of a launch failed, for the spec's messages. */
+  readonly stage: 'deployment' | 'service' | 'other';
+  constructor(message: string, options: { stage?: 'deployment' | 'service' | 'other'; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.stage = options.stage ?? 'other';
+  }
+}
+
+/** The launch asks for something this runtime cannot give; the caller's request is at fault. */
+export class LaunchRefused extends Error {
+  override readonly name = 'LaunchRefused';
+}
+
+/** The runtime has not finished its first listing, so it cannot tell what exists yet. */
+export class RuntimeNotSynced extends Error {
+  override readonly name = 'RuntimeNotSynced';
+}
