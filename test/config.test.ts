@@ -13,8 +13,12 @@ describe('configuration', () => {
     return path;
   };
 
-  it('needs nothing: PGlite under ./data, API on :8080, identity on 127.0.0.1:8081, 8-hour tokens', () => {
-    expect(loadConfig({})).toEqual({
+  it('needs nothing: PGlite under ./data, API on :8080, identity on 127.0.0.1:8081, 8-hour tokens, local jobs', () => {
+    expect(loadConfig({})).toMatchObject({
+      runtime: 'local',
+      namespace: 'default',
+      gpuResource: 'nvidia.com/gpu',
+      jobLimits: { student: 1 },
       host: '0.0.0.0',
       port: 8080,
       identityListen: { host: '127.0.0.1', port: 8081 },
