@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
 import type { Config } from './config/settings.js';
+import { ClusterService } from './cluster/service.js';
 import { CourseService } from './courses/service.js';
 import { HealthService } from './health/service.js';
 import { buildApiApp } from './http/api.js';
@@ -8,13 +11,31 @@ import type { HttpApp } from './http/server.js';
 import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
 import { buildIdentityApp } from './identity/http.js';
 import { IdentityService } from './identity/service.js';
+import { JobEventHub } from './jobs/events.js';
+import { DatabaseLease } from './jobs/lease.js';
+import { JobLifecycle } from './jobs/lifecycle.js';
+import type { JobPolicy } from './jobs/quotas.js';
+import { JobRepository } from './jobs/repository.js';
+import { JobService } from './jobs/service.js';
+import { createRuntime } from './runtime/index.js';
+import type { JobRuntime } from './runtime/types.js';
 import type { Services } from './services.js';
 import { openStore, type Store, type StoreOptions } from './store/store.js';
 
 export interface Platform {
   store: Store;
   services: Services;
+  runtime: JobRuntime;
+  /** Starts the runtime's watches, and reconciling and culling: only a serving process does. */
+  startJobs(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface PlatformParts {
+  /** An open store to use instead of the configured one. */
+  store?: Store;
+  /** A runtime to use instead of the configured one. */
+  runtime?: JobRuntime;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -25,9 +46,9 @@ export function storeOptionsOf(config: Config, logger: Logger): StoreOptions {
     : { kind: 'pglite', dataDir: config.dataDir };
 }
 
-/** Wiring only: store → identity → services. The listeners are added by `serve`. */
-export async function openPlatform(config: Config, logger: Logger, store?: Store): Promise<Platform> {
-  const opened = store ?? (await openStore(storeOptionsOf(config, logger)));
+/** Wiring only: store → identity → runtime → services. The listeners are added by `serve`. */
+export async function openPlatform(config: Config, logger: Logger, parts: PlatformParts = {}): Promise<Platform> {
+  const opened = parts.store ?? (await openStore(storeOptionsOf(config, logger)));
   try {
     await opened.migrate().catch((error: unknown) => {
       throw explainConnectionFailure(error, config, opened.location);
@@ -35,14 +56,46 @@ export async function openPlatform(config: Config, logger: Logger, store?: Store
     const identity = new IdentityService(opened.db, { tokenTtlSeconds: config.tokenTtlSeconds });
     const verifier = new CachedTokenVerifier(new IdentityTokenVerifier(identity), { ttlMs: config.tokenCacheMs });
     identity.onChange(() => verifier.clear());
+    const courses = new CourseService(opened.db, identity);
+    const runtime = parts.runtime ?? (await createRuntime(config, logger));
+    const repository = new JobRepository(opened.db);
+    const hub = new JobEventHub();
+    const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };
+    const jobLogger = logger.child({ area: 'jobs' });
+    const lifecycle = new JobLifecycle(
+      repository,
+      runtime,
+      hub,
+      policy,
+      new DatabaseLease(opened.db, `jobs-${config.runtime}`, `${hostname()}:${process.pid}:${randomUUID()}`, config.reconcileIntervalSeconds * 3),
+      jobLogger,
+      { intervalMs: config.reconcileIntervalSeconds * 1000 },
+    );
     const services: Services = {
       identity,
       verifier,
-      courses: new CourseService(opened.db, identity),
+      courses,
       health: new HealthService(opened.db),
+      jobs: new JobService(repository, runtime, courses, identity, hub, policy, jobLogger),
+      cluster: new ClusterService(runtime, config.namespace),
       policy: { selfRegistration: config.selfRegistration },
     };
-    return { store: opened, services, close: () => opened.close() };
+    let jobsStarted = false;
+    return {
+      store: opened,
+      services,
+      runtime,
+      async startJobs() {
+        await runtime.start();
+        lifecycle.start();
+        jobsStarted = true;
+      },
+      async close() {
+        if (jobsStarted) await lifecycle.stop();
+        await runtime.close();
+        await opened.close();
+      },
+    };
   } catch (error) {
     await opened.close();
     throw error;
@@ -90,6 +143,7 @@ export async function serve(
 
     // Only once both listeners are up, so that a start that fails (a port in use) writes nothing.
     reportAdmin(await ensureAdmin(identity, config), logger, options.announce);
+    if (options.api !== false) await platform.startJobs();
 
     // Expired tokens are kept a week, so that their owners hear "expired" rather than "invalid".
     const purge = () =>
@@ -99,7 +153,7 @@ export async function serve(
     void purge();
     purgeTimer = setInterval(purge, 60 * 60 * 1000).unref();
 
-    logger.info({ api: apiUrl, identity: identityUrl, database: platform.store.location }, 'classlab is ready');
+    logger.info({ api: apiUrl, identity: identityUrl, database: platform.store.location, runtime: config.runtime }, 'classlab is ready');
     return { platform, apiUrl, identityUrl, close };
   } catch (error) {
     await close();

@@ -1,13 +1,17 @@
 import type { TokenVerifier } from './auth/verifier.js';
+import type { ClusterService } from './cluster/service.js';
 import type { CourseService } from './courses/service.js';
 import type { HealthService } from './health/service.js';
 import type { IdentityService } from './identity/service.js';
+import type { JobService } from './jobs/service.js';
 
 /** Everything the HTTP layer may call. Route handlers see only these, never the store. */
 export interface Services {
   identity: IdentityService;
   courses: CourseService;
   health: HealthService;
+  jobs: JobService;
+  cluster: ClusterService;
   verifier: TokenVerifier;
   policy: { selfRegistration: boolean };
 }

@@ -5,7 +5,7 @@
 
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { DEFAULT_CATALOG, type ImageCatalog } from '../runtime/catalog.js';
+import { DEFAULT_CATALOG, PortSpecSchema, type ImageCatalog } from '../runtime/catalog.js';
 import { integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
 
 export const RUNTIME_KINDS = ['local', 'kubernetes'] as const;
@@ -68,12 +68,11 @@ function jobCount(text: string): number | undefined {
   return integer(0, 1000)(text);
 }
 
-const PortSchema = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,14}$' }), port: Type.Integer({ minimum: 1, maximum: 65535 }) });
 const CatalogSchema = Type.Array(
   Type.Object({
     name: Type.String({ minLength: 1 }),
     match: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    ports: Type.Array(PortSchema),
+    ports: Type.Array(PortSpecSchema),
     urlPath: Type.Optional(Type.String()),
     env: Type.Optional(Type.Record(Type.String(), Type.String())),
     local: Type.Optional(

@@ -4,6 +4,7 @@ import { ServiceError } from '../common/errors.js';
 import { rfc3339 } from '../common/time.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { countActiveJobs } from '../jobs/active.js';
+import type { PortSpec } from '../runtime/types.js';
 import { courseDatasets, courses, users, type CourseLevel } from '../store/schema.js';
 import type { Database } from '../store/store.js';
 
@@ -14,6 +15,7 @@ export interface CourseInput {
   gpu: number;
   level: CourseLevel;
   datasets: string[];
+  ports: PortSpec[];
 }
 
 export interface CourseView extends CourseInput {
@@ -39,6 +41,8 @@ export class CourseService {
    * `user`. The course and its dataset links are written in one transaction.
    */
   async create(actor: Principal, input: CourseInput, requestedUser?: string): Promise<CourseView> {
+    const portNames = input.ports.map((port) => port.name);
+    if (new Set(portNames).size !== portNames.length) throw new ServiceError('invalid', 'ports must have distinct names');
     const ownerName = actingUserName(actor, requestedUser);
     if (!canPublishCourses(actor)) {
       throw new ServiceError('forbidden', 'Permission denied: only teachers and admins can create courses');
@@ -57,6 +61,7 @@ export class CourseService {
           image: input.image,
           gpu: input.gpu,
           level: input.level,
+          ports: input.ports,
         })
         .returning({ id: courses.id });
       if (!course) throw new Error('insert returned no course');
@@ -133,6 +138,7 @@ export class CourseService {
         gpu: courses.gpu,
         level: courses.level,
         datasets: datasetsOfCourse,
+        ports: courses.ports,
         user: users.name,
       })
       .from(courses)

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ServiceError, type RefusalKind } from '../common/errors.js';
+import { ServiceError, SpecFailure, type RefusalKind } from '../common/errors.js';
 import { rootMessage } from '../store/errors.js';
 import { HttpError, PARSE_FAILURE } from './envelope.js';
 import { BODY_LIMIT_BYTES, BodyParseError } from './json-body.js';
@@ -8,7 +8,7 @@ import { BODY_LIMIT_BYTES, BodyParseError } from './json-body.js';
 export type Failure =
   | { kind: 'unparsable'; detail: string }
   | { kind: 'too-large'; detail: string }
-  | { kind: 'refused'; statusCode: number; detail: string }
+  | { kind: 'refused'; statusCode: number; detail: string; retryAfterSeconds?: number }
   | { kind: 'internal'; detail: string };
 
 const statusOfRefusal: Record<RefusalKind, number> = {
@@ -16,6 +16,7 @@ const statusOfRefusal: Record<RefusalKind, number> = {
   not_found: 400, // the spec answers unknown ids with 400 ("Course Id is not found")
   forbidden: 403,
   conflict: 409,
+  busy: 429,
 };
 
 export function classifyFailure(error: unknown): Failure {
@@ -26,8 +27,14 @@ export function classifyFailure(error: unknown): Failure {
     return { kind: 'too-large', detail: `request body is larger than the limit of ${BODY_LIMIT_BYTES} bytes` };
   }
   if (error instanceof HttpError) return { kind: 'refused', statusCode: error.statusCode, detail: error.message };
+  if (error instanceof SpecFailure) return { kind: 'refused', statusCode: 500, detail: error.message };
   if (error instanceof ServiceError) {
-    return { kind: 'refused', statusCode: statusOfRefusal[error.kind], detail: error.message };
+    return {
+      kind: 'refused',
+      statusCode: statusOfRefusal[error.kind],
+      detail: error.message,
+      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    };
   }
   const statusCode = fastifyError.statusCode;
   if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
@@ -48,6 +55,7 @@ export function sendV1Error(error: unknown, request: FastifyRequest, reply: Fast
       return;
     case 'refused':
       if (failure.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+      if (failure.retryAfterSeconds !== undefined) void reply.header('retry-after', String(failure.retryAfterSeconds));
       void reply.code(failure.statusCode).send({ error: true, message: failure.detail });
       return;
     case 'internal':
@@ -64,7 +72,7 @@ export async function failingAs<T>(spec: string, work: () => Promise<T>): Promis
   try {
     return await work();
   } catch (error) {
-    if (error instanceof ServiceError || error instanceof HttpError) throw error;
+    if (error instanceof ServiceError || error instanceof HttpError || error instanceof SpecFailure) throw error;
     throw new HttpError(500, `${spec}: ${rootMessage(error)}`, { cause: error });
   }
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, primaryKey, text, timestamp, uuid, boolean } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid, boolean } from 'drizzle-orm/pg-core';
+import type { PortSpec, ServiceUrl } from '../runtime/types.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -59,6 +60,8 @@ export const courses = pgTable(
     image: text('image').notNull(),
     gpu: integer('gpu').notNull(),
     level: text('level', { enum: COURSE_LEVELS }).notNull(),
+    /** Ports the course's image serves; empty means the image catalog decides. */
+    ports: jsonb('ports').$type<PortSpec[]>().notNull().default([]),
     createdAt: createdAt(),
   },
   (table) => [
@@ -83,8 +86,8 @@ export const courseDatasets = pgTable(
 );
 
 /**
- * Jobs are launched by the jobs service (a later issue). The table exists now so that deleting a
- * course or a user can refuse while jobs still run, inside the same transaction.
+ * A launched course. The jobs service writes every row; runtimes only report. `Created` means the
+ * row exists and the runtime's objects are being made; `Failed` and `Deleted` are final.
  */
 export const JOB_STATUSES = ['Created', 'Pending', 'Ready', 'Failed', 'Deleted'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -102,12 +105,29 @@ export const jobs = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     status: text('status', { enum: JOB_STATUSES }).notNull().default('Created'),
     reason: text('reason'),
+    /** GPUs held, copied from the course at launch, so capacity is summed without joins. */
+    gpu: integer('gpu').notNull().default(0),
+    /** The URLs to open, as the runtime answered them. */
+    services: jsonb('services').$type<ServiceUrl[]>().notNull().default([]),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    readyAt: timestamp('ready_at', { withTimezone: true }),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
   },
   (table) => [
     index('jobs_course_idx').on(table.courseId),
     index('jobs_user_idx').on(table.userId),
+    index('jobs_status_idx').on(table.status),
     check('jobs_status_known', sql`${table.status} in ('Created', 'Pending', 'Ready', 'Failed', 'Deleted')`),
   ],
 );
+
+/**
+ * Who runs the cluster-wide chores (reconciling, culling) when several servers share a database.
+ * A holder renews its row before it expires; another takes over once it has.
+ */
+export const leases = pgTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});

@@ -50,6 +50,7 @@ describe.each(storeTargets)('courses on $name', (target) => {
         gpu: 1,
         level: 'basic',
         datasets: ['mnist', 'caltech256'],
+        ports: [],
         user: 'tina',
       });
     });

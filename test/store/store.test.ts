@@ -69,7 +69,7 @@ describe('the embedded database directory', () => {
     const courseId = (
       await new CourseService(store.db, identity).create(
         { userId: teacher.id, name: 'tina', roles: teacher.roles },
-        { name: 'c1', introduction: '# intro', image: 'img', gpu: 1, level: 'basic', datasets: ['mnist', 'cifar-10'] },
+        { name: 'c1', introduction: '# intro', image: 'img', gpu: 1, level: 'basic', datasets: ['mnist', 'cifar-10'], ports: [] },
       )
     ).id;
     const token = (await identity.authenticate('tina', 'tina-password')).token;

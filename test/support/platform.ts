@@ -6,8 +6,10 @@ import type { HttpApp } from '../../src/http/server.js';
 import { ensureAdmin } from '../../src/identity/bootstrap.js';
 import { buildIdentityApp } from '../../src/identity/http.js';
 import { openPlatform } from '../../src/main.js';
+import type { JobRuntime } from '../../src/runtime/types.js';
 import type { Services } from '../../src/services.js';
 import type { Store } from '../../src/store/store.js';
+import { ScriptedRuntime } from './fake-runtime.js';
 import { capturingLogger } from './logs.js';
 import { pgliteTarget, type StoreTarget } from './stores.js';
 
@@ -55,12 +57,14 @@ export interface TestPlatform {
 
 /** The whole platform in this process, on a store of its own, answering through inject(). */
 export async function startTestPlatform(
-  options: { target?: StoreTarget; settings?: Partial<Config> } = {},
+  options: { target?: StoreTarget; settings?: Partial<Config>; runtime?: JobRuntime } = {},
 ): Promise<TestPlatform> {
   const config: Config = { ...loadConfig({}), adminPassword: ADMIN_PASSWORD, ...options.settings };
   const { logger, lines: logs } = capturingLogger();
   const store = await (options.target ?? pgliteTarget).open();
-  const platform = await openPlatform(config, logger, store);
+  // A scripted runtime unless the test brings a real one: nothing here may touch this machine's processes.
+  const platform = await openPlatform(config, logger, { store, runtime: options.runtime ?? new ScriptedRuntime() });
+  await platform.startJobs();
   const { services } = platform;
   await ensureAdmin(services.identity, config);
   const api = await buildApiApp({ services, logger, corsOrigins: config.corsOrigins });

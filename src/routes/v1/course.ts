@@ -44,13 +44,14 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
       },
     },
     async (request) => {
-      const { user, GPU, gpu, level, datasets, introduction, ...rest } = request.body;
+      const { user, GPU, gpu, level, datasets, introduction, ports, ...rest } = request.body;
       const input: CourseInput = {
         ...rest,
         introduction: introduction ?? '',
         gpu: gpuCount(gpu, GPU),
         level: parseLevel(level) as CourseLevel,
         datasets: datasets ?? [],
+        ports: ports ?? [],
       };
       const course = await failingAs('Failed to create course information', () =>
         courses.create(principalOf(request), input, user),

@@ -6,10 +6,31 @@ import type { HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 
 const tags = ['health'];
+const NodeHealth = Type.Object({
+  error: Type.Literal(false),
+  message: Type.Array(Type.Object({ name: Type.String(), status: Type.Enum(['Ready', 'NotReady']) })),
+});
 const DatabaseHealth = Type.Object({ error: Type.Literal(false), message: Type.String(), tables: Type.Array(Type.String()) });
 
 export async function healthRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
-  const { health } = services;
+  const { health, cluster } = services;
+  for (const [path, isPublic] of [
+    ['/health/kubernetes', true],
+    ['/health/kubernetesAuth', false],
+  ] as const) {
+    app.get(
+      path,
+      {
+        config: { public: isPublic },
+        schema: {
+          tags,
+          summary: `The cluster's nodes and their Ready condition${isPublic ? '' : ' (with a token)'}; this machine for the local runtime`,
+          response: { 200: NodeHealth, ...errorResponses },
+        },
+      },
+      async () => ({ error: false as const, message: await cluster.nodes() }),
+    );
+  }
   for (const [path, isPublic] of [
     ['/health/database', true],
     ['/health/databaseAuth', false],

@@ -3,7 +3,10 @@ import type { HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 import { authRoutes } from './auth.js';
 import { courseRoutes } from './course.js';
+import { datasetRoutes } from './dataset.js';
 import { healthRoutes } from './health.js';
+import { imageRoutes } from './image.js';
+import { jobRoutes } from './job.js';
 
 /** The v1 API: protected by a bearer token unless a route says `public: true`. */
 export async function v1Routes(app: HttpApp, options: { services: Services }): Promise<void> {
@@ -18,4 +21,7 @@ export async function v1Routes(app: HttpApp, options: { services: Services }): P
   await app.register(courseRoutes, { services });
   await app.register(authRoutes, { services });
   await app.register(healthRoutes, { services });
+  await app.register(jobRoutes, { services });
+  await app.register(datasetRoutes, { services });
+  await app.register(imageRoutes, { services });
 }

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { LEVEL_NAMES } from '../../courses/levels.js';
 import { INTRODUCTION_MAX_BYTES } from '../../courses/service.js';
+import { PortSpecSchema } from '../../runtime/catalog.js';
 import { COURSE_LEVELS } from '../../store/schema.js';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'a UUID' });
@@ -39,6 +40,9 @@ export const CourseCreateBody = Type.Object({
   /** The spec's own spelling; `gpu` is accepted too. */
   GPU: Type.Optional(GpuCount),
   datasets: Type.Optional(Type.Array(DatasetName, { maxItems: 64, uniqueItems: true })),
+  ports: Type.Optional(
+    Type.Array(PortSpecSchema, { maxItems: 8, description: "ports the image serves; without them the image catalog decides (jupyter 8888, digits 5000, …)" }),
+  ),
 });
 
 export const Course = Type.Object({
@@ -50,6 +54,7 @@ export const Course = Type.Object({
   gpu: Type.Integer(),
   level: Type.Enum([...COURSE_LEVELS]),
   datasets: Type.Array(Type.String()),
+  ports: Type.Array(PortSpecSchema),
   user: Type.Union([Type.String(), Type.Null()], { description: "the owner's name; null once their account is deleted" }),
 });
 

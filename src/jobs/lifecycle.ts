@@ -1,0 +1,207 @@
+import type { Logger } from 'pino';
+import { rfc3339 } from '../common/time.js';
+import { RuntimeNotSynced, type JobRuntime, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate } from '../runtime/types.js';
+import type { JobStatus } from '../store/schema.js';
+import type { JobEventHub, JobStateMessage } from './events.js';
+import type { DatabaseLease } from './lease.js';
+import { allowanceFor, formatDuration, type JobPolicy } from './quotas.js';
+import type { JobRepository, JobRow } from './repository.js';
+
+export function stateMessage(job: Pick<JobRow, 'id' | 'status' | 'reason' | 'services'>): JobStateMessage {
+  return {
+    type: 'state',
+    job_id: job.id,
+    status: job.status,
+    ready: job.status === 'Ready',
+    reason: job.reason,
+    service: job.services,
+    at: rfc3339(new Date()),
+  };
+}
+
+export interface LifecycleOptions {
+  intervalMs: number;
+  /** How long a launch may take to create its objects before reconciling calls it interrupted. */
+  launchGraceMs?: number;
+  now?: () => Date;
+}
+
+export interface ReconcileReport {
+  orphansStopped: string[];
+  failed: string[];
+  culled: string[];
+}
+
+/**
+ * Keeps the jobs table true to the runtime: applies the runtime's state changes as they come
+ * (level-triggered), and, on the lease holder only, reconciles and culls at start and on a timer.
+ */
+export class JobLifecycle {
+  private unsubscribe: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private updates: Promise<void> = Promise.resolve();
+  private ticking: Promise<ReconcileReport | undefined> | undefined;
+  private readonly launchGraceMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly repository: JobRepository,
+    private readonly runtime: JobRuntime,
+    private readonly hub: JobEventHub,
+    private readonly policy: JobPolicy,
+    private readonly lease: DatabaseLease,
+    private readonly logger: Logger,
+    private readonly options: LifecycleOptions,
+  ) {
+    this.launchGraceMs = options.launchGraceMs ?? 60_000;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  start(): void {
+    this.unsubscribe = this.runtime.subscribe((update) => {
+      // One at a time, in order: a job's Pending must not overwrite the Ready that followed it.
+      this.updates = this.updates.then(() => this.apply(update)).catch((err: unknown) => {
+        this.logger.warn({ err, jobId: update.jobId }, 'could not record a job update; reconciling will catch up');
+      });
+    });
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs).unref();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    clearInterval(this.timer);
+    await this.ticking;
+    await this.updates;
+    await this.lease.release().catch(() => undefined);
+  }
+
+  /** Reconciles and culls if this server holds the lease. Overlapping ticks share one run. */
+  tick(): Promise<ReconcileReport | undefined> {
+    this.ticking ??= this.runTick().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private async runTick(): Promise<ReconcileReport | undefined> {
+    try {
+      if (!(await this.lease.acquire())) return undefined;
+      const report = await this.reconcile();
+      if (!report) return undefined;
+      report.culled = await this.cull();
+      if (report.orphansStopped.length + report.failed.length + report.culled.length > 0) this.logger.info(report, 'reconciled jobs');
+      return report;
+    } catch (err) {
+      this.logger.warn({ err }, 'reconciling jobs failed; will retry');
+      return undefined;
+    }
+  }
+
+  private async apply(update: RuntimeUpdate): Promise<void> {
+    if (update.kind === 'event') {
+      this.hub.publish({
+        type: 'event',
+        job_id: update.jobId,
+        level: update.type,
+        reason: update.reason,
+        message: update.message,
+        at: rfc3339(update.at),
+      });
+      return;
+    }
+    const state: RuntimeJobState = update.kind === 'gone' ? { status: 'Failed', reason: update.reason } : update.state;
+    await this.record(update.jobId, state.status, 'reason' in state ? state.reason : null);
+  }
+
+  /** Writes a state; a job that fails is stopped, so it holds no GPU while its reason is read. */
+  private async record(jobId: string, status: JobStatus, reason: string | null): Promise<void> {
+    const changed = await this.repository.transition(jobId, status, reason);
+    // Another server may have written it first; pages watching this one still hear of it.
+    const current = changed ?? (await this.repository.find(jobId));
+    if (current) this.hub.publish(stateMessage(current));
+    if (!changed) return;
+    if (status === 'Failed' || status === 'Deleted') {
+      this.hub.forget(jobId);
+      await this.runtime.stop(jobId).catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not stop a finished job; reconciling will retry'));
+    }
+  }
+
+  /**
+   * The runtime's objects are the truth of what exists. Its snapshot is taken before the table is
+   * read: a job launched in between then has a row but no objects yet, and is young enough to be
+   * left alone.
+   */
+  async reconcile(): Promise<ReconcileReport | undefined> {
+    let snapshot: RuntimeJob[];
+    try {
+      snapshot = await this.runtime.jobs();
+    } catch (error) {
+      if (error instanceof RuntimeNotSynced) return undefined;
+      throw error;
+    }
+    const active = await this.repository.listActive();
+    const report: ReconcileReport = { orphansStopped: [], failed: [], culled: [] };
+    const activeIds = new Set(active.map((job) => job.id));
+    const running = new Map(snapshot.map((job) => [job.jobId, job]));
+    const settled = new Date(this.now().getTime() - this.launchGraceMs);
+
+    for (const job of snapshot) {
+      if (activeIds.has(job.jobId)) continue;
+      await this.runtime.stop(job.jobId);
+      report.orphansStopped.push(job.jobId);
+    }
+    for (const job of active) {
+      const seen = running.get(job.id);
+      const launching = job.status === 'Created' && job.createdAt >= settled;
+      if (launching) continue;
+      if (!seen || (!seen.complete && job.status === 'Created')) {
+        if (seen) await this.runtime.stop(job.id);
+        const reason =
+          job.status === 'Created'
+            ? 'the launch was interrupted (the server stopped before it finished); launch the course again'
+            : `the job's environment disappeared from the ${this.runtime.kind} runtime`;
+        await this.record(job.id, 'Failed', reason);
+        report.failed.push(job.id);
+        continue;
+      }
+      if (job.services.length === 0 && seen.services.length > 0) await this.repository.setServices(job.id, seen.services);
+      await this.record(job.id, seen.state.status, 'reason' in seen.state ? seen.state.reason : null);
+    }
+    return report;
+  }
+
+  /** Jobs past their role's maximum age, or idle past its timeout, are stopped and Deleted. */
+  async cull(): Promise<string[]> {
+    const active = await this.repository.listActive();
+    const roles = await this.repository.rolesOfUsers([...new Set(active.map((job) => job.userId))]);
+    const now = this.now().getTime();
+    const culled: string[] = [];
+    for (const job of active) {
+      const userRoles = roles.get(job.userId) ?? [];
+      const reason = (await this.cullReason(job, userRoles, now)) ?? undefined;
+      if (!reason) continue;
+      await this.runtime.stop(job.id);
+      await this.repository.markDeleted(job.id, reason);
+      const deleted = await this.repository.find(job.id);
+      if (deleted) this.hub.publish(stateMessage(deleted));
+      this.hub.forget(job.id);
+      culled.push(job.id);
+    }
+    return culled;
+  }
+
+  private async cullReason(job: JobRow, roles: string[], now: number): Promise<string | undefined> {
+    const maxAge = allowanceFor(this.policy.maxAgeSeconds, roles);
+    if (maxAge !== undefined && now - job.createdAt.getTime() > maxAge * 1000) {
+      return `culled: reached the maximum age of ${formatDuration(maxAge)} for ${job.userName}'s role`;
+    }
+    const idle = allowanceFor(this.policy.idleTimeoutSeconds, roles);
+    if (idle === undefined || job.status !== 'Ready') return undefined;
+    const lastActivity = await this.runtime.lastActivity(job.id).catch(() => undefined);
+    if (lastActivity && now - lastActivity.getTime() > idle * 1000) {
+      return `culled: idle for more than ${formatDuration(idle)}`;
+    }
+    return undefined;
+  }
+}

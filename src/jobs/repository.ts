@@ -1,0 +1,174 @@
+import { and, desc, eq, inArray, ne, or, sql, sum } from 'drizzle-orm';
+import { rfc3339 } from '../common/time.js';
+import type { ServiceUrl } from '../runtime/types.js';
+import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
+import type { Database, Queryable } from '../store/store.js';
+import { countActiveJobs } from './active.js';
+
+export interface JobRow {
+  id: string;
+  userId: string;
+  userName: string;
+  courseId: string;
+  status: JobStatus;
+  reason: string | null;
+  gpu: number;
+  services: ServiceUrl[];
+  createdAt: Date;
+}
+
+/** A job as the list route answers it: the job with its course. */
+export interface JobListItem {
+  id: string;
+  startAt: string;
+  status: JobStatus;
+  reason: string | null;
+  course_id: string;
+  name: string;
+  introduction: string;
+  image: string;
+  gpu: number;
+  level: string;
+  dataset: string[];
+  datasets: string[];
+  service: ServiceUrl[];
+}
+
+const ACTIVE = [...ACTIVE_JOB_STATUSES];
+const isActive = inArray(jobs.status, ACTIVE);
+
+const jobColumns = {
+  id: jobs.id,
+  userId: jobs.userId,
+  userName: users.name,
+  courseId: jobs.courseId,
+  status: jobs.status,
+  reason: jobs.reason,
+  gpu: jobs.gpu,
+  services: jobs.services,
+  createdAt: jobs.createdAt,
+};
+
+/** The jobs table, and nothing else: every query the jobs service makes. */
+export class JobRepository {
+  constructor(private readonly db: Database) {}
+
+  async find(id: string): Promise<JobRow | undefined> {
+    const [row] = await this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(eq(jobs.id, id));
+    return row;
+  }
+
+  listActive(): Promise<JobRow[]> {
+    return this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(isActive);
+  }
+
+  /** A user's jobs that are not deleted, newest first, with their courses. */
+  async listForUser(userId: string): Promise<JobListItem[]> {
+    const datasets = sql<string[]>`coalesce((select array_agg(${courseDatasets.dataset} order by ${courseDatasets.position}) from ${courseDatasets} where ${courseDatasets.courseId} = ${courses.id}), '{}')`;
+    const rows = await this.db
+      .select({
+        id: jobs.id,
+        createdAt: jobs.createdAt,
+        status: jobs.status,
+        reason: jobs.reason,
+        courseId: courses.id,
+        name: courses.name,
+        introduction: courses.introduction,
+        image: courses.image,
+        gpu: jobs.gpu,
+        level: courses.level,
+        datasets,
+        services: jobs.services,
+      })
+      .from(jobs)
+      .innerJoin(courses, eq(jobs.courseId, courses.id))
+      .where(and(eq(jobs.userId, userId), ne(jobs.status, 'Deleted')))
+      .orderBy(desc(jobs.createdAt), desc(jobs.id));
+    return rows.map((row) => ({
+      id: row.id,
+      startAt: rfc3339(row.createdAt),
+      status: row.status,
+      reason: row.reason,
+      course_id: row.courseId,
+      name: row.name,
+      introduction: row.introduction,
+      image: row.image,
+      gpu: row.gpu,
+      level: row.level,
+      dataset: row.datasets,
+      datasets: row.datasets,
+      service: row.services,
+    }));
+  }
+
+  /**
+   * Admission and insert in one transaction, serialised across servers by an advisory lock, so
+   * two launches at once cannot both take the last GPU or the last job of a quota.
+   */
+  async admit(
+    job: { userId: string; courseId: string; gpu: number },
+    check: (usage: { userActiveJobs: number; gpuInUse: number }) => void,
+  ): Promise<string> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('classlab.jobs.admission'))`);
+      const userActiveJobs = await countActiveJobs(tx, { userId: job.userId });
+      check({ userActiveJobs, gpuInUse: await gpuInUse(tx) });
+      const [row] = await tx.insert(jobs).values({ ...job, status: 'Created' }).returning({ id: jobs.id });
+      if (!row) throw new Error('insert returned no job');
+      return row.id;
+    });
+  }
+
+  async setServices(id: string, services: ServiceUrl[]): Promise<void> {
+    await this.db.update(jobs).set({ services }).where(eq(jobs.id, id));
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.delete(jobs).where(eq(jobs.id, id));
+  }
+
+  /**
+   * Moves an active job to a new state; final states are never left. Answers the row when it
+   * changed, undefined when the job was already there or already final.
+   */
+  async transition(id: string, status: JobStatus, reason: string | null): Promise<JobRow | undefined> {
+    const final = status === 'Failed' || status === 'Deleted';
+    const [row] = await this.db
+      .update(jobs)
+      .set({
+        status,
+        reason,
+        updatedAt: sql`now()`,
+        ...(status === 'Ready' ? { readyAt: sql`coalesce(${jobs.readyAt}, now())` } : {}),
+        ...(final ? { endedAt: sql`now()` } : {}),
+      })
+      .where(and(eq(jobs.id, id), isActive, or(ne(jobs.status, status), sql`${jobs.reason} is distinct from ${reason}`)))
+      .returning({ id: jobs.id });
+    return row ? this.find(row.id) : undefined;
+  }
+
+  /** A user's delete: also from Failed, so the job leaves the list. */
+  async markDeleted(id: string, reason: string): Promise<void> {
+    await this.db
+      .update(jobs)
+      .set({ status: 'Deleted', reason, updatedAt: sql`now()`, endedAt: sql`coalesce(${jobs.endedAt}, now())` })
+      .where(and(eq(jobs.id, id), ne(jobs.status, 'Deleted')));
+  }
+
+  /** Roles of the users who own active jobs, for per-role lifetimes. */
+  async rolesOfUsers(userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const roles = new Map<string, string[]>();
+    if (userIds.length === 0) return roles;
+    const rows = await this.db
+      .select({ userId: userRoles.userId, role: userRoles.roleName })
+      .from(userRoles)
+      .where(inArray(userRoles.userId, [...userIds]));
+    for (const { userId, role } of rows) roles.set(userId, [...(roles.get(userId) ?? []), role]);
+    return roles;
+  }
+}
+
+async function gpuInUse(db: Queryable): Promise<number> {
+  const [row] = await db.select({ total: sum(jobs.gpu) }).from(jobs).where(isActive);
+  return Number(row?.total ?? 0);
+}

@@ -1,0 +1,190 @@
+import type { Logger } from 'pino';
+import { actingUserName, isAdmin } from '../auth/permissions.js';
+import { ServiceError, SpecFailure } from '../common/errors.js';
+import type { CourseService, CourseView } from '../courses/service.js';
+import type { IdentityService, Principal } from '../identity/service.js';
+import { LaunchRefused, RuntimeError, type JobRuntime } from '../runtime/types.js';
+import { rootMessage } from '../store/errors.js';
+import type { JobEventHub, JobMessage } from './events.js';
+import { stateMessage } from './lifecycle.js';
+import { allowanceFor, type JobPolicy } from './quotas.js';
+import type { JobListItem, JobRepository, JobRow } from './repository.js';
+
+export interface JobTicket {
+  job_id: string;
+  ready: boolean;
+  status: JobRow['status'];
+  reason: string | null;
+}
+
+const RETRY_AFTER_QUOTA_SECONDS = 30;
+const RETRY_AFTER_CAPACITY_SECONDS = 60;
+
+/** Launch, list, ready, delete and watch: the jobs a person sees. */
+export class JobService {
+  constructor(
+    private readonly repository: JobRepository,
+    private readonly runtime: JobRuntime,
+    private readonly courses: CourseService,
+    private readonly identity: IdentityService,
+    private readonly hub: JobEventHub,
+    private readonly policy: JobPolicy,
+    private readonly logger: Logger,
+  ) {}
+
+  async launch(actor: Principal, courseId: string, requestedUser: string | undefined): Promise<JobTicket> {
+    const owner = await this.resolveUser(actor, requestedUser);
+    const course = await this.courses.get(courseId).catch((error: unknown) => {
+      if (error instanceof ServiceError && error.kind === 'not_found') {
+        throw new ServiceError('invalid', `Query course id ${courseId} fail: course not found`);
+      }
+      throw new SpecFailure(`Query course id ${courseId} fail: ${rootMessage(error)}`, { cause: error });
+    });
+    await this.requireDatasets(course);
+    const gpuCapacity = course.gpu > 0 ? await this.gpuCapacity(course) : 0;
+
+    const limit = allowanceFor(this.policy.limits, owner.roles);
+    const jobId = await this.repository.admit({ userId: owner.userId, courseId: course.id, gpu: course.gpu }, (usage) => {
+      if (limit !== undefined && usage.userActiveJobs >= limit) {
+        throw new ServiceError(
+          'busy',
+          `Job limit reached: ${owner.name} may run ${limit} job(s) at a time and already runs ${usage.userActiveJobs}; delete one to launch another`,
+          RETRY_AFTER_QUOTA_SECONDS,
+        );
+      }
+      const free = gpuCapacity - usage.gpuInUse;
+      if (course.gpu > 0 && course.gpu > free) {
+        throw new ServiceError(
+          'busy',
+          `GPU capacity reached: the course needs ${course.gpu} GPU(s) and ${Math.max(free, 0)} of ${gpuCapacity} are free; try again when a job ends`,
+          RETRY_AFTER_CAPACITY_SECONDS,
+        );
+      }
+    });
+
+    try {
+      const { services } = await this.runtime.launch({
+        jobId,
+        userId: owner.userId,
+        userName: owner.name,
+        courseId: course.id,
+        courseName: course.name,
+        image: course.image,
+        gpu: course.gpu,
+        datasets: course.datasets,
+        ports: course.ports,
+      });
+      await this.repository.setServices(jobId, services).catch(async (error: unknown) => {
+        await this.runtime.stop(jobId).catch(() => undefined);
+        throw new SpecFailure(`update Job Table for job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
+      });
+    } catch (error) {
+      // Nothing half-written: the runtime removed what it made, and the row goes too.
+      await this.repository.remove(jobId).catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not remove the row of a failed launch; reconciling will fail it'));
+      throw launchFailure(error, course.id, jobId);
+    }
+    this.logger.info({ jobId, user: owner.name, course: course.id }, 'job launched');
+    const row = await this.repository.find(jobId);
+    return ticketOf(row ?? { id: jobId, status: 'Created', reason: null });
+  }
+
+  async list(actor: Principal, requestedUser: string | undefined): Promise<JobListItem[]> {
+    const owner = await this.resolveUser(actor, requestedUser);
+    return this.repository.listForUser(owner.userId);
+  }
+
+  async ready(actor: Principal, jobId: string): Promise<JobTicket> {
+    return ticketOf(await this.requireJob(actor, jobId));
+  }
+
+  /** Stops the job's environment and marks it Deleted. Deleting a deleted job succeeds. */
+  async delete(actor: Principal, jobId: string, userInPath?: string): Promise<void> {
+    if (userInPath !== undefined) actingUserName(actor, userInPath);
+    const job = await this.requireJob(actor, jobId);
+    if (userInPath !== undefined && job.userName !== userInPath) throw new ServiceError('not_found', 'job id is not found');
+    if (job.status === 'Deleted') return;
+    await this.runtime.stop(jobId).catch((error: unknown) => {
+      throw new SpecFailure(`delete job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
+    });
+    const reason = job.userId === actor.userId ? `deleted by ${actor.name}` : `deleted by ${actor.name} (admin)`;
+    await this.repository.markDeleted(jobId, reason);
+    const deleted = await this.repository.find(jobId);
+    if (deleted) this.hub.publish(stateMessage(deleted));
+    this.logger.info({ jobId, by: actor.name }, 'job deleted');
+  }
+
+  /**
+   * The job's current state and recent progress, then every change, until the returned function
+   * is called. Only the owner or an admin may watch.
+   */
+  async watch(actor: Principal, jobId: string, listener: (message: JobMessage) => void): Promise<{ history: JobMessage[]; stop: () => void }> {
+    const job = await this.requireJob(actor, jobId);
+    const stop = this.hub.subscribe(jobId, listener);
+    // Read again after subscribing, so that a change in between is not lost.
+    const current = (await this.repository.find(jobId)) ?? job;
+    return { history: [...this.hub.recentEvents(jobId), stateMessage(current)], stop };
+  }
+
+  private async requireJob(actor: Principal, jobId: string): Promise<JobRow> {
+    const job = await this.repository.find(jobId);
+    if (!job) throw new ServiceError('not_found', 'job id is not found');
+    if (job.userId !== actor.userId && !isAdmin(actor)) {
+      throw new ServiceError('forbidden', "Permission denied: only the job's owner or an admin can see or delete this job");
+    }
+    return job;
+  }
+
+  /** The token says who; an admin may name someone else, who must exist. */
+  private async resolveUser(actor: Principal, requested: string | undefined): Promise<Principal> {
+    if (requested === '') throw new ServiceError('invalid', 'Empty user name');
+    const name = actingUserName(actor, requested);
+    if (name === actor.name) return actor;
+    const user = await this.identity.findUser({ name });
+    if (!user) throw new ServiceError('invalid', `user ${name} not found`);
+    return { userId: user.id, name: user.name, roles: user.roles };
+  }
+
+  private async requireDatasets(course: CourseView): Promise<void> {
+    if (course.datasets.length === 0) return;
+    const available = await this.runtime.datasets().catch((error: unknown) => {
+      throw new SpecFailure(`Query course id ${course.id} required dataset fail: ${rootMessage(error)}`, { cause: error });
+    });
+    const missing = course.datasets.filter((name) => !available.includes(name));
+    if (missing.length > 0) {
+      throw new ServiceError(
+        'invalid',
+        `Query course id ${course.id} required dataset fail: dataset ${missing.join(', ')} does not exist; available: ${available.join(', ') || 'none'}`,
+      );
+    }
+  }
+
+  /** GPUs of Ready nodes. A course larger than any node can never run: that is a 400, not a 429. */
+  private async gpuCapacity(course: CourseView): Promise<number> {
+    const nodes = await this.runtime.nodes().catch((error: unknown) => {
+      throw new SpecFailure(`create deployment for course {id = ${course.id}} fail: List Node fail: ${rootMessage(error)}`, { cause: error });
+    });
+    const largest = Math.max(0, ...nodes.map((node) => node.gpuAllocatable));
+    if (course.gpu > largest) {
+      throw new ServiceError(
+        'invalid',
+        largest === 0
+          ? `course ${course.name} needs ${course.gpu} GPU(s) and this cluster has none`
+          : `course ${course.name} needs ${course.gpu} GPU(s) and no node has more than ${largest}`,
+      );
+    }
+    return nodes.filter((node) => node.ready).reduce((total, node) => total + node.gpuAllocatable, 0);
+  }
+}
+
+function ticketOf(job: Pick<JobRow, 'id' | 'status' | 'reason'>): JobTicket {
+  return { job_id: job.id, ready: job.status === 'Ready', status: job.status, reason: job.reason };
+}
+
+function launchFailure(error: unknown, courseId: string, jobId: string): Error {
+  if (error instanceof SpecFailure || error instanceof ServiceError) return error;
+  if (error instanceof LaunchRefused) return new ServiceError('invalid', error.message);
+  if (error instanceof RuntimeError && error.stage === 'service') {
+    return new SpecFailure(`create service for job {id = ${jobId}} fail: ${error.message}`, { cause: error });
+  }
+  return new SpecFailure(`create deployment for course {id = ${courseId}} fail: ${rootMessage(error)}`, { cause: error });
+}

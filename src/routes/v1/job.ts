@@ -1,0 +1,143 @@
+import { Type } from 'typebox';
+import { principalOf } from '../../http/auth.js';
+import { errorResponses, HttpError, MessageEnvelope } from '../../http/envelope.js';
+import { failingAs } from '../../http/errors.js';
+import type { HttpApp } from '../../http/server.js';
+import type { Services } from '../../services.js';
+import { JOB_STATUSES } from '../../store/schema.js';
+import { streamJobEvents } from './job-events.js';
+import { Uuid } from './schemas.js';
+
+const tags = ['job'];
+
+const ServiceItem = Type.Object({ label: Type.String(), value: Type.String() });
+const Status = Type.Enum([...JOB_STATUSES]);
+const Reason = Type.Union([Type.String(), Type.Null()], { description: 'why the job is Pending, Failed or Deleted' });
+
+const JobTicket = Type.Object({ job_id: Uuid, ready: Type.Boolean(), status: Status, reason: Reason });
+const JobAnswer = Type.Object({ error: Type.Literal(false), job: JobTicket });
+
+const JobListItem = Type.Object({
+  id: Uuid,
+  startAt: Type.String({ format: 'date-time' }),
+  status: Status,
+  reason: Reason,
+  course_id: Uuid,
+  name: Type.String(),
+  introduction: Type.String(),
+  image: Type.String(),
+  gpu: Type.Integer(),
+  level: Type.String(),
+  dataset: Type.Array(Type.String()),
+  datasets: Type.Array(Type.String()),
+  service: Type.Array(ServiceItem),
+});
+
+const LaunchBody = Type.Object({
+  course_id: Uuid,
+  user: Type.Optional(Type.String({ maxLength: 64, description: "the caller's user name; only admins may launch for another user" })),
+});
+
+export async function jobRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
+  const { jobs } = services;
+
+  for (const path of ['/course/launch', '/job/launch']) {
+    app.post(
+      path,
+      {
+        schema: {
+          tags: ['course', 'job'],
+          summary: path === '/course/launch' ? 'Launch a course: start a job of it' : 'Launch a course (alias of /v1/course/launch)',
+          body: LaunchBody,
+          response: { 200: JobAnswer, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { course_id: courseId, user } = request.body;
+        if (!user) throw new HttpError(400, 'user field in request cannot be empty');
+        const job = await jobs.launch(principalOf(request), courseId, user);
+        return { error: false as const, job };
+      },
+    );
+  }
+
+  app.post(
+    '/job/list',
+    {
+      schema: {
+        tags,
+        summary: "List a user's jobs that are not deleted, newest first (the caller's, unless an admin names someone)",
+        body: Type.Object({ user: Type.Optional(Type.String({ maxLength: 64 })) }),
+        response: { 200: Type.Object({ error: Type.Literal(false), jobs: Type.Array(JobListItem) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { user } = request.body;
+      const list = await failingAs(`Query Job table for user {${user ?? ''}} fail`, () => jobs.list(principalOf(request), user));
+      return { error: false as const, jobs: list };
+    },
+  );
+
+  app.get(
+    '/job/ready/:jobid',
+    {
+      schema: {
+        tags,
+        summary: 'Whether a job is ready to use; read from the database, never the cluster',
+        params: Type.Object({ jobid: Uuid }),
+        response: { 200: JobAnswer, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { jobid } = request.params;
+      const job = await failingAs(`update job {${jobid}} status fail`, () => jobs.ready(principalOf(request), jobid));
+      return { error: false as const, job };
+    },
+  );
+
+  const deleted = (id: string) => ({ error: false as const, message: `job ${id} delete successfully` });
+  app.delete(
+    '/job/delete/:id',
+    {
+      schema: {
+        tags,
+        summary: "Stop a job and delete its environment (the job's owner or an admin)",
+        params: Type.Object({ id: Uuid }),
+        response: { 200: MessageEnvelope, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await jobs.delete(principalOf(request), request.params.id);
+      return deleted(request.params.id);
+    },
+  );
+  app.delete(
+    '/job/:user/:id',
+    {
+      schema: {
+        tags,
+        summary: "Stop a job (the draft's path; the user must be the job's owner)",
+        params: Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }), id: Uuid }),
+        response: { 200: MessageEnvelope, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await jobs.delete(principalOf(request), request.params.id, request.params.user);
+      return deleted(request.params.id);
+    },
+  );
+
+  app.get(
+    '/job/events/:id',
+    {
+      schema: {
+        tags,
+        summary: 'A text/event-stream of the job: `state` events (status, reason, URLs) and `event` events (what the cluster did)',
+        params: Type.Object({ id: Uuid }),
+        produces: ['text/event-stream'],
+        response: errorResponses,
+      },
+    },
+    (request, reply) => streamJobEvents(jobs, request, reply, request.params.id),
+  );
+}

@@ -1,0 +1,82 @@
+import { RuntimeError, RuntimeNotSynced, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate, type ServiceUrl } from '../../src/runtime/types.js';
+
+/**
+ * A runtime the test drives by hand: it records launches and stops, and the test decides each
+ * job's state, the cluster's nodes and datasets, and which call fails. For the jobs service's own
+ * rules; the real runtimes have suites of their own.
+ */
+export class ScriptedRuntime implements JobRuntime {
+  readonly kind = 'kubernetes' as const;
+  readonly launched: LaunchSpec[] = [];
+  readonly stopped: string[] = [];
+  readonly running = new Map<string, RuntimeJob>();
+  nodeList: NodeInfo[] = [{ name: 'node-1', ready: true, gpuAllocatable: 2, images: ['nvidia/digits:6.0'] }];
+  datasetNames = ['mnist', 'cifar-10'];
+  synced = true;
+  activity = new Map<string, Date>();
+  /** The next launch fails at this stage. */
+  failLaunchAt: 'deployment' | 'service' | undefined;
+  failNodes = false;
+  /** Launches wait on this, to hold one in flight. */
+  launchGate: Promise<void> = Promise.resolve();
+  private readonly listeners = new Set<(update: RuntimeUpdate) => void>();
+
+  async start(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  async launch(spec: LaunchSpec): Promise<{ services: ServiceUrl[] }> {
+    await this.launchGate;
+    if (this.failLaunchAt) {
+      const stage = this.failLaunchAt;
+      this.failLaunchAt = undefined;
+      throw new RuntimeError(`admission webhook denied the ${stage}`, { stage });
+    }
+    this.launched.push(spec);
+    const services = [{ label: 'jupyter', value: `http://10.0.0.1:${30000 + this.launched.length}` }];
+    this.running.set(spec.jobId, { jobId: spec.jobId, state: { status: 'Pending', reason: 'ContainerCreating' }, services, complete: true });
+    return { services };
+  }
+
+  async stop(jobId: string): Promise<void> {
+    this.stopped.push(jobId);
+    this.running.delete(jobId);
+  }
+
+  async jobs(): Promise<RuntimeJob[]> {
+    if (!this.synced) throw new RuntimeNotSynced('not synced');
+    return [...this.running.values()];
+  }
+
+  subscribe(listener: (update: RuntimeUpdate) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async nodes(): Promise<NodeInfo[]> {
+    if (this.failNodes) throw new RuntimeError('connect ECONNREFUSED 10.0.0.1:6443');
+    return this.nodeList;
+  }
+
+  async datasets(): Promise<string[]> {
+    return this.datasetNames;
+  }
+
+  async images(): Promise<string[]> {
+    return ['nvidia/digits:6.0'];
+  }
+
+  async lastActivity(jobId: string): Promise<Date | undefined> {
+    return this.activity.get(jobId);
+  }
+
+  /** Reports a state, as an informer would. */
+  report(jobId: string, state: RuntimeJobState): void {
+    const job = this.running.get(jobId);
+    if (job) job.state = state;
+    this.emit({ kind: 'state', jobId, state });
+  }
+
+  emit(update: RuntimeUpdate): void {
+    for (const listener of this.listeners) listener(update);
+  }
+}
