@@ -1,0 +1,38 @@
+/** The API clients the runtime uses, from a kubeconfig file, the in-cluster service account, or the default. */
+
+import { AppsV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import { RuntimeError } from '../types.js';
+
+export interface KubernetesClients {
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  watch: Watch;
+  /** The API server's address, for logs (never the credentials). */
+  server: string;
+}
+
+/** A path wins; without one, in-cluster config when running in a pod, else the usual ~/.kube/config. */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  try {
+    if (path !== undefined) kubeConfig.loadFromFile(path);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
+    else kubeConfig.loadFromDefault();
+  } catch (error) {
+    const source = path ?? (process.env.KUBERNETES_SERVICE_HOST ? 'the in-cluster service account' : 'the default kubeconfig');
+    throw new RuntimeError(`cannot load the Kubernetes configuration from ${source}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!kubeConfig.getCurrentCluster()) {
+    throw new RuntimeError(`the Kubernetes configuration${path ? ` in ${path}` : ''} names no current cluster`);
+  }
+  return kubeConfig;
+}
+
+export function makeClients(kubeConfig: KubeConfig): KubernetesClients {
+  return {
+    apps: kubeConfig.makeApiClient(AppsV1Api),
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    watch: new Watch(kubeConfig),
+    server: kubeConfig.getCurrentCluster()?.server ?? 'unknown',
+  };
+}

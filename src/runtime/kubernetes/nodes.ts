@@ -1,0 +1,49 @@
+/** What the runtime tells about nodes: readiness, GPUs, images, and where NodePorts answer. */
+
+import type { V1Node, V1ContainerImage } from '@kubernetes/client-node';
+import type { NodeInfo } from '../types.js';
+
+export function isNodeReady(node: V1Node): boolean {
+  return node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
+}
+
+/** The first Ready node's ExternalIP, else its InternalIP: where NodePorts answer when nobody said. */
+export function nodePortHostOf(nodes: readonly V1Node[]): string | undefined {
+  for (const node of nodes) {
+    if (!isNodeReady(node)) continue;
+    const addresses = node.status?.addresses ?? [];
+    const address = addresses.find((a) => a.type === 'ExternalIP') ?? addresses.find((a) => a.type === 'InternalIP');
+    if (address) return address.address;
+  }
+  return undefined;
+}
+
+/**
+ * A node lists each image under several names, digests among them (`repo@sha256:…`). The tagged
+ * name is what a course can ask for; a digest-only image is named by its repository.
+ */
+export function imageName(image: V1ContainerImage): string | undefined {
+  const names = image.names ?? [];
+  const tagged = names.find((name) => !name.includes('@'));
+  if (tagged !== undefined) return tagged;
+  const first = names[0];
+  return first === undefined ? undefined : first.split('@')[0];
+}
+
+/** Allocatable quantities of extended resources are whole numbers; anything else counts as none. */
+function wholeQuantity(value: string | undefined): number {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return 0;
+  return Number(value.trim());
+}
+
+export function nodeInfoOf(node: V1Node, gpuResource: string): NodeInfo {
+  return {
+    name: node.metadata?.name ?? '',
+    ready: isNodeReady(node),
+    gpuAllocatable: wholeQuantity(node.status?.allocatable?.[gpuResource]),
+    images: (node.status?.images ?? []).flatMap((image) => {
+      const name = imageName(image);
+      return name === undefined ? [] : [name];
+    }),
+  };
+}
