@@ -57,6 +57,9 @@ export const DEFAULT_CATALOG: ImageCatalog = [
         'jupyter',
         'notebook',
         '--no-browser',
+        // Jupyter refuses to start as root without it, and lab machines and CI often run the
+        // server as root; the server's user is already the jobs' user, so it adds no power.
+        '--allow-root',
         '--ip={host}',
         '--port={port}',
         '--notebook-dir={workdir}',
