@@ -18,7 +18,13 @@ function frame(message: JobMessage): string {
  * change, until the job is Failed or Deleted or the page goes away. Access is checked before the
  * stream opens, so refusals are ordinary JSON errors.
  */
-export async function streamJobEvents(jobs: JobService, request: FastifyRequest, reply: FastifyReply, jobId: string): Promise<void> {
+export async function streamJobEvents(
+  jobs: JobService,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  jobId: string,
+  openStreams: Set<() => void>,
+): Promise<void> {
   const pending: JobMessage[] = [];
   let write: (message: JobMessage) => void = (message) => pending.push(message);
   const { history, stop } = await jobs.watch(principalOf(request), jobId, (message) => write(message));
@@ -37,8 +43,10 @@ export async function streamJobEvents(jobs: JobService, request: FastifyRequest,
   const close = () => {
     clearInterval(heartbeat);
     stop();
+    openStreams.delete(close);
     if (!raw.writableEnded) raw.end();
   };
+  openStreams.add(close);
   raw.on('close', close);
   write = (message) => {
     if (raw.writableEnded) return;

@@ -40,6 +40,11 @@ const LaunchBody = Type.Object({
 
 export async function jobRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
   const { jobs } = services;
+  // Streams never end by themselves; a server that shuts down ends them, or it would wait forever.
+  const openStreams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const close of [...openStreams]) close();
+  });
 
   for (const path of ['/course/launch', '/job/launch']) {
     app.post(
@@ -138,6 +143,6 @@ export async function jobRoutes(app: HttpApp, { services }: { services: Services
         response: errorResponses,
       },
     },
-    (request, reply) => streamJobEvents(jobs, request, reply, request.params.id),
+    (request, reply) => streamJobEvents(jobs, request, reply, request.params.id, openStreams),
   );
 }
