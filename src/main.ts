@@ -69,7 +69,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       policy,
       new DatabaseLease(opened.db, `jobs-${config.runtime}`, `${hostname()}:${process.pid}:${randomUUID()}`, config.reconcileIntervalSeconds * 3),
       jobLogger,
-      { intervalMs: config.reconcileIntervalSeconds * 1000 },
+      { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000 },
     );
     const services: Services = {
       identity,

@@ -236,6 +236,12 @@ export const runtimeSettings = {
     parse: perRole(parseDuration),
     structured: true,
   } satisfies Setting<PerRole<number>>,
+  launchTimeoutSeconds: {
+    env: 'CLASSLAB_LAUNCH_TIMEOUT',
+    description: 'how long a launch may take to create its objects; a job still Created after this (the server died mid-launch) is failed',
+    default: 60,
+    parse: seconds(1, 3600),
+  } satisfies Setting<number>,
   reconcileIntervalSeconds: {
     env: 'CLASSLAB_RECONCILE_INTERVAL',
     description: 'how often jobs are reconciled with the runtime and culled',
