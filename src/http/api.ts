@@ -34,10 +34,11 @@ export async function buildApiApp({ services, logger, corsOrigins }: ApiOptions)
       maxAge: 600,
     });
   }
-  registerMetrics(app);
+  registerMetrics(app, { jobsByStatus: () => services.jobs.countByStatus() });
   await registerDocs(app, {
     title: 'classlab API',
-    description: 'Courses, accounts and health checks of classlab, a platform for GPU teaching labs. Errors are `{error: true, message}`.',
+    description:
+      'Courses, jobs, datasets, images, accounts and health checks of classlab, a platform for GPU teaching labs. Errors are `{error: true, message}`.',
   });
   await app.register(v1Routes, { prefix: '/v1', services });
   return app;

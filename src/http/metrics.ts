@@ -1,12 +1,30 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics at /metrics: requests and their latency by method, route pattern and
  * status. Route patterns, not raw URLs, keep the label set small; unknown paths share one label.
  */
-export function registerMetrics(app: FastifyInstance, registry: Registry = new Registry()): Registry {
+export function registerMetrics(
+  app: FastifyInstance,
+  sources: { jobsByStatus?: () => Promise<Record<string, number>> } = {},
+  registry: Registry = new Registry(),
+): Registry {
   collectDefaultMetrics({ register: registry });
+  const { jobsByStatus } = sources;
+  if (jobsByStatus) {
+    // Read at scrape time, so every replica reports the shared table's truth.
+    new Gauge({
+      name: 'classlab_jobs',
+      help: 'Jobs in the database, by status.',
+      labelNames: ['status'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const [status, count] of Object.entries(await jobsByStatus())) this.set({ status }, count);
+      },
+    });
+  }
   const labelNames = ['method', 'route', 'status_code'] as const;
   const requests = new Counter({
     name: 'http_requests_total',

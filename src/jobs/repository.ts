@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, ne, or, sql, sum } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, ne, or, sql, sum } from 'drizzle-orm';
 import { rfc3339 } from '../common/time.js';
 import type { ServiceUrl } from '../runtime/types.js';
 import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
@@ -153,6 +153,11 @@ export class JobRepository {
       .update(jobs)
       .set({ status: 'Deleted', reason, updatedAt: sql`now()`, endedAt: sql`coalesce(${jobs.endedAt}, now())` })
       .where(and(eq(jobs.id, id), ne(jobs.status, 'Deleted')));
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db.select({ status: jobs.status, n: count() }).from(jobs).groupBy(jobs.status);
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
   }
 
   /** Roles of the users who own active jobs, for per-role lifetimes. */

@@ -125,6 +125,10 @@ export class JobService {
     return { history: [...this.hub.recentEvents(jobId), stateMessage(current)], stop };
   }
 
+  countByStatus(): Promise<Record<string, number>> {
+    return this.repository.countByStatus();
+  }
+
   private async requireJob(actor: Principal, jobId: string): Promise<JobRow> {
     const job = await this.repository.find(jobId);
     if (!job) throw new ServiceError('not_found', 'job id is not found');

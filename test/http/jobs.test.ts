@@ -87,6 +87,14 @@ describe.each(storeTargets)('jobs on $name', (target) => {
     ]);
   });
 
+  it('counts jobs by status in /metrics, from the database', async () => {
+    const jobId = (await launch(student)).body.job.job_id;
+    runtime.report(jobId, { status: 'Ready' });
+    await until(() => ready(student, jobId), (a) => a.body.job.ready === true);
+    const metrics = await platform.call('GET', '/metrics');
+    expect(metrics.text).toContain('classlab_jobs{status="Ready"} 1');
+  });
+
   it('answers /v1/job/launch as an alias', async () => {
     const answer = await platform.call('POST', '/v1/job/launch', { token: student.token, body: { course_id: courseId, user: student.name } });
     expect(answer.status).toBe(200);
