@@ -1,0 +1,227 @@
+// The HTTP front of the simulator: authentication, fault injection, counters, discovery and the
+// REST verbs, each answered as a Kubernetes API server answers it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ResourceApi, DeleteOptions, PropagationPolicy } from './api.js';
+import { coreVersions, group, groupList, openApiGroupVersion, openApiRoot, resourceList, serverVersion } from './discovery.js';
+import type { Faults, RequestDescription } from './faults.js';
+import { readJson, sendError, sendJson } from './http-util.js';
+import { jsonPatch, jsonPatchType, mergePatch, mergePatchTypes } from './patch.js';
+import { parseResourcePath, type ResourcePath } from './paths.js';
+import { apiVersionOf } from './resources.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { ApiError } from './status.js';
+import type { ObjectStore } from './store.js';
+import { isRecord, type KubeObject } from './types.js';
+import type { WatchHub } from './watch.js';
+import { wantsTable, toTable } from './tables.js';
+
+export interface ServerParts {
+  store: ObjectStore;
+  api: ResourceApi;
+  hub: WatchHub;
+  faults: Faults;
+  token: string;
+  /** Handles /_sim/… ; returns false when the path is not one of its own. */
+  simRoutes(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean>;
+}
+
+function verbOf(method: string, path: ResourcePath, watch: boolean): string {
+  if (method === 'GET') return watch ? 'watch' : path.name === undefined ? 'list' : 'get';
+  if (method === 'POST') return 'create';
+  if (method === 'PUT') return 'update';
+  if (method === 'PATCH') return 'patch';
+  if (method === 'DELETE') return path.name === undefined ? 'deletecollection' : 'delete';
+  return method.toLowerCase();
+}
+
+function isTrue(value: string | null): boolean {
+  return value === 'true' || value === '1';
+}
+
+/** Items of a List carry no kind/apiVersion on the wire, as from a real server. */
+function listItem(object: KubeObject): KubeObject {
+  const { kind: _kind, apiVersion: _apiVersion, ...rest } = object;
+  return rest as KubeObject;
+}
+
+export function createHandler(parts: ServerParts) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://kube-sim');
+    try {
+      if (url.pathname.startsWith('/_sim/') && (await parts.simRoutes(request, response, url))) return;
+      if (serveUnauthenticated(url, response)) return;
+      // kubectl never sends a bearer token over plain http, so requests without one are served as an
+      // anonymous user would be on a permissive cluster; a wrong token is still refused.
+      const authorization = request.headers.authorization;
+      if (authorization !== undefined && authorization !== `Bearer ${parts.token}`) {
+        throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      }
+      if (serveDiscovery(url, response)) return;
+      const path = parseResourcePath(url.pathname);
+      if (!path) throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+      await serveResource(parts, request, response, url, path);
+    } catch (error) {
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const apiError =
+        error instanceof ApiError ? error : new ApiError(500, `Internal error occurred: ${(error as Error).message}`, 'InternalError');
+      sendError(response, apiError);
+    }
+  };
+}
+
+function serveUnauthenticated(url: URL, response: ServerResponse): boolean {
+  const path = url.pathname.replace(/\/$/, '');
+  if (path === '/version') {
+    sendJson(response, 200, serverVersion);
+    return true;
+  }
+  if (['/healthz', '/livez', '/readyz'].includes(path)) {
+    response.writeHead(200, { 'Content-Type': 'text/plain' });
+    response.end('ok');
+    return true;
+  }
+  return false;
+}
+
+function serveDiscovery(url: URL, response: ServerResponse): boolean {
+  const path = url.pathname.replace(/\/$/, '');
+  const segments = path.split('/').filter(Boolean);
+  let body: Record<string, unknown> | undefined;
+  let handled = true;
+  if (path === '/api') body = coreVersions();
+  else if (path === '/apis') body = groupList();
+  else if (segments[0] === 'api' && segments.length === 2) body = resourceList('', segments[1] ?? '');
+  else if (segments[0] === 'apis' && segments.length === 2) body = group(segments[1] ?? '');
+  else if (segments[0] === 'apis' && segments.length === 3) body = resourceList(segments[1] ?? '', segments[2] ?? '');
+  else if (path === '/openapi/v3') body = openApiRoot();
+  else if (path.startsWith('/openapi/v3/')) body = openApiGroupVersion(path.slice('/openapi/v3/'.length));
+  else if (path === '/openapi/v2') body = undefined; // not served; kubectl only needs v3 here
+  else handled = false;
+  if (!handled) return false;
+  if (body) sendJson(response, 200, body);
+  else sendError(response, new ApiError(404, 'the server could not find the requested resource', 'NotFound'));
+  return true;
+}
+
+async function serveResource(parts: ServerParts, request: IncomingMessage, response: ServerResponse, url: URL, path: ResourcePath): Promise<void> {
+  const method = request.method ?? 'GET';
+  const watch = path.legacyWatch || isTrue(url.searchParams.get('watch'));
+  const description: RequestDescription = {
+    httpMethod: method,
+    verb: verbOf(method, path, watch),
+    resource: path.type.resource,
+    ...(path.subresource ? { subresource: path.subresource } : {}),
+  };
+  parts.faults.count(description);
+  const injected = parts.faults.takeFailure(description);
+  if (injected) throw injected;
+
+  const { api } = parts;
+  const { type, namespace, name, subresource } = path;
+  const dryRun = url.searchParams.getAll('dryRun').includes('All');
+  switch (description.verb) {
+    case 'watch':
+    case 'list': {
+      const labelSelector = parseLabelSelector(url.searchParams.get('labelSelector') ?? undefined);
+      const fieldSelector = parseFieldSelector(url.searchParams.get('fieldSelector') ?? undefined, type);
+      if (watch) {
+        const timeout = url.searchParams.get('timeoutSeconds');
+        parts.hub.serve(
+          {
+            type,
+            namespace: type.namespaced ? namespace : undefined,
+            labelSelector,
+            fieldSelector,
+            resourceVersion: url.searchParams.get('resourceVersion') ?? undefined,
+            allowBookmarks: isTrue(url.searchParams.get('allowWatchBookmarks')),
+            sendInitialEvents: isTrue(url.searchParams.get('sendInitialEvents')),
+            timeoutSeconds: timeout ? Number(timeout) : undefined,
+          },
+          response,
+        );
+        return;
+      }
+      const items = api
+        .list(type.resource, namespace)
+        .filter((object) => labelSelector(object.metadata.labels ?? {}) && fieldSelector(object));
+      const resourceVersion = String(parts.store.currentRevision);
+      if (wantsTable(request.headers.accept)) {
+        sendJson(response, 200, toTable(type, items, resourceVersion));
+        return;
+      }
+      sendJson(response, 200, {
+        kind: `${type.kind}List`,
+        apiVersion: apiVersionOf(type),
+        metadata: { resourceVersion },
+        items: items.map(listItem),
+      });
+      return;
+    }
+    case 'get': {
+      const object = api.get(type.resource, namespace, name ?? '');
+      if (subresource !== undefined && subresource !== 'status') {
+        throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+      }
+      if (wantsTable(request.headers.accept)) sendJson(response, 200, toTable(type, [object], object.metadata.resourceVersion ?? ''));
+      else sendJson(response, 200, object);
+      return;
+    }
+    case 'create': {
+      const created = api.create(type.resource, namespace, await readJson(request), { dryRun });
+      sendJson(response, 201, created);
+      return;
+    }
+    case 'update': {
+      sendJson(response, 200, api.replace(type.resource, namespace, name ?? '', await readJson(request), subresource, { dryRun }));
+      return;
+    }
+    case 'patch': {
+      const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+      const body = await readJson(request);
+      let change: (object: KubeObject) => KubeObject;
+      if (contentType === jsonPatchType) change = (object) => jsonPatch(object, body) as KubeObject;
+      else if (mergePatchTypes.includes(contentType)) change = (object) => mergePatch(object, body) as KubeObject;
+      else throw new ApiError(415, `the body of the request was in an unknown format - accepted media types include: ${[jsonPatchType, ...mergePatchTypes].join(', ')}`, 'UnsupportedMediaType');
+      sendJson(response, 200, api.mutate(type.resource, namespace, name ?? '', change, subresource, { dryRun }));
+      return;
+    }
+    case 'delete': {
+      const options = deleteOptions(url, await readJson(request), dryRun);
+      sendJson(response, 200, api.delete(type.resource, namespace, name ?? '', options));
+      return;
+    }
+    case 'deletecollection': {
+      const labelSelector = parseLabelSelector(url.searchParams.get('labelSelector') ?? undefined);
+      const fieldSelector = parseFieldSelector(url.searchParams.get('fieldSelector') ?? undefined, type);
+      const options = deleteOptions(url, await readJson(request), dryRun);
+      const deleted = api
+        .list(type.resource, namespace)
+        .filter((object) => labelSelector(object.metadata.labels ?? {}) && fieldSelector(object))
+        .map((object) => api.delete(type.resource, object.metadata.namespace, object.metadata.name ?? '', options));
+      sendJson(response, 200, {
+        kind: `${type.kind}List`,
+        apiVersion: apiVersionOf(type),
+        metadata: { resourceVersion: String(parts.store.currentRevision) },
+        items: deleted.map(listItem),
+      });
+      return;
+    }
+    default:
+      throw new ApiError(405, `the server does not allow this method on the requested resource`, 'MethodNotAllowed');
+  }
+}
+
+function deleteOptions(url: URL, body: unknown, dryRun: boolean): DeleteOptions {
+  const fromBody = isRecord(body) ? body : {};
+  const policy = (url.searchParams.get('propagationPolicy') ?? fromBody['propagationPolicy']) as PropagationPolicy | undefined;
+  const orphan = url.searchParams.get('orphanDependents') ?? fromBody['orphanDependents'];
+  const preconditions = isRecord(fromBody['preconditions']) ? (fromBody['preconditions'] as DeleteOptions['preconditions']) : undefined;
+  return {
+    dryRun: dryRun || (Array.isArray(fromBody['dryRun']) && fromBody['dryRun'].includes('All')),
+    ...(policy ? { propagationPolicy: policy } : orphan === true || orphan === 'true' ? { propagationPolicy: 'Orphan' } : {}),
+    ...(preconditions ? { preconditions } : {}),
+  };
+}

@@ -1,0 +1,119 @@
+// The object store: one global, monotonically increasing resourceVersion, like etcd's revision,
+// and a bounded history of changes that watches resume from.
+import { randomUUID } from 'node:crypto';
+import { deepClone, type KubeObject, type StoreEvent, type WatchEventType } from './types.js';
+
+export type StoreListener = (event: StoreEvent) => void;
+
+function keyOf(namespace: string | undefined, name: string): string {
+  return `${namespace ?? ''}/${name}`;
+}
+
+export class ObjectStore {
+  private revision = 0;
+  private readonly byResource = new Map<string, Map<string, KubeObject>>();
+  private readonly history: StoreEvent[] = [];
+  /** Highest revision dropped from history: a watch may not resume from before it. */
+  private compactedRevision = 0;
+  private readonly listeners = new Set<StoreListener>();
+  /** Events not yet delivered: a listener that writes must not get its event ahead of the one it is handling. */
+  private readonly undelivered: StoreEvent[] = [];
+  private delivering = false;
+
+  constructor(private readonly historyLimit: number) {}
+
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  get oldestResumableRevision(): number {
+    return this.compactedRevision;
+  }
+
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  list(resource: string, namespace?: string): KubeObject[] {
+    const objects = [...(this.byResource.get(resource)?.values() ?? [])];
+    return objects
+      .filter((object) => namespace === undefined || object.metadata.namespace === namespace)
+      .map((object) => deepClone(object));
+  }
+
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const object = this.byResource.get(resource)?.get(keyOf(namespace, name));
+    return object ? deepClone(object) : undefined;
+  }
+
+  /** Stores a new object; the caller has checked it does not exist. */
+  create(resource: string, object: KubeObject): KubeObject {
+    const stored = deepClone(object);
+    stored.metadata.uid = stored.metadata.uid ?? randomUUID();
+    stored.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    return this.write(resource, 'ADDED', stored, undefined);
+  }
+
+  /** Replaces a stored object wholesale; returns the stored copy with its new resourceVersion. */
+  update(resource: string, object: KubeObject): KubeObject {
+    const name = object.metadata.name ?? '';
+    const previous = this.byResource.get(resource)?.get(keyOf(object.metadata.namespace, name));
+    if (!previous) throw new Error(`kube-sim: update of missing ${resource} ${name}`);
+    return this.write(resource, 'MODIFIED', deepClone(object), previous);
+  }
+
+  remove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const previous = this.byResource.get(resource)?.get(keyOf(namespace, name));
+    if (!previous) return undefined;
+    return this.write(resource, 'DELETED', deepClone(previous), previous);
+  }
+
+  /** Watch events after `revision`, or undefined when history no longer reaches back that far. */
+  eventsSince(revision: number): StoreEvent[] | undefined {
+    if (revision < this.compactedRevision) return undefined;
+    return this.history.filter((event) => event.resourceVersion > revision);
+  }
+
+  private write(resource: string, type: WatchEventType, object: KubeObject, previous: KubeObject | undefined): KubeObject {
+    this.revision += 1;
+    object.metadata.resourceVersion = String(this.revision);
+    let objects = this.byResource.get(resource);
+    if (!objects) {
+      objects = new Map();
+      this.byResource.set(resource, objects);
+    }
+    const key = keyOf(object.metadata.namespace, object.metadata.name ?? '');
+    if (type === 'DELETED') objects.delete(key);
+    else objects.set(key, object);
+
+    const event: StoreEvent = { type, resource, object, resourceVersion: this.revision, ...(previous ? { previous } : {}) };
+    this.history.push(event);
+    while (this.history.length > this.historyLimit) {
+      const dropped = this.history.shift();
+      if (dropped) this.compactedRevision = dropped.resourceVersion;
+    }
+    this.undelivered.push(event);
+    this.deliver();
+    return deepClone(object);
+  }
+
+  private deliver(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let event = this.undelivered.shift(); event; event = this.undelivered.shift()) {
+        for (const listener of [...this.listeners]) {
+          try {
+            listener(event);
+          } catch (error) {
+            // A controller bug must not turn a stored write into a failed request.
+            console.error('kube-sim: a store listener failed', error);
+          }
+        }
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+}
