@@ -193,9 +193,10 @@ describe('nodes', () => {
       name: 'gpu-1',
       ready: true,
       gpuAllocatable: 4,
-      images: ['nvcr.io/nvidia/pytorch:24.01-py3', 'docker.io/library/busybox'],
+      images: ['nvcr.io/nvidia/pytorch:24.01-py3', 'busybox'],
     });
     expect(nodeInfoOf(node('cpu-1', false, []), 'amd.com/gpu').gpuAllocatable).toBe(0);
     expect(imageName({ names: [] })).toBeUndefined();
+    expect(imageName({ names: ['docker.io/jupyter/base-notebook:latest'] })).toBe('jupyter/base-notebook:latest');
   });
 });

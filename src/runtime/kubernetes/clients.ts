@@ -1,5 +1,6 @@
 /** The API clients the runtime uses, from a kubeconfig file, the in-cluster service account, or the default. */
 
+import { delimiter } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { RuntimeError } from '../types.js';
 
@@ -11,11 +12,26 @@ export interface KubernetesClients {
   server: string;
 }
 
+/**
+ * KUBECONFIG may list several files, as kubectl allows; they merge, and the first one's context
+ * is the current one.
+ */
+function loadFromFiles(kubeConfig: KubeConfig, paths: string): void {
+  const [first, ...rest] = paths.split(delimiter).filter((file) => file !== '');
+  if (first === undefined) throw new Error('no file named');
+  kubeConfig.loadFromFile(first);
+  for (const file of rest) {
+    const more = new KubeConfig();
+    more.loadFromFile(file);
+    kubeConfig.mergeConfig(more, true);
+  }
+}
+
 /** A path wins; without one, in-cluster config when running in a pod, else the usual ~/.kube/config. */
 export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kubeConfig = new KubeConfig();
   try {
-    if (path !== undefined) kubeConfig.loadFromFile(path);
+    if (path !== undefined) loadFromFiles(kubeConfig, path);
     else if (process.env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
     else kubeConfig.loadFromDefault();
   } catch (error) {

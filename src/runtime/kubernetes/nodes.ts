@@ -19,15 +19,24 @@ export function nodePortHostOf(nodes: readonly V1Node[]): string | undefined {
 }
 
 /**
+ * Container runtimes report Docker Hub images in full (`docker.io/library/python:3.12`); people and
+ * the catalog write them as Docker does (`python:3.12`), so that is how they are listed.
+ */
+export function familiarImageName(name: string): string {
+  if (name.startsWith('docker.io/library/')) return name.slice('docker.io/library/'.length);
+  if (name.startsWith('docker.io/')) return name.slice('docker.io/'.length);
+  return name;
+}
+
+/**
  * A node lists each image under several names, digests among them (`repo@sha256:…`). The tagged
  * name is what a course can ask for; a digest-only image is named by its repository.
  */
 export function imageName(image: V1ContainerImage): string | undefined {
   const names = image.names ?? [];
   const tagged = names.find((name) => !name.includes('@'));
-  if (tagged !== undefined) return tagged;
-  const first = names[0];
-  return first === undefined ? undefined : first.split('@')[0];
+  const first = tagged ?? names[0]?.split('@')[0];
+  return first === undefined ? undefined : familiarImageName(first);
 }
 
 /** Allocatable quantities of extended resources are whole numbers; anything else counts as none. */
