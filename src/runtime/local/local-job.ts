@@ -1,0 +1,183 @@
+/**
+ * One job running as a process on this machine: spawned in its own process group, probed over
+ * HTTP until it answers, watched until it exits, and stopped with SIGTERM then SIGKILL. It knows
+ * nothing of ports, GPUs or folders; the runtime hands those in and takes them back on `onExit`.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from 'pino';
+import type { RuntimeJobState, RuntimeUpdate, ServiceUrl } from '../types.js';
+import { probeStatus } from './http-probe.js';
+import { signalGroup } from './orphans.js';
+import { OutputTail } from './output-tail.js';
+
+export interface LocalJobSpec {
+  jobId: string;
+  /** The catalog entry's name, for messages: "starting jupyter: …". */
+  entryName: string;
+  argv: [string, ...string[]];
+  env: Record<string, string>;
+  cwd: string;
+  /** The URL probed for readiness. */
+  readyUrl: string;
+  services: ServiceUrl[];
+  origin: string;
+  token: string;
+  probeIntervalMs: number;
+  stopGraceMs: number;
+}
+
+export type SpawnFailure = { code: string | undefined; message: string };
+
+/** How long after the exit the last stderr bytes may still be arriving through the pipe. */
+const STDERR_DRAIN_MS = 250;
+
+export class LocalJob {
+  state: RuntimeJobState;
+  private child: ChildProcess | undefined;
+  private readonly stderr = new OutputTail();
+  private stopping: Promise<void> | undefined;
+  /** Set the moment the process exits: from then on its pid may belong to someone else. */
+  private processGone = false;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly exited: Promise<void>;
+  private markExited!: () => void;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    readonly spec: LocalJobSpec,
+    private readonly emit: (update: RuntimeUpdate) => void,
+    private readonly logger: Logger,
+    /** Called once when the process has exited, whatever the cause: the runtime frees what it held. */
+    private readonly onExit: (job: LocalJob) => void,
+  ) {
+    this.state = { status: 'Pending', reason: `starting ${spec.entryName}: waiting for ${spec.readyUrl}` };
+    this.exited = new Promise((resolve) => (this.markExited = resolve));
+  }
+
+  get jobId(): string {
+    return this.spec.jobId;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the process; resolves once it runs, or answers why it could not (the command is missing, …). */
+  async start(): Promise<SpawnFailure | undefined> {
+    const [command, ...args] = this.spec.argv;
+    const child = spawn(command, args, {
+      cwd: this.spec.cwd,
+      env: this.spec.env,
+      // Its own process group, so stop reaches whatever it starts (Jupyter's kernels) and a
+      // Ctrl-C meant for the server is not delivered to the job as well.
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const failure = await new Promise<SpawnFailure | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: error.code, message: error.message }));
+    });
+    if (failure) {
+      this.processGone = true;
+      this.markExited();
+      return failure;
+    }
+    this.child = child;
+    child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+    child.once('exit', (code, signal) => void this.handleExit(code, signal));
+    this.logger.info({ jobId: this.jobId, pid: child.pid, command }, 'local job started');
+    this.emit({ kind: 'state', jobId: this.jobId, state: this.state });
+    this.event('Normal', 'Started', `started ${this.spec.entryName} as process ${child.pid}`);
+    this.scheduleProbe(0);
+    return undefined;
+  }
+
+  /** SIGTERM to the process group, SIGKILL after the grace time; resolves once it has exited. */
+  stop(): Promise<void> {
+    this.stopping ??= this.terminate();
+    return this.stopping;
+  }
+
+  private async terminate(): Promise<void> {
+    this.clearProbe();
+    const pid = this.child?.pid;
+    if (pid === undefined || this.processGone) {
+      await this.exited;
+      return;
+    }
+    signalGroup(pid, 'SIGTERM');
+    const killTimer = setTimeout(() => {
+      if (this.processGone) return;
+      this.logger.warn({ jobId: this.jobId, pid, graceMs: this.spec.stopGraceMs }, 'local job ignored SIGTERM; sending SIGKILL');
+      this.event('Warning', 'Killed', `process ${pid} did not stop within ${this.spec.stopGraceMs} ms of SIGTERM; sent SIGKILL`);
+      signalGroup(pid, 'SIGKILL');
+    }, this.spec.stopGraceMs);
+    await this.exited;
+    clearTimeout(killTimer);
+  }
+
+  private async handleExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    this.processGone = true;
+    this.clearProbe();
+    const pid = this.child?.pid;
+    // Whatever the leader started (kernels, workers) goes with it, so nothing holds the port or GPUs.
+    if (pid !== undefined) signalGroup(pid, 'SIGKILL');
+    if (this.stopping) {
+      this.logger.info({ jobId: this.jobId, pid, code, signal }, 'local job stopped');
+    } else {
+      await this.stderrDrained();
+      const how = signal ? `killed by signal ${signal}` : `exited with code ${code}`;
+      const tail = this.stderr.lines(this.spec.token);
+      const reason = tail.length > 0 ? `${how}: ${tail.join('\n')}` : how;
+      this.state = { status: 'Failed', reason };
+      this.logger.warn({ jobId: this.jobId, pid, code, signal }, 'local job exited without a stop');
+      this.emit({ kind: 'state', jobId: this.jobId, state: this.state });
+    }
+    this.onExit(this);
+    this.markExited();
+  }
+
+  private stderrDrained(): Promise<void> {
+    const stderr = this.child?.stderr;
+    if (!stderr || stderr.readableEnded || stderr.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, STDERR_DRAIN_MS);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      stderr.once('end', done);
+      stderr.once('close', done);
+    });
+  }
+
+  private scheduleProbe(delayMs: number): void {
+    this.probeTimer = setTimeout(() => void this.probe(), delayMs);
+    this.probeTimer.unref();
+  }
+
+  private clearProbe(): void {
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+
+  private async probe(): Promise<void> {
+    this.probeTimer = undefined;
+    if (this.state.status !== 'Pending' || this.stopping) return;
+    const status = await probeStatus(this.spec.readyUrl, Math.max(1000, this.spec.probeIntervalMs * 2));
+    if (this.state.status !== 'Pending' || this.stopping) return;
+    if (status !== undefined && status < 500) {
+      const seconds = ((Date.now() - this.startedAt) / 1000).toFixed(1);
+      this.state = { status: 'Ready' };
+      this.event('Normal', 'Ready', `${this.spec.readyUrl} answered ${status} after ${seconds} s`);
+      this.emit({ kind: 'state', jobId: this.jobId, state: this.state });
+      return;
+    }
+    this.scheduleProbe(this.spec.probeIntervalMs);
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.emit({ kind: 'event', jobId: this.jobId, type, reason, message, at: new Date() });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The files side of a local job: the datasets folder's subfolders, and each job's work folder
+ * `<dataDir>/jobs/<jobId>` with its datasets linked in under `datasets/<name>`.
+ */
+
+import { mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Subfolders of the datasets folder, sorted; hidden ones are not datasets. Missing folder: none. */
+export async function listDatasets(datasetsDir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(datasetsDir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    // A symlink to a folder counts: an admin may link a dataset in from another disk.
+    if (entry.isDirectory() || (entry.isSymbolicLink() && (await isFolder(join(datasetsDir, entry.name))))) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A name that is one plain path segment, so it cannot climb out of the folder it names a child of. */
+export function isPlainName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.startsWith('.') && !/[/\\\0]/.test(name);
+}
+
+/** The datasets among `names` that this machine does not have. */
+export async function missingDatasets(datasetsDir: string, names: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const name of names) if (!isPlainName(name) || !(await isFolder(join(datasetsDir, name)))) missing.push(name);
+  return missing;
+}
+
+export interface WorkFolder {
+  path: string;
+  datasetsPath: string;
+  /** False when the folder was already there (a job id reused), so a failed launch keeps it. */
+  created: boolean;
+}
+
+/** Job ids that have a work folder. */
+export async function listWorkFolders(dataDir: string): Promise<string[]> {
+  try {
+    return (await readdir(join(dataDir, 'jobs'), { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+export function workFolderPath(dataDir: string, jobId: string): string {
+  return join(dataDir, 'jobs', jobId);
+}
+
+export async function createWorkFolder(dataDir: string, jobId: string, datasetsDir: string, datasets: readonly string[]): Promise<WorkFolder> {
+  const path = workFolderPath(dataDir, jobId);
+  await mkdir(join(dataDir, 'jobs'), { recursive: true });
+  let created = true;
+  try {
+    await mkdir(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    created = false;
+  }
+  const datasetsPath = join(path, 'datasets');
+  try {
+    await rm(datasetsPath, { recursive: true, force: true });
+    await mkdir(datasetsPath);
+    for (const name of datasets) await symlink(join(datasetsDir, name), join(datasetsPath, name), 'dir');
+  } catch (error) {
+    if (created) await removeWorkFolder(path);
+    throw error;
+  }
+  return { path, datasetsPath, created };
+}
+
+export async function removeWorkFolder(path: string): Promise<void> {
+  // rm does not follow symlinks, so the datasets themselves are never touched.
+  await rm(path, { recursive: true, force: true, maxRetries: 3 });
+}
