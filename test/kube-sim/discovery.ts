@@ -1,6 +1,7 @@
 // Discovery documents kubectl and client libraries read before anything else. Only the legacy
 // (unaggregated) form is served: kubectl asks for aggregated discovery first and falls back when
 // the answer's Content-Type is plain application/json.
+import { scalableResources } from './scale.js';
 import { groupVersions, resourceTypes, verbsFor } from './resources.js';
 
 export const serverVersion = {
@@ -53,6 +54,9 @@ export function resourceList(group: string, version: string): Record<string, unk
     },
     ...(type.hasStatus
       ? [{ name: `${type.resource}/status`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] }]
+      : []),
+    ...(scalableResources.has(type.resource)
+      ? [{ name: `${type.resource}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }]
       : []),
   ]);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };

@@ -13,6 +13,7 @@ import { ApiError } from './status.js';
 import type { ObjectStore } from './store.js';
 import { isRecord, type KubeObject } from './types.js';
 import type { WatchHub } from './watch.js';
+import { scalableResources, toScale, writeScale } from './scale.js';
 import { wantsTable, toTable } from './tables.js';
 
 export interface ServerParts {
@@ -122,6 +123,11 @@ async function serveResource(parts: ServerParts, request: IncomingMessage, respo
   const { api } = parts;
   const { type, namespace, name, subresource } = path;
   const dryRun = url.searchParams.getAll('dryRun').includes('All');
+  requireJsonBody(request);
+  if (subresource === 'scale' && scalableResources.has(type.resource) && name !== undefined) {
+    await serveScale(api, request, response, path, name);
+    return;
+  }
   switch (description.verb) {
     case 'watch':
     case 'list': {
@@ -139,6 +145,9 @@ async function serveResource(parts: ServerParts, request: IncomingMessage, respo
             allowBookmarks: isTrue(url.searchParams.get('allowWatchBookmarks')),
             sendInitialEvents: isTrue(url.searchParams.get('sendInitialEvents')),
             timeoutSeconds: timeout ? Number(timeout) : undefined,
+            ...(wantsTable(request.headers.accept)
+              ? { encode: (object: KubeObject, first: boolean) => toTable(type, [object], object.metadata.resourceVersion ?? '', first) }
+              : {}),
           },
           response,
         );
@@ -181,11 +190,7 @@ async function serveResource(parts: ServerParts, request: IncomingMessage, respo
     case 'patch': {
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
       const body = await readJson(request);
-      let change: (object: KubeObject) => KubeObject;
-      if (contentType === jsonPatchType) change = (object) => jsonPatch(object, body) as KubeObject;
-      else if (mergePatchTypes.includes(contentType)) change = (object) => mergePatch(object, body) as KubeObject;
-      else throw new ApiError(415, `the body of the request was in an unknown format - accepted media types include: ${[jsonPatchType, ...mergePatchTypes].join(', ')}`, 'UnsupportedMediaType');
-      sendJson(response, 200, api.mutate(type.resource, namespace, name ?? '', change, subresource, { dryRun }));
+      sendJson(response, 200, api.mutate(type.resource, namespace, name ?? '', patcher(contentType, body), subresource, { dryRun }));
       return;
     }
     case 'delete': {
@@ -224,4 +229,50 @@ function deleteOptions(url: URL, body: unknown, dryRun: boolean): DeleteOptions 
     ...(policy ? { propagationPolicy: policy } : orphan === true || orphan === 'true' ? { propagationPolicy: 'Orphan' } : {}),
     ...(preconditions ? { preconditions } : {}),
   };
+}
+
+function patcher(contentType: string, body: unknown): (object: KubeObject) => KubeObject {
+  if (contentType === jsonPatchType) return (object) => jsonPatch(object, body) as KubeObject;
+  if (mergePatchTypes.includes(contentType)) return (object) => mergePatch(object, body) as KubeObject;
+  throw new ApiError(
+    415,
+    `the body of the request was in an unknown format - accepted media types include: ${[jsonPatchType, ...mergePatchTypes].join(', ')}`,
+    'UnsupportedMediaType',
+  );
+}
+
+/**
+ * Bodies must be JSON. Some kubectl commands built on typed clients (`kubectl create deployment`)
+ * send protobuf, which the simulator cannot decode; they get a clear 415 instead of a parse error.
+ */
+function requireJsonBody(request: IncomingMessage): void {
+  const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+  if (contentType.includes('protobuf') || contentType.includes('cbor')) {
+    throw new ApiError(
+      415,
+      `the body of the request was in an unknown format - accepted media types include: application/json, ` +
+        `${jsonPatchType}, ${mergePatchTypes.join(', ')} (kube-sim does not decode ${contentType})`,
+      'UnsupportedMediaType',
+    );
+  }
+}
+
+async function serveScale(api: ResourceApi, request: IncomingMessage, response: ServerResponse, path: ResourcePath, name: string): Promise<void> {
+  const { type, namespace } = path;
+  const method = request.method ?? 'GET';
+  if (method === 'GET') {
+    sendJson(response, 200, toScale(api.get(type.resource, namespace, name)));
+    return;
+  }
+  const body = await readJson(request);
+  if (method === 'PUT') {
+    sendJson(response, 200, writeScale(api, type.resource, namespace, name, () => (isRecord(body) ? (body as KubeObject) : toScale({ metadata: {} }))));
+    return;
+  }
+  if (method === 'PATCH') {
+    const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    sendJson(response, 200, writeScale(api, type.resource, namespace, name, patcher(contentType, body)));
+    return;
+  }
+  throw new ApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
 }

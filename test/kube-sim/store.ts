@@ -37,8 +37,10 @@ export class ObjectStore {
 
   list(resource: string, namespace?: string): KubeObject[] {
     const objects = [...(this.byResource.get(resource)?.values() ?? [])];
+    // Sorted by namespace and name, the order etcd keys give a real API server's lists.
     return objects
       .filter((object) => namespace === undefined || object.metadata.namespace === namespace)
+      .sort((a, b) => keyOf(a.metadata.namespace, a.metadata.name ?? '').localeCompare(keyOf(b.metadata.namespace, b.metadata.name ?? '')))
       .map((object) => deepClone(object));
   }
 

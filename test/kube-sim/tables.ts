@@ -129,13 +129,14 @@ const columnsByResource: Record<string, Column[]> = {
   namespaces: [name, { name: 'Status', type: 'string', priority: 0, cell: (o) => text(o.status?.['phase']) }, age],
 };
 
-export function toTable(type: ResourceType, objects: KubeObject[], resourceVersion: string): Record<string, unknown> {
+/** Watch events after the first carry no column definitions, as from a real server. */
+export function toTable(type: ResourceType, objects: KubeObject[], resourceVersion: string, withColumns = true): Record<string, unknown> {
   const columns = columnsByResource[type.resource] ?? [name, age];
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion },
-    columnDefinitions: columns.map((column) => ({
+    columnDefinitions: (withColumns ? columns : []).map((column) => ({
       name: column.name,
       type: column.type,
       format: column.format ?? '',

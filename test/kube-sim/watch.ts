@@ -16,6 +16,8 @@ export interface WatchRequest {
   allowBookmarks: boolean;
   sendInitialEvents: boolean;
   timeoutSeconds: number | undefined;
+  /** How each event's object goes on the wire: as itself, or as a one-row Table for kubectl. */
+  encode?: (object: KubeObject, first: boolean) => unknown;
 }
 
 interface OpenWatch {
@@ -45,11 +47,16 @@ export class WatchHub {
     response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     // Clients wait for the headers before they count a watch as open; an idle stream must still send them.
     response.flushHeaders();
-    const send = (eventType: string, object: unknown): void => {
+    let first = true;
+    const write = (eventType: string, object: unknown): void => {
       if (!response.writableEnded && !response.destroyed) response.write(`${JSON.stringify({ type: eventType, object })}\n`);
     };
+    const send = (eventType: string, object: KubeObject): void => {
+      write(eventType, request.encode ? request.encode(object, first) : object);
+      first = false;
+    };
     const bookmark = (annotations?: Record<string, string>): void =>
-      send('BOOKMARK', {
+      write('BOOKMARK', {
         kind: type.kind,
         apiVersion: apiVersionOf(type),
         metadata: { resourceVersion: String(this.store.currentRevision), ...(annotations ? { annotations } : {}) },
@@ -74,13 +81,13 @@ export class WatchHub {
     } else {
       const revision = Number(requested);
       if (!Number.isInteger(revision) || revision < 0) {
-        send('ERROR', new ApiError(400, `invalid resource version: ${requested}`).toStatus());
+        write('ERROR', new ApiError(400, `invalid resource version: ${requested}`).toStatus());
         response.end();
         return;
       }
       const missed = this.store.eventsSince(revision);
       if (!missed) {
-        send('ERROR', tooOldResourceVersion(requested, this.store.oldestResumableRevision).toStatus());
+        write('ERROR', tooOldResourceVersion(requested, this.store.oldestResumableRevision).toStatus());
         response.end();
         return;
       }
