@@ -121,6 +121,16 @@ describe('the informer', () => {
     expect(lists()).toBe(1);
   });
 
+  it('tells a caller when an object it created reaches the cache, or that it has not in time', async () => {
+    const { watch } = setUp([() => ({ items: [thing('old', '1')], metadata: { resourceVersion: '1' } })]);
+    await vi.waitFor(() => expect(watch.calls).toHaveLength(1));
+    expect(await informer?.whenCached('old', 10)).toBe(true);
+    const arriving = informer?.whenCached('new', 5000);
+    watch.calls[0]?.send('ADDED', thing('new', '2'));
+    expect(await arriving).toBe(true);
+    expect(await informer?.whenCached('never', 20)).toBe(false);
+  });
+
   it('re-lists every resync period', async () => {
     const { watch, lists } = setUp([() => ({ items: [], metadata: { resourceVersion: '3' } })], { resyncMs: 50 });
     await vi.waitFor(() => expect(lists()).toBeGreaterThanOrEqual(3));

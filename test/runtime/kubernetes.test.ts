@@ -41,6 +41,8 @@ describe('launching a job', () => {
     expect(services).toHaveLength(1);
     expect(services[0]?.label).toBe('jupyter');
     expect(services[0]?.value).toMatch(new RegExp(`^http://10\\.0\\.0\\.11:${nodePort}/\\?token=[0-9a-f]{48}$`));
+    // Launch answers once the watches show the job, so jobs() sees it whole at once.
+    expect(await runtime.jobs()).toMatchObject([{ jobId: spec.jobId, services, complete: true }]);
 
     await waitForState(lab!, spec.jobId, (state) => state.status === 'Ready');
     const states = statesOf(updates, spec.jobId);
@@ -107,7 +109,7 @@ describe('launching a job', () => {
     const spec = launchSpec();
     const { services } = await runtime.launch(spec);
     expect(services).toEqual([{ label: 'jupyter', value: expect.stringMatching(new RegExp(`^http://classlab-${spec.jobId}\\.labs\\.svc:8888/\\?token=[0-9a-f]{48}$`)) }]);
-    await vi.waitFor(async () => expect((await runtime.jobs())[0]?.services).toEqual(services));
+    expect((await runtime.jobs())[0]?.services).toEqual(services);
   });
 
   it('are objects the simulator validates (it refuses a malformed one)', async () => {
@@ -195,13 +197,11 @@ describe('watching', () => {
     const stats = sim.stats();
     for (const kind of ['deployments', 'pods', 'services', 'events']) expect(stats[`watch ${kind}`], kind).toBe(1);
 
-    // The caches follow the cluster a moment behind: wait until they hold every Service too.
-    await vi.waitFor(async () => expect((await runtime.jobs()).filter((job) => job.state.status === 'Ready' && job.complete)).toHaveLength(10));
-
     sim.resetStats();
     const jobs = await runtime.jobs();
     await runtime.jobs();
     expect(jobs).toHaveLength(10);
+    expect(jobs.every((job) => job.complete && job.state.status === 'Ready')).toBe(true);
     expect(jobs.every((job) => job.services[0]?.value.startsWith('http://10.0.0.11:'))).toBe(true);
     expect(sim.stats()).toEqual({});
   });

@@ -56,6 +56,8 @@ export class Informer<T extends KubernetesObject> {
   private retryTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private consecutiveFailures = 0;
+  /** Callers waiting for an object to reach the cache, by name. */
+  private readonly awaited = new Map<string, Set<() => void>>();
 
   constructor(private readonly options: InformerOptions<T>) {}
 
@@ -70,6 +72,27 @@ export class Informer<T extends KubernetesObject> {
 
   list(): T[] {
     return [...this.objects.values()];
+  }
+
+  /**
+   * Resolves true once the cache holds the named object, or false after `timeoutMs`: lets a
+   * caller that just created an object read its own write from the cache.
+   */
+  whenCached(name: string, timeoutMs: number): Promise<boolean> {
+    if (this.objects.has(name)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiters = this.awaited.get(name) ?? new Set();
+      this.awaited.set(name, waiters);
+      const settle = (found: boolean) => {
+        clearTimeout(timer);
+        waiters.delete(arrived);
+        if (waiters.size === 0 && this.awaited.get(name) === waiters) this.awaited.delete(name);
+        resolve(found);
+      };
+      const arrived = () => settle(true);
+      const timer = setTimeout(() => settle(false), timeoutMs);
+      waiters.add(arrived);
+    });
   }
 
   /** Begins listing and watching in the background; failures are logged and retried, never thrown. */
@@ -203,6 +226,7 @@ export class Informer<T extends KubernetesObject> {
     const previous = this.objects.get(name);
     if (previous !== undefined && previous.metadata?.resourceVersion === object.metadata?.resourceVersion) return;
     this.objects.set(name, object);
+    for (const arrived of [...(this.awaited.get(name) ?? [])]) arrived();
     this.notify(() => (previous === undefined ? this.options.handlers.added(object) : this.options.handlers.updated(object)));
   }
 

@@ -48,6 +48,8 @@ const DEFAULT_BACKOFF: Backoff = { initialMs: 1000, maxMs: 30_000 };
 /** A stop whose Deployment never showed up as deleted is forgotten after this long. */
 const STOPPED_MEMORY_MS = 10 * 60_000;
 const TOKEN_BYTES = 24;
+/** How long a launch waits for the watches to show its objects. */
+const CACHE_WAIT_MS = 5000;
 const GONE_REASON = 'its Deployment was deleted outside classlab';
 
 interface Informers {
@@ -137,6 +139,7 @@ export class KubernetesRuntime implements JobRuntime {
       throw new RuntimeError(`Kubernetes did not create Service ${name}: ${apiMessage(error)}`, { stage: 'service', cause: error });
     }
     this.logger.info({ job: spec.jobId, image: spec.image, gpu: spec.gpu }, 'kubernetes job launched');
+    await this.untilCached(name);
     return { services: serviceUrls(service, host) };
   }
 
@@ -363,6 +366,21 @@ export class KubernetesRuntime implements JobRuntime {
         this.logger.error({ job: update.jobId, reason: (error as Error).message }, 'runtime update listener failed');
       }
     }
+  }
+
+  /**
+   * Waits (briefly) until the informers hold a launched job's objects, so that a jobs() right after
+   * launch sees the job complete instead of half there. A slow watch only delays; it never fails
+   * a launch whose objects exist.
+   */
+  private async untilCached(name: string): Promise<void> {
+    const informers = this.informers;
+    if (!informers) return;
+    const [deployment, service] = await Promise.all([
+      informers.deployments.whenCached(name, CACHE_WAIT_MS),
+      informers.services.whenCached(name, CACHE_WAIT_MS),
+    ]);
+    if (!deployment || !service) this.logger.warn({ object: name }, 'launched job not yet seen by the watches; carrying on');
   }
 
   /** Deletes a Deployment a failed launch created, and says so if even that fails. */
