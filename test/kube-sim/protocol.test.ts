@@ -167,6 +167,16 @@ describe('kube-sim REST and watch protocol', () => {
     expect((await call(sim, 'GET', '/version')).body['gitVersion']).toMatch(/^v1\.32\./);
   });
 
+  it('serves coordination.k8s.io Leases with optimistic concurrency, for leader election', async () => {
+    const leases = '/apis/coordination.k8s.io/v1/namespaces/default/leases';
+    const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'classlab-reconciler' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15 } };
+    const created = (await call<KubeObject>(sim, 'POST', leases, lease)).body;
+    const taken = await call<KubeObject>(sim, 'PUT', `${leases}/classlab-reconciler`, { ...created, spec: { holderIdentity: 'b', leaseDurationSeconds: 15 } });
+    expect(taken.body.spec?.['holderIdentity']).toBe('b');
+    const late = await call(sim, 'PUT', `${leases}/classlab-reconciler`, { ...created, spec: { holderIdentity: 'c', leaseDurationSeconds: 15 } });
+    expect(late.status).toBe(409);
+  });
+
   it('refuses a wrong bearer token with 401', async () => {
     const response = await fetch(`${sim.url}${podsPath}`, { headers: { authorization: 'Bearer wrong' } });
     expect(response.status).toBe(401);
