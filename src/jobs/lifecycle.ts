@@ -148,27 +148,52 @@ export class JobLifecycle {
 
     for (const job of snapshot) {
       if (activeIds.has(job.jobId)) continue;
-      await this.runtime.stop(job.jobId);
-      report.orphansStopped.push(job.jobId);
+      await this.guarded(job.jobId, async () => {
+        await this.runtime.stop(job.jobId);
+        report.orphansStopped.push(job.jobId);
+      });
     }
     for (const job of active) {
-      const seen = running.get(job.id);
-      const launching = job.status === 'Created' && job.createdAt >= settled;
-      if (launching) continue;
-      if (!seen || (!seen.complete && job.status === 'Created')) {
-        if (seen) await this.runtime.stop(job.id);
-        const reason =
-          job.status === 'Created'
-            ? 'the launch was interrupted (the server stopped before it finished); launch the course again'
-            : `the job's environment disappeared from the ${this.runtime.kind} runtime`;
-        await this.record(job.id, 'Failed', reason);
-        report.failed.push(job.id);
-        continue;
-      }
-      if (job.services.length === 0 && seen.services.length > 0) await this.repository.setServices(job.id, seen.services);
-      await this.record(job.id, seen.state.status, 'reason' in seen.state ? seen.state.reason : null);
+      await this.guarded(job.id, async () => {
+        const outcome = await this.reconcileJob(job, running.get(job.id), job.createdAt >= settled);
+        if (outcome === 'failed') report.failed.push(job.id);
+      });
     }
     return report;
+  }
+
+  /**
+   * One job against what the runtime holds. A young job may still be launching, with its objects
+   * half made; once it is older than the launch timeout, half made means interrupted.
+   */
+  private async reconcileJob(job: JobRow, seen: RuntimeJob | undefined, young: boolean): Promise<'failed' | 'kept'> {
+    if (!seen) {
+      if (young && job.status === 'Created') return 'kept';
+      const reason =
+        job.status === 'Created'
+          ? 'the launch was interrupted (the server stopped before it finished); launch the course again'
+          : `the job's environment disappeared from the ${this.runtime.kind} runtime`;
+      await this.record(job.id, 'Failed', reason);
+      return 'failed';
+    }
+    if (!seen.complete) {
+      if (young) return 'kept';
+      await this.runtime.stop(job.id);
+      await this.record(job.id, 'Failed', 'the launch was interrupted (the server stopped before it finished); launch the course again');
+      return 'failed';
+    }
+    if (job.services.length === 0 && seen.services.length > 0) await this.repository.setServices(job.id, seen.services);
+    await this.record(job.id, seen.state.status, 'reason' in seen.state ? seen.state.reason : null);
+    return 'kept';
+  }
+
+  /** One job's trouble (a delete the cluster refused) must not stop the others being reconciled. */
+  private async guarded(jobId: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.logger.warn({ err, jobId }, 'could not reconcile a job; will retry');
+    }
   }
 
   /** Jobs past their role's maximum age, or idle past its timeout, are stopped and Deleted. */

@@ -82,9 +82,15 @@ describe.each(storeTargets)('job lifecycle on $name', (target) => {
     const interrupted = await job('Created', 120);
     const halfMade = await job('Created', 120);
     runtime.running.set(halfMade, { jobId: halfMade, state: { status: 'Pending', reason: 'x' }, services: [], complete: false });
+    // Its Deployment's informer already moved it on, but its Service was never made.
+    const halfMadeButPending = await job('Pending', 120);
+    runtime.running.set(halfMadeButPending, { jobId: halfMadeButPending, state: { status: 'Ready' }, services: [], complete: false });
     const launching = await job('Created', 5);
+    const launchingHalfMade = await job('Pending', 5);
+    runtime.running.set(launchingHalfMade, { jobId: launchingHalfMade, state: { status: 'Pending', reason: 'x' }, services: [], complete: false });
     const report = await lifecycle().tick();
-    expect(report?.failed.sort()).toEqual([vanished, interrupted, halfMade].sort());
+    expect(report?.failed.sort()).toEqual([vanished, interrupted, halfMade, halfMadeButPending].sort());
+    expect(await statusOf(launchingHalfMade)).toBe('Pending');
     expect(await reasonOf(vanished)).toBe("the job's environment disappeared from the kubernetes runtime");
     expect(await reasonOf(interrupted)).toMatch(/^the launch was interrupted/);
     expect(runtime.stopped).toContain(halfMade);

@@ -1,0 +1,148 @@
+/**
+ * The README's path, as a user takes it: `classlab serve`, then curl-like calls. A student
+ * launches a course, sees it become Ready, opens its URL, and deletes it; on the local runtime and
+ * against the Kubernetes API simulator. Then the server is killed in the middle of 50 launches.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startKubeSimulator, type KubeSimulator } from '../kube-sim/index.js';
+import type { Json } from '../support/platform.js';
+import { call, cleanUp, freePorts, startServer, tempDir, tokenOf, type RunningCli } from './cli-process.js';
+
+const ADMIN_PASSWORD = 'admin-password';
+
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (accept(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what}: not reached; last seen ${JSON.stringify(last)}`);
+}
+
+async function serve(settings: Record<string, string>): Promise<RunningCli & { api: string; identity: string }> {
+  const [port, identityPort] = await freePorts(2);
+  const server = await startServer({
+    PORT: String(port),
+    CLASSLAB_IDENTITY_PORT: `127.0.0.1:${identityPort}`,
+    CLASSLAB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    ...settings,
+  });
+  return server as RunningCli & { api: string; identity: string };
+}
+
+/** A teacher's course and a signed-in student, through the API as the README does it. */
+async function courseAndStudent(server: { api: string; identity: string }, course: Json): Promise<{ courseId: string; student: string }> {
+  const admin = await tokenOf(server.identity, 'admin', ADMIN_PASSWORD);
+  const created = await call('POST', `${server.api}/v1/course/create`, { token: admin, body: course });
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
+  expect((await call('POST', `${server.api}/v1/auth/register`, { body: { username: 'jimmy@nchc', password: 'student-pass' } })).status).toBe(200);
+  return { courseId: created.body.id, student: await tokenOf(server.identity, 'jimmy@nchc', 'student-pass') };
+}
+
+/** The simulated cluster's objects that classlab made (the cluster has others, such as the kubernetes Service). */
+function classlabObjects(simulator: KubeSimulator, resource: 'deployments' | 'services'): Json[] {
+  return simulator.objects(resource, 'default').filter((object) => object.metadata.labels?.['app.kubernetes.io/managed-by'] === 'classlab');
+}
+
+describe('jobs, end to end', () => {
+  let simulator: KubeSimulator | undefined;
+  afterEach(async () => {
+    await cleanUp();
+    await simulator?.stop();
+    simulator = undefined;
+  });
+
+  it('local runtime: launch, Ready, open the URL, delete', { timeout: 120_000 }, async () => {
+    const dataDir = tempDir();
+    const datasets = join(dataDir, 'datasets');
+    mkdirSync(join(datasets, 'mnist'), { recursive: true });
+    const server = await serve({ CLASSLAB_DATA_DIR: join(dataDir, 'db'), CLASSLAB_LOCAL_DATASETS_DIR: datasets });
+    const { courseId, student } = await courseAndStudent(server, { name: 'hello', image: 'classlab/hello', level: 'basic', GPU: 0, datasets: ['mnist'] });
+
+    const launched = await call('POST', `${server.api}/v1/course/launch`, { token: student, body: { course_id: courseId, user: 'jimmy@nchc' } });
+    expect(launched.status, JSON.stringify(launched.body)).toBe(200);
+    const jobId = launched.body.job.job_id;
+    await until(() => call('GET', `${server.api}/v1/job/ready/${jobId}`, { token: student }), (r) => r.body.job.ready === true, 'job Ready');
+
+    const [job] = (await call('POST', `${server.api}/v1/job/list`, { token: student, body: { user: 'jimmy@nchc' } })).body.jobs;
+    expect(job).toMatchObject({ id: jobId, status: 'Ready', dataset: ['mnist'], service: [{ label: 'web', value: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+/) }] });
+    const page = await fetch(job.service[0].value);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(jobId);
+
+    const deleted = await call('DELETE', `${server.api}/v1/job/delete/${jobId}`, { token: student });
+    expect(deleted.body).toEqual({ error: false, message: `job ${jobId} delete successfully` });
+    await expect(fetch(job.service[0].value)).rejects.toThrow();
+    await server.stop();
+  });
+
+  it('kubernetes runtime against the simulator: launch, Ready with a NodePort URL, delete', { timeout: 120_000 }, async () => {
+    simulator = await startKubeSimulator({ datasets: ['dataset-mnist'], nodes: [{ name: 'gpu-1', gpus: 2, address: '10.1.0.5' }] });
+    const server = await serve({ CLASSLAB_DATA_DIR: tempDir(), CLASSLAB_RUNTIME: 'kubernetes', KUBECONFIG: simulator.kubeconfigPath });
+    const health = await call('GET', `${server.api}/v1/health/kubernetes`);
+    expect(health.body).toEqual({ error: false, message: [{ name: 'gpu-1', status: 'Ready' }] });
+    expect((await call('GET', `${server.api}/v1/datasets`, { token: await tokenOf(server.identity, 'admin', ADMIN_PASSWORD) })).body.datasets).toEqual([{ label: 'mnist', value: 'mnist' }]);
+
+    const { courseId, student } = await courseAndStudent(server, { name: 'digits', image: 'nvidia/digits:6.0', level: 'basic', GPU: 1, datasets: ['mnist'] });
+    const launched = await call('POST', `${server.api}/v1/job/launch`, { token: student, body: { course_id: courseId, user: 'jimmy@nchc' } });
+    expect(launched.status, JSON.stringify(launched.body)).toBe(200);
+    const jobId = launched.body.job.job_id;
+    await until(() => call('GET', `${server.api}/v1/job/ready/${jobId}`, { token: student }), (r) => r.body.job.ready === true, 'job Ready');
+    const [job] = (await call('POST', `${server.api}/v1/job/list`, { token: student, body: {} })).body.jobs;
+    expect(job.service).toEqual([{ label: 'digits', value: expect.stringMatching(/^http:\/\/10\.1\.0\.5:3\d{4}$/) }]);
+    expect(classlabObjects(simulator, 'deployments')).toHaveLength(1);
+
+    expect((await call('DELETE', `${server.api}/v1/job/jimmy@nchc/${jobId}`, { token: student })).status).toBe(200);
+    await until(async () => classlabObjects(simulator!, 'deployments').length + classlabObjects(simulator!, 'services').length, (n) => n === 0, 'objects deleted');
+    await server.stop();
+  });
+
+  it('kill -9 in the middle of 50 launches: after a restart, no orphan objects and no job stuck in Created', { timeout: 180_000 }, async () => {
+    simulator = await startKubeSimulator({ nodes: [{ name: 'cpu-1', gpus: 0 }], delays: { scheduleMs: 5, pullMs: 5, readyMs: 5 } });
+    const dataDir = tempDir();
+    const settings = {
+      CLASSLAB_DATA_DIR: dataDir,
+      CLASSLAB_RUNTIME: 'kubernetes',
+      KUBECONFIG: simulator.kubeconfigPath,
+      CLASSLAB_JOB_LIMITS: 'student=100',
+      CLASSLAB_LAUNCH_TIMEOUT: '2s',
+      CLASSLAB_RECONCILE_INTERVAL: '1s',
+    };
+    const first = await serve(settings);
+    const { courseId, student } = await courseAndStudent(first, { name: 'notebook', image: 'jupyter/base-notebook', level: 'basic', GPU: 0 });
+    const launches = Array.from({ length: 50 }, () =>
+      call('POST', `${first.api}/v1/course/launch`, { token: student, body: { course_id: courseId, user: 'jimmy@nchc' } }).catch(() => undefined),
+    );
+    await until(async () => classlabObjects(simulator!, 'deployments').length, (n) => n >= 5, 'some launches under way');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await Promise.all(launches);
+
+    const second = await serve(settings);
+    const token = await tokenOf(second.identity, 'jimmy@nchc', 'student-pass');
+    const settled = await until(
+      async () => {
+        const jobs: Json[] = (await call('POST', `${second.api}/v1/job/list`, { token, body: {} })).body.jobs;
+        const active = new Set(jobs.filter((job) => job.status !== 'Failed').map((job) => job.id));
+        const deployments = classlabObjects(simulator!, 'deployments');
+        const services = classlabObjects(simulator!, 'services');
+        const jobOf = (object: Json) => object.metadata.labels['classlab.io/job'];
+        return {
+          created: jobs.filter((job) => job.status === 'Created').length,
+          orphans: [...deployments, ...services].filter((object) => !active.has(jobOf(object))).length,
+          halfLaunched: deployments.filter((d: Json) => !services.some((s: Json) => jobOf(s) === jobOf(d))).length,
+          total: jobs.length,
+        };
+      },
+      (state) => state.created === 0 && state.orphans === 0 && state.halfLaunched === 0,
+      'reconciled after the restart',
+      60_000,
+    );
+    expect(settled.total).toBeGreaterThan(0);
+    await second.stop();
+  });
+});
