@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
+import { buildDeployment, planJob, type ManifestSettings } from '../../src/runtime/kubernetes/manifests.js';
 import { RuntimeError, RuntimeNotSynced } from '../../src/runtime/types.js';
 import { NAMESPACE, kubeconfigFor, launchSpec, startLab, statesOf, waitForState, waitForSync, type Lab } from './support-k8s.js';
 
@@ -20,6 +22,20 @@ async function open(...args: Parameters<typeof startLab>): Promise<Lab> {
 }
 
 const nameOf = (jobId: string) => `classlab-${jobId}`;
+
+const manifestSettings: ManifestSettings = {
+  namespace: NAMESPACE,
+  gpuResource: 'nvidia.com/gpu',
+  datasetPrefix: 'dataset-',
+  datasetMountRoot: '/datasets',
+  cpuRequest: '500m',
+  cpuLimit: '4',
+  memoryRequest: '1Gi',
+  memoryLimit: '8Gi',
+  shmSize: '2Gi',
+  serviceType: 'NodePort',
+  catalog: DEFAULT_CATALOG,
+};
 
 function stored<T>(lab: Lab, resource: string): T[] {
   return lab.sim.objects(resource, NAMESPACE) as T[];
@@ -248,6 +264,26 @@ describe('watching', () => {
     sim.deleteObject('deployments', NAMESPACE, nameOf(spec.jobId));
     await vi.waitFor(() => expect(updates).toContainEqual({ kind: 'gone', jobId: spec.jobId, reason: 'its Deployment was deleted outside classlab' }));
     await vi.waitFor(async () => expect(await runtime.jobs()).toMatchObject([{ jobId: spec.jobId, complete: false, state: { status: 'Failed' } }]));
+  });
+
+  it('reports a job whose Service was deleted behind its back as gone', async () => {
+    const { runtime, sim, updates } = await open();
+    const spec = launchSpec();
+    await runtime.launch(spec);
+    sim.deleteObject('services', NAMESPACE, nameOf(spec.jobId));
+    await vi.waitFor(() => expect(updates).toContainEqual({ kind: 'gone', jobId: spec.jobId, reason: 'its Service was deleted outside classlab' }));
+    expect(updates.filter((u) => u.kind === 'gone')).toHaveLength(1);
+  });
+
+  it('reports no state for a half-launched job (a Deployment without its Service), so it stays Created', async () => {
+    const { runtime, sim, updates } = await open();
+    const spec = launchSpec({ gpu: 0 });
+    const plan = planJob(spec, DEFAULT_CATALOG, 'token-of-a-server-killed-mid-launch');
+    // What a server killed between the two creates leaves behind.
+    sim.applyObject('deployments', buildDeployment(spec, plan, { ...manifestSettings, namespace: NAMESPACE }) as never);
+    await vi.waitFor(() => expect(stored<V1Pod>(lab!, 'pods').some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))).toBe(true));
+    await vi.waitFor(async () => expect(await runtime.jobs()).toEqual([{ jobId: spec.jobId, state: { status: 'Ready' }, services: [], complete: false }]));
+    expect(statesOf(updates, spec.jobId)).toEqual([]);
   });
 
   it('rejects jobs() until it has listed, retrying with backoff meanwhile', async () => {

@@ -50,7 +50,10 @@ const STOPPED_MEMORY_MS = 10 * 60_000;
 const TOKEN_BYTES = 24;
 /** How long a launch waits for the watches to show its objects. */
 const CACHE_WAIT_MS = 5000;
-const GONE_REASON = 'its Deployment was deleted outside classlab';
+const GONE_REASONS = {
+  deployment: 'its Deployment was deleted outside classlab',
+  service: 'its Service was deleted outside classlab',
+} as const;
 
 interface Informers {
   deployments: Informer<V1Deployment>;
@@ -69,7 +72,10 @@ export class KubernetesRuntime implements JobRuntime {
   private readonly listeners = new Set<(update: RuntimeUpdate) => void>();
   /** The last state reported per job, so a state is reported when it changes. */
   private readonly reportedStates = new Map<string, RuntimeJobState>();
-  /** Jobs we are deleting (by stop, or a launch cleaning up), with when: their deletion is not news. */
+  /**
+   * Jobs we are deleting (by stop, or a launch cleaning up), with when: their objects' deletion is
+   * not news. Kept until both objects are gone from the caches, since each kind is watched apart.
+   */
   private readonly stoppedByUs = new Map<string, number>();
   private readonly podsByJob = new Map<string, Map<string, V1Pod>>();
   /** Where NodePorts answer when no host was configured: found by listing nodes, refreshed on resync. */
@@ -79,7 +85,7 @@ export class KubernetesRuntime implements JobRuntime {
   private resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: KubernetesRuntimeOptions) {
-    this.logger = options.logger.child({ runtime: 'kubernetes' });
+    this.logger = options.logger;
     this.resyncMs = options.resyncMs ?? DEFAULT_RESYNC_MS;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
   }
@@ -264,8 +270,7 @@ export class KubernetesRuntime implements JobRuntime {
         path: `/api/v1/namespaces/${namespace}/services`,
         labelSelector,
         list: () => clients.core.listNamespacedService({ namespace, labelSelector }),
-        // jobs() reads Services from the cache when asked; a change to one is no state change.
-        handlers: { added: () => {}, updated: () => {}, deleted: () => {} },
+        handlers: this.serviceHandlers(),
       }),
       // Events carry no labels of ours: watch the pods' events in the namespace and keep the ones
       // about our pods (the field selector narrows the stream; the check in the handler decides).
@@ -288,15 +293,27 @@ export class KubernetesRuntime implements JobRuntime {
     return {
       added: changed,
       updated: changed,
-      deleted: (deployment) => {
-        const jobId = jobIdOf(deployment);
-        if (jobId === undefined) return;
-        this.reportedStates.delete(jobId);
-        if (this.stoppedByUs.delete(jobId)) return;
-        this.logger.warn({ job: jobId }, 'kubernetes job deleted outside classlab');
-        this.emit({ kind: 'gone', jobId, reason: GONE_REASON });
-      },
+      deleted: (deployment) => this.objectDeleted(deployment, 'deployment'),
     };
+  }
+
+  /** A job's state is reported once its Service exists too, so a half-launched job never looks started. */
+  private serviceHandlers(): InformerHandlers<V1Service> {
+    const changed = (service: V1Service) => {
+      const jobId = jobIdOf(service);
+      if (jobId !== undefined) this.reportState(jobId);
+    };
+    return { added: changed, updated: changed, deleted: (service) => this.objectDeleted(service, 'service') };
+  }
+
+  /** Either object of a job vanishing without our stop leaves a job nobody can use: it is gone. */
+  private objectDeleted(object: V1Deployment | V1Service, kind: keyof typeof GONE_REASONS): void {
+    const jobId = jobIdOf(object);
+    if (jobId === undefined) return;
+    this.reportedStates.delete(jobId);
+    if (this.stoppedByUs.has(jobId)) return;
+    this.logger.warn({ job: jobId, kind }, 'kubernetes job object deleted outside classlab');
+    this.emit({ kind: 'gone', jobId, reason: GONE_REASONS[kind] });
   }
 
   private podHandlers(): InformerHandlers<V1Pod> {
@@ -350,8 +367,9 @@ export class KubernetesRuntime implements JobRuntime {
   private reportState(jobId: string): void {
     if (this.stoppedByUs.has(jobId)) return;
     const deployment = this.informers?.deployments.get(objectName(jobId));
-    // Pods outlive their Deployment for a moment; without it there is nothing to report.
-    if (deployment === undefined) return;
+    // A launch still under way (or cut short) has no Service yet; pods outlive their Deployment
+    // for a moment. Either way there is no job to report on.
+    if (deployment === undefined || this.informers?.services.get(objectName(jobId)) === undefined) return;
     const state = deriveJobState(deployment, currentPod(this.podsByJob.get(jobId)?.values() ?? []));
     if (sameState(this.reportedStates.get(jobId), state)) return;
     this.reportedStates.set(jobId, state);
@@ -430,10 +448,12 @@ export class KubernetesRuntime implements JobRuntime {
 
   private periodicChores(): void {
     if (this.needsNodeHost() && this.nodeHostRetry === undefined) void this.refreshNodeHost();
-    // A stop of a job that was already gone sees no deletion; forget it once its Deployment is surely gone.
+    // Forget a stop once the watches have long seen both objects go.
     const now = Date.now();
     for (const [jobId, since] of this.stoppedByUs) {
-      if (now - since > STOPPED_MEMORY_MS && !this.informers?.deployments.get(objectName(jobId))) this.stoppedByUs.delete(jobId);
+      const name = objectName(jobId);
+      const lingering = this.informers?.deployments.get(name) ?? this.informers?.services.get(name);
+      if (now - since > STOPPED_MEMORY_MS && lingering === undefined) this.stoppedByUs.delete(jobId);
     }
   }
 }
