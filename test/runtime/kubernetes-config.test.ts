@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config/load.js';
 import { kubernetesRuntimeFromConfig, type KubernetesRuntime } from '../../src/runtime/kubernetes/index.js';
+import { RuntimeError } from '../../src/runtime/types.js';
 import { startKubeSimulator } from '../kube-sim/index.js';
 import { capturingLogger } from '../support/logs.js';
 import { launchSpec } from './support-k8s.js';
@@ -48,5 +49,12 @@ describe('the Kubernetes runtime from the configuration', () => {
     expect(podSpec?.containers[0]?.volumeMounts).toContainEqual({ name: 'dataset-0', mountPath: '/data/imagenet', readOnly: true });
     expect(podSpec?.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } });
     await vi.waitFor(async () => expect((await runtime.jobs())[0]?.state).toEqual({ status: 'Ready' }));
+  });
+
+  it('refuses to start with a kubeconfig file that is not there, naming it', async () => {
+    const runtime = kubernetesRuntimeFromConfig(loadConfig({ CLASSLAB_RUNTIME: 'kubernetes', KUBECONFIG: '/nonexistent/kubeconfig' }), capturingLogger().logger);
+    const failure = await runtime.start().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(RuntimeError);
+    expect((failure as Error).message).toContain('/nonexistent/kubeconfig');
   });
 });

@@ -129,6 +129,9 @@ describe('the informer', () => {
     watch.calls[0]?.send('ADDED', thing('new', '2'));
     expect(await arriving).toBe(true);
     expect(await informer?.whenCached('never', 20)).toBe(false);
+    const abandoned = informer?.whenCached('later', 60_000);
+    informer?.stop();
+    expect(await abandoned).toBe(false);
   });
 
   it('re-lists every resync period', async () => {

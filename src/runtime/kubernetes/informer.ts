@@ -56,8 +56,8 @@ export class Informer<T extends KubernetesObject> {
   private retryTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private consecutiveFailures = 0;
-  /** Callers waiting for an object to reach the cache, by name. */
-  private readonly awaited = new Map<string, Set<() => void>>();
+  /** Callers waiting for an object to reach the cache, by name; each is told true (arrived) or false. */
+  private readonly awaited = new Map<string, Set<(arrived: boolean) => void>>();
 
   constructor(private readonly options: InformerOptions<T>) {}
 
@@ -83,15 +83,14 @@ export class Informer<T extends KubernetesObject> {
     return new Promise((resolve) => {
       const waiters = this.awaited.get(name) ?? new Set();
       this.awaited.set(name, waiters);
-      const settle = (found: boolean) => {
+      const settle = (arrived: boolean) => {
         clearTimeout(timer);
-        waiters.delete(arrived);
+        waiters.delete(settle);
         if (waiters.size === 0 && this.awaited.get(name) === waiters) this.awaited.delete(name);
-        resolve(found);
+        resolve(arrived);
       };
-      const arrived = () => settle(true);
       const timer = setTimeout(() => settle(false), timeoutMs);
-      waiters.add(arrived);
+      waiters.add(settle);
     });
   }
 
@@ -112,6 +111,8 @@ export class Informer<T extends KubernetesObject> {
     this.retryTimer = undefined;
     this.currentWatch?.abort();
     this.currentWatch = undefined;
+    // Nobody waits on a cache that no longer follows the cluster.
+    for (const waiters of [...this.awaited.values()]) for (const settle of [...waiters]) settle(false);
   }
 
   /** Drops the current watch and lists again now, unless a retry is already waiting. */
@@ -226,7 +227,7 @@ export class Informer<T extends KubernetesObject> {
     const previous = this.objects.get(name);
     if (previous !== undefined && previous.metadata?.resourceVersion === object.metadata?.resourceVersion) return;
     this.objects.set(name, object);
-    for (const arrived of [...(this.awaited.get(name) ?? [])]) arrived();
+    for (const settle of [...(this.awaited.get(name) ?? [])]) settle(true);
     this.notify(() => (previous === undefined ? this.options.handlers.added(object) : this.options.handlers.updated(object)));
   }
 
