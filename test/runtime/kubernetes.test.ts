@@ -259,6 +259,21 @@ describe('watching', () => {
     );
   });
 
+  it('re-lists every resync period, quietly, without losing track of jobs', async () => {
+    const { runtime, sim, logLines, updates } = await open({}, { resyncMs: 150 });
+    const spec = launchSpec();
+    await runtime.launch(spec);
+    await waitForState(lab!, spec.jobId, (s) => s.status === 'Ready');
+    sim.resetStats();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const stats = sim.stats();
+    expect(stats['list deployments']).toBeGreaterThanOrEqual(2);
+    expect(stats['watch deployments']).toBeGreaterThanOrEqual(2);
+    expect(logLines.filter((line) => line.includes('failed'))).toEqual([]);
+    expect(updates.filter((u) => u.kind === 'gone')).toEqual([]);
+    expect(await runtime.jobs()).toMatchObject([{ jobId: spec.jobId, state: { status: 'Ready' }, complete: true }]);
+  });
+
   it('reports a job whose Deployment was deleted behind its back as gone', async () => {
     const { runtime, sim, updates } = await open();
     const spec = launchSpec();
