@@ -8,6 +8,7 @@ import type { HttpApp } from './http/server.js';
 import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
 import { buildIdentityApp } from './identity/http.js';
 import { IdentityService } from './identity/service.js';
+import { createOAuth } from './oauth/setup.js';
 import type { Services } from './services.js';
 import { openStore, type Store, type StoreOptions } from './store/store.js';
 
@@ -35,14 +36,23 @@ export async function openPlatform(config: Config, logger: Logger, store?: Store
     const identity = new IdentityService(opened.db, { tokenTtlSeconds: config.tokenTtlSeconds });
     const verifier = new CachedTokenVerifier(new IdentityTokenVerifier(identity), { ttlMs: config.tokenCacheMs });
     identity.onChange(() => verifier.clear());
+    const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });
     const services: Services = {
       identity,
-      verifier,
+      verifier: oauth.verifier,
+      oauth,
       courses: new CourseService(opened.db, identity),
       health: new HealthService(opened.db),
       policy: { selfRegistration: config.selfRegistration },
     };
-    return { store: opened, services, close: () => opened.close() };
+    return {
+      store: opened,
+      services,
+      close: () => {
+        oauth.close();
+        return opened.close();
+      },
+    };
   } catch (error) {
     await opened.close();
     throw error;

@@ -4,6 +4,7 @@
  * plain message; the loader turns it into one line that names the key.
  */
 
+import { oauthSettings } from './oauth-settings.js';
 import { PASSWORD_MIN_LENGTH, USER_NAME_PATTERN, USER_NAME_RULE } from '../identity/rules.js';
 
 export type RawValue = string | number | boolean;
@@ -192,6 +193,7 @@ export const settings = {
     default: 'info' as LogLevel,
     parse: logLevel,
   } satisfies Setting<LogLevel>,
+  ...oauthSettings,
 };
 
 type Settings = typeof settings;

@@ -4,6 +4,7 @@ import type { Services } from '../../services.js';
 import { authRoutes } from './auth.js';
 import { courseRoutes } from './course.js';
 import { healthRoutes } from './health.js';
+import { proxyRoutes } from './proxy.js';
 
 /** The v1 API: protected by a bearer token unless a route says `public: true`. */
 export async function v1Routes(app: HttpApp, options: { services: Services }): Promise<void> {
@@ -18,4 +19,5 @@ export async function v1Routes(app: HttpApp, options: { services: Services }): P
   await app.register(courseRoutes, { services });
   await app.register(authRoutes, { services });
   await app.register(healthRoutes, { services });
+  await app.register(proxyRoutes, { services });
 }
