@@ -150,7 +150,9 @@ export class BuiltInProvider {
 
   /** The token endpoint, for HTTP and for the proxy in this process alike. */
   async token(form: Readonly<Record<string, string>>, authorization?: string): Promise<OAuthAnswer> {
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    const body = new URLSearchParams(form).toString();
+    // type-is, which the library asks about the content type, wants to see that there is a body.
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)) };
     if (authorization) headers.authorization = authorization;
     const request = new OAuth2Server.Request({ method: 'POST', query: {}, headers, body: { ...form } });
     const response = new OAuth2Server.Response();
@@ -160,6 +162,9 @@ export class BuiltInProvider {
       if (!(error instanceof OAuth2Server.OAuthError)) throw error;
       // ServerError wraps a failure of ours (the store); the caller reports it as such.
       if (error.code >= 500) throw (error as { inner?: unknown }).inner ?? error;
+      // Some refusals come before the library fills in the response.
+      response.status = error.code;
+      response.body = { error: error.name, error_description: error.message };
     }
     return {
       status: response.status ?? 200,
