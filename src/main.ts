@@ -19,6 +19,7 @@ import { JobRepository } from './jobs/repository.js';
 import { JobService } from './jobs/service.js';
 import { createRuntime } from './runtime/index.js';
 import type { JobRuntime } from './runtime/types.js';
+import { createOAuth } from './oauth/setup.js';
 import type { Services } from './services.js';
 import { openStore, type Store, type StoreOptions } from './store/store.js';
 
@@ -56,6 +57,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     const identity = new IdentityService(opened.db, { tokenTtlSeconds: config.tokenTtlSeconds });
     const verifier = new CachedTokenVerifier(new IdentityTokenVerifier(identity), { ttlMs: config.tokenCacheMs });
     identity.onChange(() => verifier.clear());
+    const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });
     const courses = new CourseService(opened.db, identity);
     const runtime = parts.runtime ?? (await createRuntime(config, logger));
     const repository = new JobRepository(opened.db);
@@ -73,7 +75,8 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     );
     const services: Services = {
       identity,
-      verifier,
+      verifier: oauth.verifier,
+      oauth,
       courses,
       health: new HealthService(opened.db),
       jobs: new JobService(repository, runtime, courses, identity, hub, policy, jobLogger),
@@ -92,6 +95,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       },
       async close() {
         if (jobsStarted) await lifecycle.stop();
+        oauth.close();
         await runtime.close();
         await opened.close();
       },

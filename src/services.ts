@@ -4,6 +4,7 @@ import type { CourseService } from './courses/service.js';
 import type { HealthService } from './health/service.js';
 import type { IdentityService } from './identity/service.js';
 import type { JobService } from './jobs/service.js';
+import type { OAuthServices } from './oauth/setup.js';
 
 /** Everything the HTTP layer may call. Route handlers see only these, never the store. */
 export interface Services {
@@ -14,4 +15,5 @@ export interface Services {
   cluster: ClusterService;
   verifier: TokenVerifier;
   policy: { selfRegistration: boolean };
+  oauth: OAuthServices;
 }

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
+import { oauthSettings } from '../src/config/oauth-settings.js';
+
+const defaultsOf = (table: Record<string, { default: unknown }>) =>
+  Object.fromEntries(Object.entries(table).map(([key, setting]) => [key, setting.default]));
 
 describe('configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'classlab-config-'));
@@ -31,6 +35,7 @@ describe('configuration', () => {
       selfRegistration: true,
       corsOrigins: '*',
       logLevel: 'info',
+      ...defaultsOf(oauthSettings),
     });
   });
 

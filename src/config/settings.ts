@@ -7,6 +7,7 @@
 import { boolean, integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
 import { runtimeSettings } from './runtime-settings.js';
 export type { RawValue, Setting } from './parsers.js';
+import { oauthSettings } from './oauth-settings.js';
 import { PASSWORD_MIN_LENGTH, USER_NAME_PATTERN, USER_NAME_RULE } from '../identity/rules.js';
 
 export interface ListenAddress {
@@ -157,6 +158,7 @@ export const settings = {
     parse: logLevel,
   } satisfies Setting<LogLevel>,
   ...runtimeSettings,
+  ...oauthSettings,
 };
 
 type Settings = typeof settings;

@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
 import type { FastifyBaseLogger } from 'fastify';
+import { oauthRoutes } from '../oauth/http.js';
 import { v1Routes } from '../routes/v1/index.js';
 import type { Services } from '../services.js';
 import { registerDocs } from './docs.js';
@@ -41,5 +42,6 @@ export async function buildApiApp({ services, logger, corsOrigins }: ApiOptions)
       'Courses, jobs, datasets, images, accounts and health checks of classlab, a platform for GPU teaching labs. Errors are `{error: true, message}`.',
   });
   await app.register(v1Routes, { prefix: '/v1', services });
+  await app.register(oauthRoutes, { oauth: services.oauth });
   return app;
 }

@@ -230,6 +230,31 @@ export class IdentityService {
     return purged.length;
   }
 
+  /** Proves a password without issuing a token: the built-in provider's login form. */
+  async checkCredentials(name: string, password: string): Promise<{ id: string }> {
+    return this.verifyCredentials(name, password);
+  }
+
+  /**
+   * A token for a user whose identity something else has proven: the built-in OAuth2 provider,
+   * after its login form. The bearer check accepts it like any other.
+   */
+  async issueToken(userId: string, ttlSeconds: number): Promise<IssuedToken> {
+    const now = this.now();
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+    const token = newToken();
+    await this.db.insert(tokens).values({ hash: hashToken(token), userId, expiresAt, createdAt: now });
+    return { token, expiresAt, renewed: false };
+  }
+
+  /** Revokes tokens known only by their hashes, e.g. a refresh-token family's access tokens. */
+  async revokeTokenHashes(hashes: readonly string[]): Promise<number> {
+    if (hashes.length === 0) return 0;
+    const deleted = await this.db.delete(tokens).where(inArray(tokens.hash, [...hashes])).returning({ hash: tokens.hash });
+    if (deleted.length > 0) this.changed();
+    return deleted.length;
+  }
+
   private async verifyCredentials(name: string, password: string): Promise<{ id: string }> {
     const [user] = isValidUserName(name)
       ? await this.db.select({ id: users.id, passwordHash: users.passwordHash }).from(users).where(eq(users.name, name))

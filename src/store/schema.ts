@@ -131,3 +131,68 @@ export const leases = pgTable('leases', {
   holder: text('holder').notNull(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
+// ---------------------------------------------------------------------------------------------
+// OAuth2 sign-in (issue 4): the built-in provider's codes and refresh tokens, and the link
+// between an external provider's subject and a classlab user. Codes and tokens are stored as
+// SHA-256 hashes, like identity tokens.
+// ---------------------------------------------------------------------------------------------
+
+export const oauthCodes = pgTable(
+  'oauth_codes',
+  {
+    hash: text('hash').primaryKey(),
+    clientId: text('client_id').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    redirectUri: text('redirect_uri'),
+    scope: text('scope').notNull().default(''),
+    codeChallenge: text('code_challenge'),
+    codeChallengeMethod: text('code_challenge_method'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** Kept after use until it expires, so that a second use is recognised and revokes what the first got. */
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (table) => [index('oauth_codes_expires_idx').on(table.expiresAt)],
+);
+
+export const oauthRefreshTokens = pgTable(
+  'oauth_refresh_tokens',
+  {
+    hash: text('hash').primaryKey(),
+    /** Every refresh token descended from one authorization code: reuse of any revokes them all. */
+    familyId: uuid('family_id').notNull(),
+    /** The code the family started from, to revoke the family when that code is replayed. */
+    codeHash: text('code_hash'),
+    clientId: text('client_id').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    scope: text('scope').notNull().default(''),
+    /** The identity token issued together with this refresh token. */
+    accessTokenHash: text('access_token_hash'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('oauth_refresh_family_idx').on(table.familyId),
+    index('oauth_refresh_code_idx').on(table.codeHash),
+    index('oauth_refresh_access_idx').on(table.accessTokenHash),
+    index('oauth_refresh_expires_idx').on(table.expiresAt),
+  ],
+);
+
+export const oauthIdentities = pgTable(
+  'oauth_identities',
+  {
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.issuer, table.subject] }), index('oauth_identities_user_idx').on(table.userId)],
+);

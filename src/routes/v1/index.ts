@@ -7,6 +7,7 @@ import { datasetRoutes } from './dataset.js';
 import { healthRoutes } from './health.js';
 import { imageRoutes } from './image.js';
 import { jobRoutes } from './job.js';
+import { proxyRoutes } from './proxy.js';
 
 /** The v1 API: protected by a bearer token unless a route says `public: true`. */
 export async function v1Routes(app: HttpApp, options: { services: Services }): Promise<void> {
@@ -24,4 +25,5 @@ export async function v1Routes(app: HttpApp, options: { services: Services }): P
   await app.register(jobRoutes, { services });
   await app.register(datasetRoutes, { services });
   await app.register(imageRoutes, { services });
+  await app.register(proxyRoutes, { services });
 }

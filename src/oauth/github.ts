@@ -1,0 +1,73 @@
+import * as client from 'openid-client';
+import { TokenRejectedError } from '../auth/verifier.js';
+import { authorizationUrlOf, describe, exchangeFailure, pairOf, type ExternalIdentity, type ExternalProvider, type ExternalProviderOptions } from './external.js';
+import type { CodeExchange, TokenPair } from './proxy.js';
+
+export const GITHUB_ISSUER = 'https://github.com';
+
+/**
+ * GitHub speaks OAuth2 but not OpenID Connect: no discovery, no JWTs, no userinfo with `sub`.
+ * Its endpoints are written down here, and a token is checked by asking its API who owns it.
+ */
+export class GitHubProvider implements ExternalProvider {
+  private readonly config: client.Configuration;
+
+  constructor(
+    private readonly options: ExternalProviderOptions,
+    private readonly api = 'https://api.github.com',
+  ) {
+    this.config = new client.Configuration(
+      {
+        issuer: GITHUB_ISSUER,
+        authorization_endpoint: `${GITHUB_ISSUER}/login/oauth/authorize`,
+        token_endpoint: `${GITHUB_ISSUER}/login/oauth/access_token`,
+      },
+      options.clientId,
+      undefined,
+      client.ClientSecretPost(options.clientSecret),
+    );
+  }
+
+  get issuer(): string {
+    return GITHUB_ISSUER;
+  }
+
+  async authorizationUrl({ state, codeChallenge }: { state: string; codeChallenge: string }): Promise<URL> {
+    return authorizationUrlOf(this.config, this.options.redirectUri, 'read:user user:email', state, codeChallenge);
+  }
+
+  async exchange(request: CodeExchange): Promise<TokenPair> {
+    const parameters: Record<string, string> = { code: request.code, redirect_uri: request.redirectUri ?? this.options.redirectUri };
+    if (request.codeVerifier) parameters.code_verifier = request.codeVerifier;
+    try {
+      return pairOf(await client.genericGrantRequest(this.config, 'authorization_code', parameters));
+    } catch (error) {
+      throw exchangeFailure(error);
+    }
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    try {
+      return pairOf(await client.refreshTokenGrant(this.config, refreshToken));
+    } catch (error) {
+      throw exchangeFailure(error);
+    }
+  }
+
+  async identify(accessToken: string): Promise<ExternalIdentity> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.api}/user`, {
+        headers: { authorization: `Bearer ${accessToken}`, accept: 'application/vnd.github+json', 'user-agent': 'classlab' },
+        signal: AbortSignal.timeout((this.options.timeoutSeconds ?? 10) * 1000),
+      });
+    } catch (error) {
+      throw new Error(`GitHub API unreachable: ${describe(error)}`, { cause: error });
+    }
+    if (response.status === 401) throw new TokenRejectedError('invalid');
+    if (!response.ok) throw new Error(`GitHub API answered ${response.status}`);
+    const user = (await response.json()) as { id?: number; login?: string; email?: string | null };
+    if (typeof user.id !== 'number') throw new Error('GitHub API answered without a user id');
+    return { claims: { sub: String(user.id), preferred_username: user.login, email: user.email ?? undefined } };
+  }
+}
