@@ -3,7 +3,7 @@
  * an external provider become classlab users. Spread into `settings`; same rules as there.
  */
 
-import type { RawValue, Setting } from './settings.js';
+import { integer, type RawValue, type Setting } from './parsers.js';
 
 /** A client of the built-in provider, registered by configuration. No secret: a public client, which must use PKCE. */
 export interface RegisteredClient {
@@ -18,17 +18,6 @@ const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
 /** Plain http is only acceptable where no one can listen in: this machine. */
 export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
-}
-
-function seconds(min: number, max: number) {
-  return (raw: RawValue): number => {
-    const text = String(raw).trim();
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
-      throw new Error(`must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    }
-    return value;
-  };
 }
 
 function optional(raw: RawValue): string | undefined {
@@ -195,24 +184,24 @@ export const oauthSettings = {
     env: 'CLASSLAB_OAUTH_TOKEN_CACHE_SECONDS',
     description: "how long a token verified by an external provider is trusted without asking it again",
     default: 300,
-    parse: seconds(0, 3600),
+    parse: integer(0, 3600),
   } satisfies Setting<number>,
   oauthAccessTtlSeconds: {
     env: 'CLASSLAB_OAUTH_ACCESS_TTL',
     description: 'lifetime of access tokens of the built-in provider, in seconds',
     default: 3600,
-    parse: seconds(60, 24 * 60 * 60),
+    parse: integer(60, 24 * 60 * 60),
   } satisfies Setting<number>,
   oauthRefreshTtlSeconds: {
     env: 'CLASSLAB_OAUTH_REFRESH_TTL',
     description: 'lifetime of refresh tokens of the built-in provider, in seconds',
     default: 30 * 24 * 60 * 60,
-    parse: seconds(300, 365 * 24 * 60 * 60),
+    parse: integer(300, 365 * 24 * 60 * 60),
   } satisfies Setting<number>,
   oauthRateLimit: {
     env: 'CLASSLAB_OAUTH_RATE_LIMIT',
     description: 'sign-in and token requests allowed per client address and minute, on each endpoint',
     default: 30,
-    parse: seconds(1, 100_000),
+    parse: integer(1, 100_000),
   } satisfies Setting<number>,
 };
