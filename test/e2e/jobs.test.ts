@@ -3,6 +3,7 @@
  * launches a course, sees it become Ready, opens its URL, and deletes it; on the local runtime and
  * against the Kubernetes API simulator. Then the server is killed in the middle of 50 launches.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import type { Json } from '../support/platform.js';
 import { call, cleanUp, freePorts, startServer, tempDir, tokenOf, type RunningCli } from './cli-process.js';
 
 const ADMIN_PASSWORD = 'admin-password';
+const hasJupyter = spawnSync('jupyter', ['--version'], { stdio: 'ignore' }).status === 0;
 
 async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -77,6 +79,23 @@ describe('jobs, end to end', () => {
     const deleted = await call('DELETE', `${server.api}/v1/job/delete/${jobId}`, { token: student });
     expect(deleted.body).toEqual({ error: false, message: `job ${jobId} delete successfully` });
     await expect(fetch(job.service[0].value)).rejects.toThrow();
+    await server.stop();
+  });
+
+  it.skipIf(!hasJupyter)('local runtime: a real Jupyter, through the API, answers at its URL with its token', { timeout: 120_000 }, async () => {
+    const server = await serve({ CLASSLAB_DATA_DIR: tempDir() });
+    const { courseId, student } = await courseAndStudent(server, { name: 'notebooks', image: 'jupyter/base-notebook:latest', level: 'basic', GPU: 0 });
+    const launched = await call('POST', `${server.api}/v1/course/launch`, { token: student, body: { course_id: courseId, user: 'jimmy@nchc' } });
+    expect(launched.status, JSON.stringify(launched.body)).toBe(200);
+    const jobId = launched.body.job.job_id;
+    await until(() => call('GET', `${server.api}/v1/job/ready/${jobId}`, { token: student }), (r) => r.body.job.ready === true, 'Jupyter Ready', 60_000);
+    const [job] = (await call('POST', `${server.api}/v1/job/list`, { token: student, body: {} })).body.jobs;
+    expect(job.service).toEqual([{ label: 'jupyter', value: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\?token=\S+$/) }]);
+    const url = new URL(job.service[0].value);
+    const api = await fetch(`${url.origin}/api/contents`, { headers: { authorization: `token ${url.searchParams.get('token')}` } });
+    expect(api.status).toBe(200);
+    expect((await fetch(`${url.origin}/api/contents`)).status).toBe(403);
+    expect((await call('DELETE', `${server.api}/v1/job/delete/${jobId}`, { token: student })).status).toBe(200);
     await server.stop();
   });
 
