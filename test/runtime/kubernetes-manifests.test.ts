@@ -8,22 +8,12 @@ import { jobLabels, sanitiseLabelValue } from '../../src/runtime/kubernetes/labe
 import { buildDeployment, buildService, isValidPortName, planJob, type ManifestSettings } from '../../src/runtime/kubernetes/manifests.js';
 import { imageName, nodeInfoOf, nodePortHostOf } from '../../src/runtime/kubernetes/nodes.js';
 import { serviceUrls } from '../../src/runtime/kubernetes/urls.js';
+import { TEST_MANIFEST_SETTINGS } from './support-k8s.js';
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-const settings: ManifestSettings = {
-  namespace: 'labs',
-  gpuResource: 'nvidia.com/gpu',
-  datasetPrefix: 'dataset-',
-  datasetMountRoot: '/datasets/',
-  cpuRequest: '500m',
-  cpuLimit: '4',
-  memoryRequest: '1Gi',
-  memoryLimit: '8Gi',
-  shmSize: '2Gi',
-  serviceType: 'NodePort',
-  catalog: DEFAULT_CATALOG,
-};
+// A trailing slash on the mount root must not double up in mount paths.
+const settings: ManifestSettings = { ...TEST_MANIFEST_SETTINGS, datasetMountRoot: '/datasets/' };
 
 function spec(overrides: Partial<LaunchSpec> = {}): LaunchSpec {
   return {

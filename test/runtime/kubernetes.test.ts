@@ -6,7 +6,7 @@ import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
 import { buildDeployment, planJob, type ManifestSettings } from '../../src/runtime/kubernetes/manifests.js';
 import { RuntimeError, RuntimeNotSynced } from '../../src/runtime/types.js';
-import { NAMESPACE, kubeconfigFor, launchSpec, startLab, statesOf, waitForState, waitForSync, type Lab } from './support-k8s.js';
+import { NAMESPACE, TEST_MANIFEST_SETTINGS, kubeconfigFor, launchSpec, startLab, statesOf, waitForState, waitForSync, type Lab } from './support-k8s.js';
 
 let lab: Lab | undefined;
 
@@ -23,19 +23,7 @@ async function open(...args: Parameters<typeof startLab>): Promise<Lab> {
 
 const nameOf = (jobId: string) => `classlab-${jobId}`;
 
-const manifestSettings: ManifestSettings = {
-  namespace: NAMESPACE,
-  gpuResource: 'nvidia.com/gpu',
-  datasetPrefix: 'dataset-',
-  datasetMountRoot: '/datasets',
-  cpuRequest: '500m',
-  cpuLimit: '4',
-  memoryRequest: '1Gi',
-  memoryLimit: '8Gi',
-  shmSize: '2Gi',
-  serviceType: 'NodePort',
-  catalog: DEFAULT_CATALOG,
-};
+const manifestSettings: ManifestSettings = TEST_MANIFEST_SETTINGS;
 
 function stored<T>(lab: Lab, resource: string): T[] {
   return lab.sim.objects(resource, NAMESPACE) as T[];

@@ -3,12 +3,28 @@ import { startKubeSimulator } from '../kube-sim/index.js';
 import { capturingLogger } from '../support/logs.js';
 import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
 import { KubernetesRuntime, type KubernetesRuntimeOptions } from '../../src/runtime/kubernetes/index.js';
+import type { ManifestSettings } from '../../src/runtime/kubernetes/manifests.js';
 import type { LaunchSpec, RuntimeJobState, RuntimeUpdate } from '../../src/runtime/types.js';
 
 export type KubeSimulator = Awaited<ReturnType<typeof startKubeSimulator>>;
 export type SimulatorOptions = NonNullable<Parameters<typeof startKubeSimulator>[0]>;
 
 export const NAMESPACE = 'labs';
+
+/** The runtime settings every Kubernetes test starts from. */
+export const TEST_MANIFEST_SETTINGS: ManifestSettings = {
+  namespace: NAMESPACE,
+  gpuResource: 'nvidia.com/gpu',
+  datasetPrefix: 'dataset-',
+  datasetMountRoot: '/datasets',
+  cpuRequest: '500m',
+  cpuLimit: '4',
+  memoryRequest: '1Gi',
+  memoryLimit: '8Gi',
+  shmSize: '2Gi',
+  serviceType: 'NodePort',
+  catalog: DEFAULT_CATALOG,
+};
 
 /** A simulated cluster, a runtime started against it, and every update and log line it produced. */
 export interface Lab {
@@ -38,17 +54,7 @@ export async function startLab(
   const { logger, lines } = capturingLogger();
   const runtime = new KubernetesRuntime({
     kubeconfig: sim.kubeconfigPath,
-    namespace: NAMESPACE,
-    gpuResource: 'nvidia.com/gpu',
-    datasetPrefix: 'dataset-',
-    datasetMountRoot: '/datasets',
-    cpuRequest: '500m',
-    cpuLimit: '4',
-    memoryRequest: '1Gi',
-    memoryLimit: '8Gi',
-    shmSize: '2Gi',
-    serviceType: 'NodePort',
-    catalog: DEFAULT_CATALOG,
+    ...TEST_MANIFEST_SETTINGS,
     logger,
     backoff: { initialMs: 50, maxMs: 400 },
     ...runtimeOptions,
