@@ -126,4 +126,43 @@ describe('configuration', () => {
   it('refuses a config file that does not exist', () => {
     expect(() => loadConfig({}, join(dir, 'missing.json'))).toThrow(/--config .*missing\.json cannot be read/);
   });
+
+  it('reads job and sign-in settings, as text in the environment and as JSON in a config file', () => {
+    const fromEnv = loadConfig({
+      CLASSLAB_RUNTIME: 'kubernetes',
+      CLASSLAB_JOB_LIMITS: 'student=2,teacher=off',
+      CLASSLAB_JOB_MAX_AGE: 'student=90m,teacher=2d',
+      CLASSLAB_LOCAL_GPUS: '0,1',
+      CLASSLAB_IMAGE_CATALOG: JSON.stringify([{ name: 'rstudio', match: ['rocker/*'], ports: [{ name: 'rstudio', port: 8787 }] }]),
+    });
+    expect(fromEnv).toMatchObject({
+      runtime: 'kubernetes',
+      jobLimits: { student: 2, teacher: undefined },
+      jobMaxAge: { student: 5400, teacher: 172_800 },
+      localGpus: ['0', '1'],
+      imageCatalog: [{ name: 'rstudio', ports: [{ name: 'rstudio', port: 8787 }] }],
+    });
+    const path = file(
+      'structured.json',
+      JSON.stringify({
+        CLASSLAB_JOB_LIMITS: { student: 3 },
+        CLASSLAB_OAUTH_CLIENTS: [{ id: 'ui', secret: 'a-secret-of-sixteen+', redirect_uris: ['https://lab.example.edu/cb'] }],
+      }),
+    );
+    const fromFile = loadConfig({}, path);
+    expect(fromFile.jobLimits).toEqual({ student: 3 });
+    expect(fromFile.oauthClients).toMatchObject([{ id: 'ui', redirectUris: ['https://lab.example.edu/cb'] }]);
+  });
+
+  it.each([
+    ['CLASSLAB_RUNTIME', 'docker', /CLASSLAB_RUNTIME must be one of local, kubernetes/],
+    ['CLASSLAB_JOB_LIMITS', 'student', /CLASSLAB_JOB_LIMITS must be role=value pairs/],
+    ['CLASSLAB_JOB_IDLE_TIMEOUT', 'student=soon', /CLASSLAB_JOB_IDLE_TIMEOUT "soon" is not a duration/],
+    ['CLASSLAB_IMAGE_CATALOG', '[{"name":"x"}]', /CLASSLAB_IMAGE_CATALOG is not a valid image catalog/],
+    ['CLASSLAB_LOCAL_GPUS', '0,0', /CLASSLAB_LOCAL_GPUS names a GPU twice/],
+    ['CLASSLAB_JOB_CPU_LIMIT', 'lots', /CLASSLAB_JOB_CPU_LIMIT must be a Kubernetes quantity/],
+    ['CLASSLAB_NAMESPACE', 'Lab_1', /CLASSLAB_NAMESPACE must be a lowercase DNS name/],
+  ])('refuses %s=%s in one line naming it', (key, value, message) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(message);
+  });
 });

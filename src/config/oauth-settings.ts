@@ -73,9 +73,10 @@ const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,64}$/;
 
 /** A JSON array: `[{"id": "...", "secret": "...", "redirect_uris": ["..."], "scopes": ["..."]}]`. */
 function clients(raw: RawValue): RegisteredClient[] {
-  let parsed: unknown;
+  let parsed: unknown = raw;
   try {
-    parsed = JSON.parse(String(raw));
+    // The environment gives JSON text; a config file may give the array itself.
+    if (typeof raw === 'string') parsed = JSON.parse(raw);
   } catch {
     throw new Error('must be a JSON array of clients like [{"id":"web","secret":"...","redirect_uris":["https://..."]}]');
   }
@@ -161,6 +162,7 @@ export const oauthSettings = {
     description: 'more clients of the built-in provider, as a JSON array of {id, secret, redirect_uris, scopes}',
     default: [] as RegisteredClient[],
     parse: clients,
+    structured: true,
   } satisfies Setting<RegisteredClient[]>,
   oauthRolesClaim: {
     env: 'CLASSLAB_OAUTH_ROLES_CLAIM',
