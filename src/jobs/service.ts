@@ -110,6 +110,7 @@ export class JobService {
     await this.repository.markDeleted(jobId, reason);
     const deleted = await this.repository.find(jobId);
     if (deleted) this.hub.publish(stateMessage(deleted));
+    this.hub.forget(jobId);
     this.logger.info({ jobId, by: actor.name }, 'job deleted');
   }
 
