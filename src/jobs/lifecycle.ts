@@ -19,6 +19,14 @@ export function stateMessage(job: Pick<JobRow, 'id' | 'status' | 'reason' | 'ser
   };
 }
 
+/** Marks a job Deleted, tells the pages watching it, and forgets its history. */
+export async function announceDeleted(repository: JobRepository, hub: JobEventHub, jobId: string, reason: string): Promise<void> {
+  await repository.markDeleted(jobId, reason);
+  const deleted = await repository.find(jobId);
+  if (deleted) hub.publish(stateMessage(deleted));
+  hub.forget(jobId);
+}
+
 export interface LifecycleOptions {
   intervalMs: number;
   /** How long a launch may take to create its objects before reconciling calls it interrupted. */
@@ -207,10 +215,7 @@ export class JobLifecycle {
       const reason = (await this.cullReason(job, userRoles, now)) ?? undefined;
       if (!reason) continue;
       await this.runtime.stop(job.id);
-      await this.repository.markDeleted(job.id, reason);
-      const deleted = await this.repository.find(job.id);
-      if (deleted) this.hub.publish(stateMessage(deleted));
-      this.hub.forget(job.id);
+      await announceDeleted(this.repository, this.hub, job.id, reason);
       culled.push(job.id);
     }
     return culled;

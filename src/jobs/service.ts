@@ -6,7 +6,7 @@ import type { IdentityService, Principal } from '../identity/service.js';
 import { LaunchRefused, RuntimeError, type JobRuntime } from '../runtime/types.js';
 import { rootMessage } from '../store/errors.js';
 import type { JobEventHub, JobMessage } from './events.js';
-import { stateMessage } from './lifecycle.js';
+import { announceDeleted, stateMessage } from './lifecycle.js';
 import { allowanceFor, type JobPolicy } from './quotas.js';
 import type { JobListItem, JobRepository, JobRow } from './repository.js';
 
@@ -107,10 +107,7 @@ export class JobService {
       throw new SpecFailure(`delete job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
     });
     const reason = job.userId === actor.userId ? `deleted by ${actor.name}` : `deleted by ${actor.name} (admin)`;
-    await this.repository.markDeleted(jobId, reason);
-    const deleted = await this.repository.find(jobId);
-    if (deleted) this.hub.publish(stateMessage(deleted));
-    this.hub.forget(jobId);
+    await announceDeleted(this.repository, this.hub, jobId, reason);
     this.logger.info({ jobId, by: actor.name }, 'job deleted');
   }
 
