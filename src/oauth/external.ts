@@ -28,7 +28,15 @@ export interface ExternalProvider extends TokenProxy {
 }
 
 /** OAuth errors that mean the caller sent something wrong, not that the provider or we failed. */
-const CALLER_ERRORS = new Set(['invalid_grant', 'invalid_request', 'invalid_scope', 'unsupported_grant_type']);
+const CALLER_ERRORS = new Set([
+  'invalid_grant',
+  'invalid_request',
+  'invalid_scope',
+  'unsupported_grant_type',
+  // GitHub's names for invalid_grant
+  'bad_verification_code',
+  'bad_refresh_token',
+]);
 
 export function exchangeFailure(error: unknown): ExchangeError {
   if (error instanceof client.ResponseBodyError) {

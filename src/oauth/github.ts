@@ -1,9 +1,34 @@
 import * as client from 'openid-client';
 import { TokenRejectedError } from '../auth/verifier.js';
+import { isLoopbackHost } from '../config/oauth-settings.js';
 import { authorizationUrlOf, describe, exchangeFailure, pairOf, type ExternalIdentity, type ExternalProvider, type ExternalProviderOptions } from './external.js';
 import type { CodeExchange, TokenPair } from './proxy.js';
 
 export const GITHUB_ISSUER = 'https://github.com';
+
+/** Where GitHub answers: its web site signs people in and exchanges codes; its API says who holds a token. */
+export interface GitHubEndpoints {
+  web: string;
+  api: string;
+}
+
+/** The only endpoints configuration (CLASSLAB_OAUTH_ISSUER=https://github.com) uses; tests hand a fake on loopback to the constructor. */
+export const GITHUB_ENDPOINTS: GitHubEndpoints = { web: GITHUB_ISSUER, api: 'https://api.github.com' };
+
+/**
+ * GitHub refuses an exchange (`bad_verification_code`) with HTTP 200 and an error body. Passed on
+ * as the 400 of RFC 6749, openid-client reports the OAuth error it is, not a malformed answer.
+ */
+const errorsAsBadRequest: client.CustomFetch = async (url, options) => {
+  const response = await fetch(url, options);
+  if (response.status !== 200) return response;
+  const body: unknown = await response
+    .clone()
+    .json()
+    .catch(() => undefined);
+  if (body === null || typeof body !== 'object' || typeof (body as { error?: unknown }).error !== 'string') return response;
+  return new Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json' } });
+};
 
 /**
  * GitHub speaks OAuth2 but not OpenID Connect: no discovery, no JWTs, no userinfo with `sub`.
@@ -14,18 +39,22 @@ export class GitHubProvider implements ExternalProvider {
 
   constructor(
     private readonly options: ExternalProviderOptions,
-    private readonly api = 'https://api.github.com',
+    private readonly endpoints: GitHubEndpoints = GITHUB_ENDPOINTS,
   ) {
     this.config = new client.Configuration(
       {
         issuer: GITHUB_ISSUER,
-        authorization_endpoint: `${GITHUB_ISSUER}/login/oauth/authorize`,
-        token_endpoint: `${GITHUB_ISSUER}/login/oauth/access_token`,
+        authorization_endpoint: `${endpoints.web}/login/oauth/authorize`,
+        token_endpoint: `${endpoints.web}/login/oauth/access_token`,
       },
       options.clientId,
       undefined,
       client.ClientSecretPost(options.clientSecret),
     );
+    this.config[client.customFetch] = errorsAsBadRequest;
+    this.config.timeout = options.timeoutSeconds ?? 10;
+    const web = new URL(endpoints.web);
+    if (web.protocol === 'http:' && isLoopbackHost(web.hostname)) client.allowInsecureRequests(this.config);
   }
 
   get issuer(): string {
@@ -57,7 +86,7 @@ export class GitHubProvider implements ExternalProvider {
   async identify(accessToken: string): Promise<ExternalIdentity> {
     let response: Response;
     try {
-      response = await fetch(`${this.api}/user`, {
+      response = await fetch(`${this.endpoints.api}/user`, {
         headers: { authorization: `Bearer ${accessToken}`, accept: 'application/vnd.github+json', 'user-agent': 'classlab' },
         signal: AbortSignal.timeout((this.options.timeoutSeconds ?? 10) * 1000),
       });

@@ -34,6 +34,8 @@ export interface OAuthDependencies {
   /** The verifier of classlab's own tokens, with its cache. */
   localVerifier: TokenVerifier;
   logger: Logger;
+  /** The provider to use instead of the one CLASSLAB_OAUTH_ISSUER names: tests bring a fake GitHub. */
+  external?: ExternalProvider;
 }
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -54,7 +56,8 @@ export function createOAuth(config: Config, deps: OAuthDependencies): OAuthServi
       redirectUri,
       ...(config.oauthAudience ? { audience: config.oauthAudience } : {}),
     };
-    const external: ExternalProvider = config.oauthIssuer === GITHUB_ISSUER ? new GitHubProvider(options) : new OidcProvider(options);
+    const external: ExternalProvider =
+      deps.external ?? (config.oauthIssuer === GITHUB_ISSUER ? new GitHubProvider(options) : new OidcProvider(options));
     const accounts = new ExternalAccounts(deps.db, deps.identity, { claim: config.oauthRolesClaim, map: config.oauthRoleMap });
     // Its own cache, longer than the local one and not cleared by local changes: it is what
     // keeps signed-in people working through a provider outage.

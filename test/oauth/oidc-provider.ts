@@ -1,27 +1,59 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider from 'oidc-provider';
 
 export interface RunningProvider {
   issuer: string;
   clientId: string;
   clientSecret: string;
+  /** The private key the provider signs with (RS256), so that a test can sign tokens of its own. */
+  signingKey: JWK & { kid: string };
+  /** Requests so far, as `METHOD /path`. */
+  requests: string[];
   /** Signs `login` in through the provider's own pages and answers the code of the redirect. */
   codeFor(login: string, query: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
 }
 
+export interface ProviderOptions {
+  /**
+   * Issue access tokens as JWTs (RFC 9068) for the client as audience, carrying the profile
+   * claims, instead of opaque tokens that only userinfo can explain.
+   */
+  jwtAccessTokens?: boolean;
+}
+
+const claimsOf = (sub: string) => ({ sub, preferred_username: `ext-${sub}`, email: `${sub}@uni.example`, classlab_roles: ['lab-teacher', 'other'] });
+
 /** A real OpenID Connect provider (oidc-provider, from npm) on a loopback port. */
-export async function startOidcProvider(redirectUri: string): Promise<RunningProvider> {
+export async function startOidcProvider(redirectUri: string, options: ProviderOptions = {}): Promise<RunningProvider> {
   let handler: ReturnType<Provider['callback']> | undefined;
-  const server: Server = createServer((request, response) => handler?.(request, response));
+  const requests: string[] = [];
+  const server: Server = createServer((request, response) => {
+    requests.push(`${request.method} ${new URL(request.url ?? '/', 'http://provider').pathname}`);
+    handler?.(request, response);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clientId = 'classlab';
   const clientSecret = 'a-client-secret-of-the-test-provider';
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const signingKey = { ...(await exportJWK(privateKey)), kid: 'test-key-1', alg: 'RS256', use: 'sig' };
+  const jwt = options.jwtAccessTokens
+    ? {
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: () => 'urn:classlab:api',
+          useGrantedResource: () => true,
+          getResourceServerInfo: () => ({ scope: 'openid profile email', audience: clientId, accessTokenFormat: 'jwt' as const }),
+        },
+      }
+    : {};
   const provider = new Provider(issuer, {
+    jwks: { keys: [signingKey] },
     clients: [
       {
         client_id: clientId,
@@ -33,13 +65,15 @@ export async function startOidcProvider(redirectUri: string): Promise<RunningPro
     ],
     cookies: { keys: ['test-cookie-key'] },
     claims: { openid: ['sub'], profile: ['preferred_username', 'classlab_roles'], email: ['email'] },
-    features: { devInteractions: { enabled: true } },
+    features: { devInteractions: { enabled: true }, ...jwt },
     issueRefreshToken: async () => true,
+    // A JWT access token carries these; an opaque one is explained by userinfo.
+    async extraTokenClaims(_ctx, token) {
+      const { preferred_username, classlab_roles } = claimsOf((token as { accountId: string }).accountId);
+      return { preferred_username, classlab_roles };
+    },
     async findAccount(_ctx, sub) {
-      return {
-        accountId: sub,
-        claims: async () => ({ sub, preferred_username: `ext-${sub}`, email: `${sub}@uni.example`, classlab_roles: ['lab-teacher', 'other'] }),
-      };
+      return { accountId: sub, claims: async () => claimsOf(sub) };
     },
   });
   handler = provider.callback();
@@ -87,6 +121,8 @@ export async function startOidcProvider(redirectUri: string): Promise<RunningPro
     issuer,
     clientId,
     clientSecret,
+    signingKey,
+    requests,
     codeFor,
     async stop() {
       server.closeAllConnections();
