@@ -43,18 +43,26 @@ function containsNul(value: unknown): boolean {
 }
 
 /**
- * Bodies are JSON whatever the Content-Type says: the spec's own examples use `curl -d`, which
- * sends application/x-www-form-urlencoded.
+ * Every body, whatever its Content-Type, goes through one parser, in this app's context (a
+ * plugin's own context can choose another).
  */
-export function acceptJsonOfAnyContentType(app: FastifyInstance): void {
+export function parseEveryBodyWith(app: FastifyInstance, parse: (text: string) => unknown): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     try {
-      done(null, parseJsonBody(body as string));
+      done(null, parse(body as string));
     } catch (error) {
       done(error as Error, undefined);
     }
   });
+}
+
+/**
+ * Bodies are JSON whatever the Content-Type says: the spec's own examples use `curl -d`, which
+ * sends application/x-www-form-urlencoded.
+ */
+export function acceptJsonOfAnyContentType(app: FastifyInstance): void {
+  parseEveryBodyWith(app, parseJsonBody);
 }
 
 /** A preValidation hook for routes whose whole body is optional: no body is an empty object. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { BodyParseError } from '../http/json-body.js';
+import { BodyParseError, parseEveryBodyWith } from '../http/json-body.js';
 
 /**
  * OAuth endpoints take `application/x-www-form-urlencoded` (RFC 6749 §3.2), and so does an HTML
@@ -17,12 +17,5 @@ export function parseForm(text: string): Record<string, string> {
 
 /** In this plugin's context only: elsewhere bodies stay JSON. */
 export function acceptForms(app: FastifyInstance): void {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseForm(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  parseEveryBodyWith(app, parseForm);
 }
