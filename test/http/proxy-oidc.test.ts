@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { pkce } from '../oauth/browser.js';
-import { startOidcProvider, type RunningProvider } from '../oauth/oidc-provider.js';
+import { settingsFor, startOidcProvider, type RunningProvider } from '../oauth/oidc-provider.js';
 
 const CALLBACK = 'http://localhost:8080/oauth/callback';
 
@@ -12,14 +12,7 @@ describe('sign-in with an external OpenID Connect provider, and its outage', () 
   beforeAll(async () => {
     provider = await startOidcProvider(CALLBACK);
     platform = await startTestPlatform({
-      settings: {
-        oauthIssuer: provider.issuer,
-        oauthClientId: provider.clientId,
-        oauthClientSecret: provider.clientSecret,
-        oauthRedirectUri: CALLBACK,
-        oauthRolesClaim: 'classlab_roles',
-        oauthRoleMap: { 'lab-teacher': 'teacher' },
-      },
+      settings: settingsFor(provider, CALLBACK),
     });
   });
   afterAll(async () => {

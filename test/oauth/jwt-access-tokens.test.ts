@@ -2,7 +2,7 @@ import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT, 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { pkce } from './browser.js';
-import { startOidcProvider, type RunningProvider } from './oidc-provider.js';
+import { settingsFor, startOidcProvider, type RunningProvider } from './oidc-provider.js';
 
 const CALLBACK = 'http://localhost:8080/oauth/callback';
 
@@ -13,14 +13,7 @@ describe('JWT access tokens of an external OpenID Connect provider', () => {
   beforeAll(async () => {
     provider = await startOidcProvider(CALLBACK, { jwtAccessTokens: true });
     platform = await startTestPlatform({
-      settings: {
-        oauthIssuer: provider.issuer,
-        oauthClientId: provider.clientId,
-        oauthClientSecret: provider.clientSecret,
-        oauthRedirectUri: CALLBACK,
-        oauthRolesClaim: 'classlab_roles',
-        oauthRoleMap: { 'lab-teacher': 'teacher' },
-      },
+      settings: settingsFor(provider, CALLBACK),
     });
   });
   afterAll(async () => {

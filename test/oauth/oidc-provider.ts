@@ -130,3 +130,15 @@ export async function startOidcProvider(redirectUri: string, options: ProviderOp
     },
   };
 }
+
+/** classlab's settings for signing in with this provider, with its roles claim mapped to teacher. */
+export function settingsFor(provider: RunningProvider, redirectUri: string) {
+  return {
+    oauthIssuer: provider.issuer,
+    oauthClientId: provider.clientId,
+    oauthClientSecret: provider.clientSecret,
+    oauthRedirectUri: redirectUri,
+    oauthRolesClaim: 'classlab_roles',
+    oauthRoleMap: { 'lab-teacher': 'teacher' },
+  };
+}
