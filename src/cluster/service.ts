@@ -21,6 +21,11 @@ export class ClusterService {
     return nodes.map((node) => ({ name: node.name, status: node.ready ? 'Ready' : 'NotReady' }));
   }
 
+  /** How jobs run here, where an admin must act: unsandboxed, or unable to launch. */
+  warnings(): string[] {
+    return this.runtime.warnings?.() ?? [];
+  }
+
   async datasets(): Promise<LabelledValue[]> {
     const names = await this.runtime.datasets().catch((error: unknown) => {
       throw new SpecFailure(`List Kubernetes ${this.namespace} namespace PVC fail: ${rootMessage(error)}`, { cause: error });

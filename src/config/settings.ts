@@ -5,6 +5,7 @@
  */
 
 import { boolean, integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
+import { localSettings } from './local-settings.js';
 import { runtimeSettings } from './runtime-settings.js';
 export type { RawValue, Setting } from './parsers.js';
 import { oauthSettings } from './oauth-settings.js';
@@ -158,6 +159,7 @@ export const settings = {
     parse: logLevel,
   } satisfies Setting<LogLevel>,
   ...runtimeSettings,
+  ...localSettings,
   ...oauthSettings,
 };
 

@@ -17,6 +17,7 @@ const statusOfRefusal: Record<RefusalKind, number> = {
   forbidden: 403,
   conflict: 409,
   busy: 429,
+  unavailable: 503,
 };
 
 export function classifyFailure(error: unknown): Failure {

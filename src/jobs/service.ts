@@ -3,7 +3,7 @@ import { actingUserName, isAdmin } from '../auth/permissions.js';
 import { ServiceError, SpecFailure } from '../common/errors.js';
 import type { CourseService, CourseView } from '../courses/service.js';
 import type { IdentityService, Principal } from '../identity/service.js';
-import { LaunchRefused, RuntimeError, type JobRuntime } from '../runtime/types.js';
+import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeUnavailable, type JobRuntime } from '../runtime/types.js';
 import { rootMessage } from '../store/errors.js';
 import type { JobEventHub, JobMessage } from './events.js';
 import { announceDeleted, stateMessage } from './lifecycle.js';
@@ -185,6 +185,8 @@ function ticketOf(job: Pick<JobRow, 'id' | 'status' | 'reason'>): JobTicket {
 function launchFailure(error: unknown, courseId: string, jobId: string): Error {
   if (error instanceof SpecFailure || error instanceof ServiceError) return error;
   if (error instanceof LaunchRefused) return new ServiceError('invalid', error.message);
+  if (error instanceof RuntimeBusy) return new ServiceError('busy', error.message, error.retryAfterSeconds);
+  if (error instanceof RuntimeUnavailable) return new ServiceError('unavailable', error.message);
   if (error instanceof RuntimeError && error.stage === 'service') {
     return new SpecFailure(`create service for job {id = ${jobId}} fail: ${error.message}`, { cause: error });
   }

@@ -91,6 +91,8 @@ export interface JobRuntime {
   images(): Promise<string[]>;
   /** When the job's environment was last used, where the runtime can tell; otherwise undefined. */
   lastActivity(jobId: string): Promise<Date | undefined>;
+  /** What an admin must know about how jobs run here (unsandboxed, cannot launch), one line each. */
+  warnings?(): string[];
 }
 
 /** The cluster (or machine) failed: the API answered an error or could not be reached. */
@@ -107,6 +109,22 @@ export class RuntimeError extends Error {
 /** The launch asks for something this runtime cannot give; the caller's request is at fault. */
 export class LaunchRefused extends Error {
   override readonly name = 'LaunchRefused';
+}
+
+/** The machine is full for now (its job limit, its user ids): the same launch may succeed later. */
+export class RuntimeBusy extends Error {
+  override readonly name = 'RuntimeBusy';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The runtime cannot launch anything until an admin fixes the machine (no sandbox can be made). */
+export class RuntimeUnavailable extends Error {
+  override readonly name = 'RuntimeUnavailable';
 }
 
 /** The runtime has not finished its first listing, so it cannot tell what exists yet. */

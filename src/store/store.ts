@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -10,6 +9,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import pg from 'pg';
+import { privateFolder } from '../common/private-folder.js';
 import { lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema.js';
 
@@ -74,7 +74,7 @@ async function openEmbedded(options: Extract<StoreOptions, { kind: 'pglite' | 'm
   let location = 'memory';
   if (options.kind === 'pglite') {
     location = resolve(options.dataDir);
-    mkdirSync(location, { recursive: true });
+    await privateFolder(location);
     release = lockDataDir(location).release;
     try {
       client = await PGlite.create(join(location, 'pg'));

@@ -36,18 +36,27 @@ describe('the tail of a job\'s stderr', () => {
 describe('the environment of a job', () => {
   it('passes only the allow-list from the parent, and the runtime\'s own variables win over the catalog\'s', () => {
     const env = jobEnvironment(
-      { jobId: 'j1', runtimeMarker: '/data', cudaVisibleDevices: '', datasetsFolder: '/data/jobs/j1/datasets', extra: { CUDA_VISIBLE_DEVICES: '0,1,2,3', JUPYTER_TOKEN: 't' } },
-      { PATH: '/usr/bin', HOME: '/home/lab', DATABASE_URL: 'postgres://x', CLASSLAB_ADMIN_PASSWORD: 'p', AWS_SECRET_ACCESS_KEY: 'k' },
+      { jobId: 'j1', runtimeMarker: '/data', cudaVisibleDevices: '', datasetsFolder: '/data/jobs/j1/home/datasets', home: '/data/jobs/j1/home', extra: { CUDA_VISIBLE_DEVICES: '0,1,2,3', JUPYTER_TOKEN: 't' } },
+      { PATH: '/usr/bin', HOME: '/home/lab', USER: 'lab', DATABASE_URL: 'postgres://x', CLASSLAB_ADMIN_PASSWORD: 'p', AWS_SECRET_ACCESS_KEY: 'k' },
     );
     expect(env).toEqual({
       PATH: '/usr/bin',
-      HOME: '/home/lab',
+      HOME: '/data/jobs/j1/home',
+      USER: 'lab',
       JUPYTER_TOKEN: 't',
       CUDA_VISIBLE_DEVICES: '',
-      CLASSLAB_DATASETS: '/data/jobs/j1/datasets',
+      CLASSLAB_DATASETS: '/data/jobs/j1/home/datasets',
       CLASSLAB_JOB_ID: 'j1',
       CLASSLAB_LOCAL_RUNTIME: '/data',
     });
+  });
+
+  it('gives a sandboxed job its own user name, home and temporary folder, not the server\'s', () => {
+    const env = jobEnvironment(
+      { jobId: 'j1', runtimeMarker: '/data', cudaVisibleDevices: '', datasetsFolder: '/home/classlab/datasets', home: '/home/classlab', user: 'classlab', extra: {} },
+      { PATH: '/usr/bin', HOME: '/root', USER: 'root', LOGNAME: 'root', TMPDIR: '/root/tmp' },
+    );
+    expect(env).toMatchObject({ HOME: '/home/classlab', USER: 'classlab', LOGNAME: 'classlab', TMPDIR: '/tmp' });
   });
 
   it('writes IPv6 hosts in brackets in URLs', () => {

@@ -208,7 +208,7 @@ describe('local runtime: datasets', () => {
     await mkdir(join(test.datasetsDir, 'cifar'), { recursive: true });
     await writeFile(join(test.datasetsDir, 'mnist', 'train.csv'), '1,2,3\n');
     const { jobId, report } = await launchEnvReporter(test, { datasets: ['mnist'] });
-    expect(report.env.CLASSLAB_DATASETS).toBe(join(test.dataDir, 'jobs', jobId, 'datasets'));
+    expect(report.env.CLASSLAB_DATASETS).toBe('/home/classlab/datasets');
     expect(report.files).toEqual({ mnist: ['train.csv'] });
     // Removing the work folder must not follow the link into the dataset.
     await test.runtime.stop(jobId);
@@ -226,8 +226,10 @@ describe('local runtime: what a job is given', () => {
       const { jobId, report } = await launchEnvReporter(test);
       for (const name of Object.keys(secrets)) expect(report.env[name]).toBeUndefined();
       expect(JSON.stringify(report.env)).not.toContain('hunter2');
-      const workFolder = join(test.dataDir, 'jobs', jobId);
+      // Sandboxed, the job's home is always at the same place, whatever the data folder.
+      const workFolder = '/home/classlab';
       expect(report.cwd).toBe(workFolder);
+      expect(report.env.HOME).toBe(workFolder);
       expect(report.env.CLASSLAB_JOB_ID).toBe(jobId);
       expect(report.env.CLASSLAB_LOCAL_RUNTIME).toBe(test.dataDir);
       expect(report.env.PATH).toBe(process.env.PATH);

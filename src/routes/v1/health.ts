@@ -9,6 +9,7 @@ const tags = ['health'];
 const NodeHealth = Type.Object({
   error: Type.Literal(false),
   message: Type.Array(Type.Object({ name: Type.String(), status: Type.Enum(['Ready', 'NotReady']) })),
+  warnings: Type.Array(Type.String(), { description: 'how jobs run here, where an admin must act: e.g. unsandboxed, or no sandbox can be made' }),
 });
 const DatabaseHealth = Type.Object({ error: Type.Literal(false), message: Type.String(), tables: Type.Array(Type.String()) });
 
@@ -28,7 +29,7 @@ export async function healthRoutes(app: HttpApp, { services }: { services: Servi
           response: { 200: NodeHealth, ...errorResponses },
         },
       },
-      async () => ({ error: false as const, message: await cluster.nodes() }),
+      async () => ({ error: false as const, message: await cluster.nodes(), warnings: cluster.warnings() }),
     );
   }
   for (const [path, isPublic] of [

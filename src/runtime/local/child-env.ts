@@ -17,6 +17,10 @@ export interface JobEnvironment {
   runtimeMarker: string;
   cudaVisibleDevices: string;
   datasetsFolder: string;
+  /** The job's own home: Jupyter keeps its runtime files (tokens among them) under it. */
+  home: string;
+  /** The job's user name, for a sandboxed job; otherwise the server's passes through. */
+  user?: string;
   /** The catalog entry's own variables, placeholders already filled. */
   extra: Record<string, string>;
 }
@@ -26,6 +30,13 @@ export function jobEnvironment(job: JobEnvironment, parent: NodeJS.ProcessEnv = 
   for (const name of PASSED_THROUGH) {
     const value = parent[name];
     if (value !== undefined) env[name] = value;
+  }
+  env.HOME = job.home;
+  if (job.user !== undefined) {
+    env.USER = job.user;
+    env.LOGNAME = job.user;
+    // The server's temporary folder is not the job's: a sandboxed job has a /tmp of its own.
+    env.TMPDIR = '/tmp';
   }
   Object.assign(env, job.extra);
   // Ours come last so a catalog entry cannot hand a job every GPU or hide it from cleanup.

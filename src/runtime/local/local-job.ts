@@ -5,10 +5,11 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import type { Logger } from 'pino';
 import type { RuntimeJobState, RuntimeUpdate, ServiceUrl } from '../types.js';
 import { probeStatus } from './http-probe.js';
-import { signalGroup } from './orphans.js';
+import { signalGroup, signalGroupMembers } from './orphans.js';
 import { OutputTail } from './output-tail.js';
 
 export interface LocalJobSpec {
@@ -25,6 +26,13 @@ export interface LocalJobSpec {
   token: string;
   probeIntervalMs: number;
   stopGraceMs: number;
+  /**
+   * The process is bwrap, which dies at SIGTERM at once and takes the sandbox with it; the
+   * polite SIGTERM goes to the processes inside instead, so Jupyter can save and shut down.
+   */
+  sandboxed?: boolean;
+  /** Why the process died, where the runtime knows better than its exit status (out of memory). */
+  explainExit?: () => Promise<string | undefined>;
 }
 
 export type SpawnFailure = { code: string | undefined; message: string };
@@ -106,7 +114,8 @@ export class LocalJob {
       await this.exited;
       return;
     }
-    signalGroup(pid, 'SIGTERM');
+    if (this.spec.sandboxed) await signalGroupMembers(pid, 'SIGTERM', { except: pid });
+    else signalGroup(pid, 'SIGTERM');
     const killTimer = setTimeout(() => {
       if (this.processGone) return;
       this.logger.warn({ jobId: this.jobId, pid, graceMs: this.spec.stopGraceMs }, 'local job ignored SIGTERM; sending SIGKILL');
@@ -127,7 +136,8 @@ export class LocalJob {
       this.logger.info({ jobId: this.jobId, pid, code, signal }, 'local job stopped');
     } else {
       await this.stderrDrained();
-      const how = signal ? `killed by signal ${signal}` : `exited with code ${code}`;
+      const explained = await this.spec.explainExit?.().catch(() => undefined);
+      const how = explained ?? howItEnded(code, signal ?? (this.spec.sandboxed ? signalOfStatus(code) : null));
       const tail = this.stderr.lines(this.spec.token);
       const reason = tail.length > 0 ? `${how}: ${tail.join('\n')}` : how;
       this.state = { status: 'Failed', reason };
@@ -180,4 +190,15 @@ export class LocalJob {
   private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
     this.emit({ kind: 'event', jobId: this.jobId, type, reason, message, at: new Date() });
   }
+}
+
+function howItEnded(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `killed by signal ${signal}` : `exited with code ${code}`;
+}
+
+/** bwrap reports a program killed by a signal as the shell does: 128 + the signal's number. */
+function signalOfStatus(code: number | null): NodeJS.Signals | null {
+  if (code === null || code <= 128) return null;
+  const entry = Object.entries(constants.signals).find(([, number]) => number === code - 128);
+  return (entry?.[0] as NodeJS.Signals | undefined) ?? null;
 }

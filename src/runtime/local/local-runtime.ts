@@ -1,8 +1,9 @@
 /**
  * The local runtime: each job is a process on this machine, run from the image catalog's `local`
- * command with a free port, its share of the configured GPUs, and a work folder under
- * `<dataDir>/jobs/<jobId>` where its datasets are linked in. The embedded default, so that a
- * single machine (or a laptop with only Node) can run courses end to end.
+ * command with a free port, its share of the configured GPUs, and a home of its own under
+ * `<dataDir>/jobs/<jobId>` with its datasets inside. Every job runs in a sandbox under a user id
+ * of its own (see sandbox.ts), with memory, CPU and process limits. The embedded default, so that
+ * a single machine can run courses end to end.
  *
  * A job is held from launch until stop(): while it runs, and after it fails, so its Failed state
  * and reason stay visible to jobs() until the jobs service stops it. Its port and GPUs are freed
@@ -10,19 +11,27 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { availableParallelism, hostname, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/settings.js';
 import { catalogImages, fillPlaceholders, findCatalogEntry, type CatalogEntry, type ImageCatalog, type LocalCommand } from '../catalog.js';
-import { LaunchRefused, RuntimeError, RuntimeNotSynced, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeUpdate, type ServiceUrl } from '../types.js';
+import type { IsolationMode, UidRange } from '../../config/local-settings.js';
+import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeNotSynced, RuntimeUnavailable, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeUpdate, type ServiceUrl } from '../types.js';
+import { detectCgroups, type Cgroups, type JobCgroup, type JobLimits } from './cgroups.js';
 import { jobEnvironment } from './child-env.js';
 import { GpuPool } from './gpu-pool.js';
 import { resolveHelloScript, type HelloScript } from './hello-command.js';
+import { resolveCommand } from './host-paths.js';
 import { fetchLastActivity } from './http-probe.js';
+import { checkIsolation, type Isolation } from './isolation.js';
+import { formatBytes, prepareSandbox } from './job-sandbox.js';
 import { LocalJob } from './local-job.js';
 import { findOrphans, killOrphans } from './orphans.js';
 import { freePort, httpOrigin } from './ports.js';
+import { SANDBOX_HOME, SANDBOX_USER } from './sandbox.js';
+import { UidPool } from './uid-pool.js';
 import { createWorkFolder, isPlainName, listDatasets, listWorkFolders, missingDatasets, removeWorkFolder, workFolderPath } from './work-folder.js';
 
 export interface LocalRuntimeOptions {
@@ -39,7 +48,23 @@ export interface LocalRuntimeOptions {
   probeIntervalMs?: number;
   /** Time between SIGTERM and SIGKILL when stopping a job. */
   stopGraceMs?: number;
+  /** `sandbox` unless said otherwise: `off` runs jobs as the server, for one person's own machine. */
+  isolation?: IsolationMode;
+  /** User ids for sandboxed jobs. */
+  uids?: UidRange;
+  limits?: JobLimits;
+  /** Jobs this machine runs at once; more are refused as busy. */
+  maxJobs?: number;
+  /** PATH to find bwrap, setpriv and the catalog's commands on; the server's by default. */
+  pathVariable?: string;
 }
+
+const DEFAULT_UIDS: UidRange = { first: 524288, last: 589823 };
+const DEFAULT_LIMITS: JobLimits = { memoryBytes: 2 * 2 ** 30, cpus: 2, processes: 1024 };
+/** How long a launch refused for a full machine should wait: a job ends, or is culled, meanwhile. */
+const RETRY_AFTER_FULL_SECONDS = 60;
+/** classlab's own folder (above src/ or dist/): the built-in page and its loader live there. */
+const APP_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 const DEFAULT_PROBE_INTERVAL_MS = 500;
 const DEFAULT_STOP_GRACE_MS = 5000;
@@ -62,6 +87,16 @@ export class LocalRuntime implements JobRuntime {
   private readonly launching = new Map<string, Promise<unknown>>();
   private readonly portsInUse = new Map<string, number>();
   private readonly listeners = new Set<(update: RuntimeUpdate) => void>();
+  private readonly isolationMode: IsolationMode;
+  private readonly uidPool: UidPool;
+  private readonly uids: UidRange;
+  private readonly limits: JobLimits;
+  private readonly maxJobs: number;
+  private readonly pathVariable: string | undefined;
+  /** Found at start; until then nothing launches. */
+  private isolation: Isolation = { mode: 'unavailable', problem: 'the local runtime has not started yet' };
+  private cgroups: Cgroups | undefined;
+  private readonly cgroupsOfJobs = new Map<string, { group: JobCgroup; removed?: Promise<void> }>();
   private helloScript: HelloScript | undefined;
   private synced = false;
   private closed = false;
@@ -77,6 +112,12 @@ export class LocalRuntime implements JobRuntime {
     this.probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
     this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
     this.gpuPool = new GpuPool(options.gpus);
+    this.isolationMode = options.isolation ?? 'sandbox';
+    this.uids = options.uids ?? DEFAULT_UIDS;
+    this.uidPool = new UidPool(this.uids);
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.maxJobs = options.maxJobs ?? defaultMaxJobs(this.limits.memoryBytes);
+    this.pathVariable = options.pathVariable ?? process.env.PATH;
   }
 
   /**
@@ -95,9 +136,38 @@ export class LocalRuntime implements JobRuntime {
       this.logger.warn({ jobIds: leftFolders }, `removing ${leftFolders.length} work folder(s) of jobs an earlier run of the server left behind`);
       for (const jobId of leftFolders) await removeWorkFolder(workFolderPath(this.dataDir, jobId));
     }
+    this.isolation = await checkIsolation({ mode: this.isolationMode, trialUid: this.uids.first, pathVariable: this.pathVariable });
+    if (this.isolation.mode === 'sandbox') {
+      this.cgroups = await detectCgroups();
+      const stale = (await this.cgroups?.removeStale(new Set(this.held.keys()))) ?? [];
+      if (stale.length > 0) this.logger.info({ jobIds: stale }, `removed the control groups of ${stale.length} job(s) an earlier run of the server left behind`);
+    }
     this.synced = true;
-    if (process.getuid?.() === 0) this.logger.warn('the server runs as root, so local jobs do too: students\' code gets root on this machine');
-    this.logger.info({ host: this.host, gpus: this.gpuPool.size, datasetsDir: this.datasetsDir }, 'local runtime started');
+    for (const warning of this.warnings()) this.logger.warn(warning);
+    this.logger.info(
+      {
+        host: this.host,
+        gpus: this.gpuPool.size,
+        datasetsDir: this.datasetsDir,
+        isolation: this.isolation.mode,
+        cgroups: this.cgroups?.version ?? 'none',
+        maxJobs: this.maxJobs,
+        memoryPerJob: this.limits.memoryBytes === undefined ? 'off' : formatBytes(this.limits.memoryBytes),
+        cpusPerJob: this.limits.cpus ?? 'off',
+      },
+      'local runtime started',
+    );
+  }
+
+  /** What an admin must know: jobs that cannot launch, run unsandboxed, or are not held to their limits. */
+  warnings(): string[] {
+    if (this.isolation.mode === 'off') return ['CLASSLAB_LOCAL_ISOLATION=off: local jobs run unsandboxed, as the server\'s own user; any student can read the server\'s secrets and other students\' work'];
+    if (this.isolation.mode === 'unavailable') return this.synced ? [this.isolation.problem] : [];
+    if (!this.cgroups) {
+      const unenforced = this.limits.cpus === undefined ? '' : '; CPU limits are not enforced';
+      return [`no writable cgroup tree: memory and process limits of local jobs fall back to prlimit${unenforced}`];
+    }
+    return [];
   }
 
   /** Stops every job, so a test or a Ctrl-C leaves no process behind. */
@@ -123,6 +193,12 @@ export class LocalRuntime implements JobRuntime {
   }
 
   private async checkAndLaunch(spec: LaunchSpec): Promise<{ services: ServiceUrl[] }> {
+    // Before the first await: launches arriving together all count each other.
+    const running = [...this.held.values()].filter((job) => job.state.status !== 'Failed').length + this.launching.size;
+    if (running >= this.maxJobs) {
+      throw new RuntimeBusy(`this machine already runs ${running} job(s), its limit (CLASSLAB_LOCAL_MAX_JOBS=${this.maxJobs}); try again when one ends`, RETRY_AFTER_FULL_SECONDS);
+    }
+    if (this.isolation.mode === 'unavailable') throw new RuntimeUnavailable(this.isolation.problem);
     if (!Number.isInteger(spec.gpu) || spec.gpu < 0) throw new LaunchRefused(`gpu must be a whole number of GPUs, got ${spec.gpu}`);
     const entry = findCatalogEntry(this.catalog, spec.image);
     if (!entry?.local) throw new LaunchRefused(this.noCommandMessage(spec.image, entry));
@@ -136,11 +212,14 @@ export class LocalRuntime implements JobRuntime {
     if (!gpus) {
       throw new RuntimeError(`not enough GPUs on this machine: the job needs ${spec.gpu}, ${this.gpuPool.free().length} of ${this.gpuPool.size} are free`, { stage: 'deployment' });
     }
-    let port: number | undefined;
+    const sandboxed = this.isolation.mode === 'sandbox';
     let workFolder: Awaited<ReturnType<typeof createWorkFolder>> | undefined;
     try {
-      port = await this.reservePort(spec.jobId);
-      workFolder = await createWorkFolder(this.dataDir, spec.jobId, this.datasetsDir, spec.datasets);
+      const uid = sandboxed ? this.uidPool.take(spec.jobId) : undefined;
+      if (sandboxed && uid === undefined) throw new RuntimeBusy(`every user id of CLASSLAB_LOCAL_UIDS (${this.uids.first}-${this.uids.last}) is held by a running job`, RETRY_AFTER_FULL_SECONDS);
+      const port = await this.reservePort(spec.jobId);
+      workFolder = await createWorkFolder(this.dataDir, spec.jobId, { datasetsDir: this.datasetsDir, datasets: spec.datasets, owner: uid });
+      const home = sandboxed ? SANDBOX_HOME : workFolder.home;
       const token = randomBytes(24).toString('hex');
       const origin = httpOrigin(this.host, port);
       const values: Record<string, string> = {
@@ -148,17 +227,32 @@ export class LocalRuntime implements JobRuntime {
         host: this.host,
         port: String(port),
         token,
-        workdir: workFolder.path,
-        datasets: workFolder.datasetsPath,
+        workdir: home,
+        datasets: join(home, 'datasets'),
       };
-      const argv = this.commandLine(local.command, values);
+      const [command, ...args] = this.commandLine(local.command, values);
+      const program = resolveCommand(command, this.pathVariable);
+      // A missing program fails the same way on every retry: the catalog names something this
+      // machine does not have, so the request cannot be served here.
+      if (!program) throw new LaunchRefused(`image ${spec.image} cannot run on this machine: its command ${JSON.stringify(command)} was not found on PATH`);
       const env = jobEnvironment({
         jobId: spec.jobId,
         runtimeMarker: this.dataDir,
         cudaVisibleDevices: gpus.join(','),
-        datasetsFolder: workFolder.datasetsPath,
+        datasetsFolder: values.datasets as string,
+        home,
+        ...(sandboxed ? { user: SANDBOX_USER } : {}),
         extra: Object.fromEntries(Object.entries(local.env ?? {}).map(([name, value]) => [name, this.fill(value, values)])),
-      });
+      }, { ...process.env, PATH: this.pathVariable });
+      let argv: [string, ...string[]] = [program, ...args];
+      if (this.isolation.mode === 'sandbox' && uid !== undefined) {
+        const prepared = await prepareSandbox(
+          { programs: this.isolation.programs, cgroups: this.cgroups, limits: this.limits, appRoot: APP_ROOT, hidden: [this.dataDir, this.datasetsDir] },
+          { jobId: spec.jobId, uid, folder: workFolder.path, home: workFolder.home, datasets: spec.datasets.map((name) => ({ name, hostPath: join(this.datasetsDir, name) })), gpus, command: argv },
+        );
+        argv = prepared.argv;
+        if (prepared.cgroup) this.cgroupsOfJobs.set(spec.jobId, { group: prepared.cgroup });
+      }
       const label = (spec.ports[0] ?? entry.ports[0])?.name ?? entry.name;
       const services = [{ label, value: `${origin}${fillPlaceholders(entry.urlPath ?? '/', { token })}` }];
       const job = new LocalJob(
@@ -167,36 +261,38 @@ export class LocalRuntime implements JobRuntime {
           entryName: entry.name,
           argv,
           env,
-          cwd: workFolder.path,
+          cwd: sandboxed ? workFolder.path : workFolder.home,
           readyUrl: `${origin}${local.readyPath ?? '/'}`,
           services,
           origin,
           token,
           probeIntervalMs: this.probeIntervalMs,
           stopGraceMs: this.stopGraceMs,
+          sandboxed,
+          explainExit: () => this.explainExit(spec.jobId),
         },
         (update) => this.publish(update),
         this.logger,
         (exited) => this.release(exited.jobId),
       );
       const failure = await job.start();
-      if (failure) {
-        const command = argv[0];
-        // A missing or unrunnable program will fail the same way on every retry: the catalog
-        // names something this machine does not have, so the request cannot be served here.
-        if (failure.code === 'ENOENT' || failure.code === 'EACCES') {
-          throw new LaunchRefused(`image ${spec.image} cannot run on this machine: its command ${JSON.stringify(command)} ${failure.code === 'ENOENT' ? 'was not found on PATH' : 'is not executable'}`);
-        }
-        throw new RuntimeError(`could not start ${JSON.stringify(command)} for image ${spec.image}: ${failure.message}`, { stage: 'deployment' });
-      }
+      if (failure) throw new RuntimeError(`could not start ${JSON.stringify(command)} for image ${spec.image}: ${failure.message}`, { stage: 'deployment' });
       this.held.set(spec.jobId, job);
       return { services };
     } catch (error) {
       this.release(spec.jobId);
+      await this.cgroupsOfJobs.get(spec.jobId)?.removed;
       if (workFolder?.created) await removeWorkFolder(workFolder.path).catch((err: unknown) => this.logger.warn({ err, jobId: spec.jobId }, 'could not remove the work folder of a failed launch'));
-      if (error instanceof LaunchRefused || error instanceof RuntimeError) throw error;
+      if (error instanceof LaunchRefused || error instanceof RuntimeError || error instanceof RuntimeBusy) throw error;
       throw new RuntimeError(`could not prepare job ${spec.jobId}: ${(error as Error).message}`, { stage: 'deployment', cause: error });
     }
+  }
+
+  /** Out of memory, when the kernel says it killed the job for its limit. */
+  private async explainExit(jobId: string): Promise<string | undefined> {
+    const kills = await this.cgroupsOfJobs.get(jobId)?.group.oomKills();
+    if (!kills || this.limits.memoryBytes === undefined) return undefined;
+    return `killed: out of memory, over its limit of ${formatBytes(this.limits.memoryBytes)} (CLASSLAB_LOCAL_JOB_MEMORY)`;
   }
 
   /** Idempotent: a job this runtime does not hold is already stopped. */
@@ -206,6 +302,7 @@ export class LocalRuntime implements JobRuntime {
     if (!job) return;
     await job.stop();
     if (this.held.get(jobId) === job) this.held.delete(jobId);
+    await this.cgroupsOfJobs.get(jobId)?.removed;
     await removeWorkFolder(workFolderPath(this.dataDir, jobId)).catch((error: unknown) => {
       throw new RuntimeError(`job ${jobId} stopped, but its work folder could not be removed: ${(error as Error).message}`, { cause: error });
     });
@@ -278,9 +375,18 @@ export class LocalRuntime implements JobRuntime {
     throw new RuntimeError(`no free port on ${this.host} after ${PORT_ATTEMPTS} attempts`, { stage: 'service' });
   }
 
+  /** Frees what a job held once its process is gone: port, GPUs, user id and control groups. */
   private release(jobId: string): void {
     this.portsInUse.delete(jobId);
     this.gpuPool.release(jobId);
+    this.uidPool.release(jobId);
+    const cgroup = this.cgroupsOfJobs.get(jobId);
+    if (cgroup && !cgroup.removed) {
+      cgroup.removed = cgroup.group
+        .remove()
+        .catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not remove the control groups of a job'))
+        .finally(() => this.cgroupsOfJobs.delete(jobId));
+    }
   }
 
   private publish(update: RuntimeUpdate): void {
@@ -303,5 +409,16 @@ export function localRuntimeFromConfig(config: Config, logger: Logger): LocalRun
     dataDir: config.dataDir,
     catalog: config.imageCatalog,
     logger,
+    isolation: config.localIsolation,
+    uids: config.localUids,
+    limits: { memoryBytes: config.localJobMemory, cpus: config.localJobCpus, processes: config.localJobProcesses },
+    ...(config.localMaxJobs === undefined ? {} : { maxJobs: config.localMaxJobs }),
   });
+}
+
+/** As many jobs as the machine's memory holds at their limit each, and no more than 8 per core. */
+function defaultMaxJobs(memoryPerJob: number | undefined): number {
+  const byCores = 8 * availableParallelism();
+  const byMemory = memoryPerJob === undefined ? byCores : Math.floor(totalmem() / memoryPerJob);
+  return Math.max(1, Math.min(byCores, byMemory));
 }

@@ -77,6 +77,30 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Signals every process of a group but `except`, found through /proc (Linux). */
+export async function signalGroupMembers(pgid: number, signal: NodeJS.Signals, options: { except?: number } = {}): Promise<void> {
+  for (const pid of await groupMembers(pgid)) {
+    if (pid === options.except) continue;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // ESRCH: it exited meanwhile.
+    }
+  }
+}
+
+async function groupMembers(pgid: number): Promise<number[]> {
+  const members: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // After the command's name in parentheses: state, parent pid, process group.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid) members.push(Number(entry));
+  }
+  return members;
+}
+
 /** The group and the process itself: an orphan found by its environment may not lead a group. */
 function signalTree(pid: number, signal: NodeJS.Signals): void {
   signalGroup(pid, signal);

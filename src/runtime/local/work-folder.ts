@@ -1,10 +1,11 @@
 /**
  * The files side of a local job: the datasets folder's subfolders, and each job's work folder
- * `<dataDir>/jobs/<jobId>` with its datasets linked in under `datasets/<name>`.
+ * `<dataDir>/jobs/<jobId>`, whose `home/` is the job's own, with its datasets under `datasets/<name>`.
  */
 
-import { mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
+import { chown, mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { privateFolder } from '../../common/private-folder.js';
 
 /** Subfolders of the datasets folder, sorted; hidden ones are not datasets. Missing folder: none. */
 export async function listDatasets(datasetsDir: string): Promise<string[]> {
@@ -45,10 +46,24 @@ export async function missingDatasets(datasetsDir: string, names: readonly strin
 }
 
 export interface WorkFolder {
+  /** `<dataDir>/jobs/<jobId>`: the server's alone (0700); holds the home and the sandbox's files. */
   path: string;
+  /** The job's home, its working directory: owned by the job's user, 0700. */
+  home: string;
+  /** `<home>/datasets`, where each dataset the job asked for appears under its name. */
   datasetsPath: string;
   /** False when the folder was already there (a job id reused), so a failed launch keeps it. */
   created: boolean;
+}
+
+export interface WorkFolderRequest {
+  datasetsDir: string;
+  datasets: readonly string[];
+  /**
+   * The job's own user id, for a sandboxed job: its home is given to it, and the datasets get
+   * empty folders that the sandbox mounts them on. Without it, the datasets are linked in.
+   */
+  owner?: number | undefined;
 }
 
 /** Job ids that have a work folder. */
@@ -65,26 +80,34 @@ export function workFolderPath(dataDir: string, jobId: string): string {
   return join(dataDir, 'jobs', jobId);
 }
 
-export async function createWorkFolder(dataDir: string, jobId: string, datasetsDir: string, datasets: readonly string[]): Promise<WorkFolder> {
+export async function createWorkFolder(dataDir: string, jobId: string, request: WorkFolderRequest): Promise<WorkFolder> {
   const path = workFolderPath(dataDir, jobId);
-  await mkdir(join(dataDir, 'jobs'), { recursive: true });
+  await privateFolder(dataDir);
+  await privateFolder(join(dataDir, 'jobs'));
   let created = true;
   try {
-    await mkdir(path);
+    await mkdir(path, { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     created = false;
   }
-  const datasetsPath = join(path, 'datasets');
+  const home = join(path, 'home');
+  const datasetsPath = join(home, 'datasets');
   try {
-    await rm(datasetsPath, { recursive: true, force: true });
-    await mkdir(datasetsPath);
-    for (const name of datasets) await symlink(join(datasetsDir, name), join(datasetsPath, name), 'dir');
+    await rm(home, { recursive: true, force: true });
+    await mkdir(datasetsPath, { recursive: true, mode: 0o700 });
+    for (const name of request.datasets) {
+      if (request.owner === undefined) await symlink(join(request.datasetsDir, name), join(datasetsPath, name), 'dir');
+      else await mkdir(join(datasetsPath, name));
+    }
+    if (request.owner !== undefined) {
+      for (const folder of [home, datasetsPath, ...request.datasets.map((name) => join(datasetsPath, name))]) await chown(folder, request.owner, request.owner);
+    }
   } catch (error) {
     if (created) await removeWorkFolder(path);
     throw error;
   }
-  return { path, datasetsPath, created };
+  return { path, home, datasetsPath, created };
 }
 
 export async function removeWorkFolder(path: string): Promise<void> {

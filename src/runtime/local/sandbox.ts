@@ -1,0 +1,106 @@
+/**
+ * The sandbox every local job runs in, made with bubblewrap (the sandbox Flatpak uses) and
+ * setpriv. bwrap runs as root so that it can mount what the job needs from anywhere; setpriv then
+ * drops to the job's own user id, with no capabilities and no way to gain any, before the job's
+ * program starts. Inside, the job sees:
+ * - its own processes only (PID namespace), so not the server's environment nor another job's;
+ * - the machine's files read-only, with `/home` (other people's homes), `/tmp`, the server's data
+ *   folder and the datasets folder hidden behind empty folders;
+ * - its home, writable, at {@link SANDBOX_HOME}, with the datasets it asked for read-only inside;
+ * - a private `/tmp` and `/dev/shm`, a minimal `/dev`, and the device files of its GPUs only.
+ * The network is shared: the job serves its page on a port of this machine.
+ */
+
+import { existsSync } from 'node:fs';
+import { closedAncestor, isWithin, pathPrefixes } from './host-paths.js';
+
+/** Where the job's home is, inside the sandbox. */
+export const SANDBOX_HOME = '/home/classlab';
+export const SANDBOX_USER = 'classlab';
+/** Folders every job gets empty and its own, whatever the machine has there. */
+const PRIVATE_FOLDERS = ['/home', '/tmp'];
+
+export interface SandboxLayout {
+  uid: number;
+  /** The job's home on the host; mounted writable at {@link SANDBOX_HOME}. */
+  home: string;
+  /** passwd and group files that name the job's user, mounted over /etc's. */
+  passwdFile: string;
+  groupFile: string;
+  /** Datasets, mounted read-only at `<home>/datasets/<name>`. */
+  datasets: readonly { name: string; hostPath: string }[];
+  /** Device files the job may open, such as `/dev/nvidia0` and `/dev/nvidiactl`. */
+  devices: readonly string[];
+  /** Folders the job's programs need (the node binary's, classlab's own): kept visible. */
+  tools: readonly string[];
+  /** Folders the job must not see (the server's data folder, the datasets folder). */
+  hidden: readonly string[];
+  /** Limits applied by prlimit, where cgroups cannot hold the job. */
+  rlimits?: { addressSpaceBytes?: number; processes?: number };
+}
+
+export interface SandboxPrograms {
+  bwrap: string;
+  setpriv: string;
+  prlimit?: string;
+}
+
+interface HostView {
+  exists(path: string): boolean;
+  /** The outermost folder above a path that others cannot pass through. */
+  closedAncestor(path: string): string | undefined;
+}
+
+const realHost: HostView = { exists: existsSync, closedAncestor: (path) => closedAncestor(path) };
+
+type Mount = { kind: 'tmpfs' | 'ro-bind'; path: string };
+
+/**
+ * The mounts that keep tools visible and hidden folders hidden. A tool under a private folder, or
+ * under a folder only its owner may enter (`/root`, a `mktemp -d`), is mounted again at its own
+ * path, above an empty folder in place of the closed one. Parents come before children, so a data
+ * folder inside classlab's own folder is hidden even though classlab's folder is mounted.
+ */
+function visibilityMounts(layout: SandboxLayout, host: HostView): Mount[] {
+  const mounts: Mount[] = PRIVATE_FOLDERS.map((path) => ({ kind: 'tmpfs', path }));
+  for (const tool of layout.tools) {
+    const closed = host.closedAncestor(tool);
+    const underPrivate = PRIVATE_FOLDERS.some((folder) => isWithin(tool, folder));
+    if (closed && !mounts.some((mount) => mount.path === closed)) mounts.push({ kind: 'tmpfs', path: closed });
+    if (closed || underPrivate) mounts.push({ kind: 'ro-bind', path: tool });
+  }
+  // A folder that does not exist shows nothing; and bwrap cannot make one on the read-only root.
+  for (const path of layout.hidden) if (host.exists(path)) mounts.push({ kind: 'tmpfs', path });
+  const depth = (path: string) => pathPrefixes(path).length;
+  return mounts.sort((a, b) => depth(a.path) - depth(b.path));
+}
+
+/** bwrap's arguments up to and including `--`, then setpriv's and prlimit's; the command follows. */
+export function sandboxArguments(layout: SandboxLayout, programs: SandboxPrograms, host: HostView = realHost): string[] {
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--perms', '1777', '--tmpfs', '/dev/shm'];
+  for (const mount of visibilityMounts(layout, host)) {
+    if (mount.kind === 'tmpfs') args.push(...(mount.path === '/tmp' ? ['--perms', '1777'] : []), '--tmpfs', mount.path);
+    else args.push('--ro-bind', mount.path, mount.path);
+  }
+  args.push('--bind', layout.home, SANDBOX_HOME);
+  for (const dataset of layout.datasets) args.push('--ro-bind', dataset.hostPath, `${SANDBOX_HOME}/datasets/${dataset.name}`);
+  args.push('--ro-bind', layout.passwdFile, '/etc/passwd', '--ro-bind', layout.groupFile, '/etc/group');
+  for (const device of layout.devices) args.push('--dev-bind', device, device);
+  args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'classlab', '--chdir', SANDBOX_HOME, '--');
+  const uid = String(layout.uid);
+  args.push(programs.setpriv, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--');
+  const { addressSpaceBytes, processes } = layout.rlimits ?? {};
+  if (programs.prlimit && (addressSpaceBytes !== undefined || processes !== undefined)) {
+    args.push(programs.prlimit, ...(addressSpaceBytes === undefined ? [] : [`--as=${addressSpaceBytes}`]), ...(processes === undefined ? [] : [`--nproc=${processes}`]), '--');
+  }
+  return args;
+}
+
+/** passwd and group lines that give the job's user id a name and a home, after the machine's own. */
+export function identityFiles(hostPasswd: string, hostGroup: string, uid: number): { passwd: string; group: string } {
+  const withNewline = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`);
+  return {
+    passwd: `${withNewline(hostPasswd)}${SANDBOX_USER}:x:${uid}:${uid}:classlab job:${SANDBOX_HOME}:/bin/sh\n`,
+    group: `${withNewline(hostGroup)}${SANDBOX_USER}:x:${uid}:\n`,
+  };
+}
