@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startKubeSimulator, type KubeSimulator } from '../kube-sim/index.js';
+import { sandboxed } from '../runtime/support-local.js';
 import type { Json } from '../support/platform.js';
 import { call, cleanUp, freePorts, startServer, tempDir, tokenOf, type RunningCli } from './cli-process.js';
 
@@ -31,6 +32,8 @@ async function serve(settings: Record<string, string>): Promise<RunningCli & { a
     PORT: String(port),
     CLASSLAB_IDENTITY_PORT: `127.0.0.1:${identityPort}`,
     CLASSLAB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    // Where this machine cannot sandbox jobs (not root), the local runtime would refuse them all.
+    ...(sandboxed ? {} : { CLASSLAB_LOCAL_ISOLATION: 'off' }),
     ...settings,
   });
   return server as RunningCli & { api: string; identity: string };
@@ -103,7 +106,7 @@ describe('jobs, end to end', () => {
     simulator = await startKubeSimulator({ datasets: ['dataset-mnist'], nodes: [{ name: 'gpu-1', gpus: 2, address: '10.1.0.5' }] });
     const server = await serve({ CLASSLAB_DATA_DIR: tempDir(), CLASSLAB_RUNTIME: 'kubernetes', KUBECONFIG: simulator.kubeconfigPath });
     const health = await call('GET', `${server.api}/v1/health/kubernetes`);
-    expect(health.body).toEqual({ error: false, message: [{ name: 'gpu-1', status: 'Ready' }] });
+    expect(health.body).toEqual({ error: false, message: [{ name: 'gpu-1', status: 'Ready' }], warnings: [] });
     expect((await call('GET', `${server.api}/v1/datasets`, { token: await tokenOf(server.identity, 'admin', ADMIN_PASSWORD) })).body.datasets).toEqual([{ label: 'mnist', value: 'mnist' }]);
 
     const { courseId, student } = await courseAndStudent(server, { name: 'digits', image: 'nvidia/digits:6.0', level: 'basic', GPU: 1, datasets: ['mnist'] });

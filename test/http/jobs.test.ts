@@ -231,7 +231,7 @@ describe.each(storeTargets)('jobs on $name', (target) => {
       ],
     });
     expect((await platform.call('GET', '/v1/images', { token: student.token })).body.images).toEqual([{ label: 'nvidia/digits:6.0', value: 'nvidia/digits:6.0' }]);
-    expect((await platform.call('GET', '/v1/health/kubernetes')).body).toEqual({ error: false, message: [{ name: 'node-1', status: 'Ready' }] });
+    expect((await platform.call('GET', '/v1/health/kubernetes')).body).toEqual({ error: false, message: [{ name: 'node-1', status: 'Ready' }], warnings: [] });
     expect((await platform.call('GET', '/v1/health/kubernetesAuth')).status).toBe(401);
     runtime.failNodes = true;
     expect(await platform.call('GET', '/v1/health/kubernetesAuth', { token: student.token })).toMatchObject({

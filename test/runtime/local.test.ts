@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { portInUse } from '../../src/runtime/local/ports.js';
 import { LaunchRefused, RuntimeError, RuntimeNotSynced } from '../../src/runtime/types.js';
-import { eventually, httpGet, launchSpec, processAlive, startedPid, startTestRuntime, waitForState, type TestRuntime } from './support-local.js';
+import { eventually, httpGet, launchSpec, processAlive, sandboxed, startedPid, startTestRuntime, waitForState, type TestRuntime } from './support-local.js';
 
 let current: TestRuntime | undefined;
 
@@ -208,7 +208,7 @@ describe('local runtime: datasets', () => {
     await mkdir(join(test.datasetsDir, 'cifar'), { recursive: true });
     await writeFile(join(test.datasetsDir, 'mnist', 'train.csv'), '1,2,3\n');
     const { jobId, report } = await launchEnvReporter(test, { datasets: ['mnist'] });
-    expect(report.env.CLASSLAB_DATASETS).toBe('/home/classlab/datasets');
+    expect(report.env.CLASSLAB_DATASETS).toBe(join(sandboxed ? '/home/classlab' : join(test.dataDir, 'jobs', jobId, 'home'), 'datasets'));
     expect(report.files).toEqual({ mnist: ['train.csv'] });
     // Removing the work folder must not follow the link into the dataset.
     await test.runtime.stop(jobId);
@@ -227,7 +227,7 @@ describe('local runtime: what a job is given', () => {
       for (const name of Object.keys(secrets)) expect(report.env[name]).toBeUndefined();
       expect(JSON.stringify(report.env)).not.toContain('hunter2');
       // Sandboxed, the job's home is always at the same place, whatever the data folder.
-      const workFolder = '/home/classlab';
+      const workFolder = sandboxed ? '/home/classlab' : join(test.dataDir, 'jobs', jobId, 'home');
       expect(report.cwd).toBe(workFolder);
       expect(report.env.HOME).toBe(workFolder);
       expect(report.env.CLASSLAB_JOB_ID).toBe(jobId);

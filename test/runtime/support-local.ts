@@ -2,11 +2,12 @@
 
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { get } from 'node:http';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { DEFAULT_CATALOG, type ImageCatalog } from '../../src/runtime/catalog.js';
+import { checkIsolation } from '../../src/runtime/local/isolation.js';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../src/runtime/local/local-runtime.js';
 import type { LaunchSpec, RuntimeJobState, RuntimeUpdate } from '../../src/runtime/types.js';
 
@@ -39,6 +40,17 @@ export const TEST_CATALOG: ImageCatalog = [
   { name: 'missing', match: ['test/missing'], ports: [{ name: 'web', port: 80 }], local: { command: ['classlab-no-such-command-on-path'] } },
 ];
 
+/**
+ * Whether this machine can sandbox jobs (root, bubblewrap, namespaces). Where it cannot, the
+ * runtime's tests run jobs unsandboxed and the sandbox's own tests are skipped; CI sets
+ * CLASSLAB_TEST_REQUIRE_SANDBOX so that they cannot be skipped there.
+ */
+const isolationHere = await checkIsolation({ mode: 'sandbox', trialUid: 524288 });
+export const sandboxed = isolationHere.mode === 'sandbox';
+if (!sandboxed && process.env.CLASSLAB_TEST_REQUIRE_SANDBOX) {
+  throw new Error(`CLASSLAB_TEST_REQUIRE_SANDBOX is set, but ${isolationHere.mode === 'unavailable' ? isolationHere.problem : 'the sandbox is off'}`);
+}
+
 export interface TestRuntime {
   runtime: LocalRuntime;
   dataDir: string;
@@ -60,6 +72,7 @@ export async function startTestRuntime(options: Partial<LocalRuntimeOptions> = {
     logger: pino({ level: 'silent' }),
     probeIntervalMs: 100,
     stopGraceMs: 1000,
+    isolation: sandboxed ? 'sandbox' : 'off',
     ...options,
   });
   const updates: RuntimeUpdate[] = [];
@@ -129,8 +142,12 @@ export interface HttpAnswer {
 }
 
 export function httpGet(url: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  return httpSend('GET', url, undefined, headers);
+}
+
+export function httpSend(method: string, url: string, body: string | undefined, headers: Record<string, string> = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    get(url, { headers }, (response) => {
+    const sent = request(url, { method, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () =>
@@ -142,7 +159,9 @@ export function httpGet(url: string, headers: Record<string, string> = {}): Prom
         }),
       );
       response.on('error', reject);
-    }).on('error', reject);
+    });
+    sent.on('error', reject);
+    sent.end(body);
   });
 }
 
