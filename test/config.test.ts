@@ -108,6 +108,23 @@ describe('configuration', () => {
     expect(loadConfig({ PORT: '9200' }, path).port).toBe(9200);
   });
 
+  it('reads secrets from the files that _FILE settings name, so they need not be in the environment', () => {
+    const password = file('admin-password', 'from-a-file-123\n');
+    const url = file('database-url', 'postgres://classlab:s3cret@db/classlab');
+    const secret = file('client-secret', 'oauth-secret-value\r\n');
+    const config = loadConfig({ CLASSLAB_ADMIN_PASSWORD_FILE: password, DATABASE_URL_FILE: url, CLASSLAB_OAUTH_CLIENT_SECRET_FILE: secret });
+    expect(config).toMatchObject({ adminPassword: 'from-a-file-123', databaseUrl: 'postgres://classlab:s3cret@db/classlab', oauthClientSecret: 'oauth-secret-value' });
+    // The config file may name them too.
+    expect(loadConfig({}, file('with-secret-file.json', JSON.stringify({ CLASSLAB_ADMIN_PASSWORD_FILE: password }))).adminPassword).toBe('from-a-file-123');
+    // The file's value is checked like the variable's.
+    const short = file('short', 'short\n');
+    expect(() => loadConfig({ CLASSLAB_ADMIN_PASSWORD_FILE: short })).toThrow(`Invalid configuration: CLASSLAB_ADMIN_PASSWORD (in CLASSLAB_ADMIN_PASSWORD_FILE ${short}) must be at least 8 characters`);
+    expect(() => loadConfig({ CLASSLAB_ADMIN_PASSWORD: 'x'.repeat(10), CLASSLAB_ADMIN_PASSWORD_FILE: password })).toThrow('Invalid configuration: set CLASSLAB_ADMIN_PASSWORD or CLASSLAB_ADMIN_PASSWORD_FILE, not both');
+    expect(() => loadConfig({ DATABASE_URL_FILE: join(dir, 'nothing-here') })).toThrow(`Invalid configuration: DATABASE_URL_FILE ${join(dir, 'nothing-here')} cannot be read: ENOENT`);
+    // Only secrets have a _FILE form.
+    expect(() => loadConfig({}, file('port-file.json', JSON.stringify({ PORT_FILE: '/etc/port' })))).toThrow(/PORT_FILE \(in .*\) is not a setting/);
+  });
+
   it('names the file when a value in it is bad', () => {
     const path = file('bad-value.json', JSON.stringify({ PORT: 'eighty' }));
     expect(() => loadConfig({}, path)).toThrow(`Invalid configuration: PORT (in ${path}) must be an integer`);

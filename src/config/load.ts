@@ -9,6 +9,8 @@ export class ConfigError extends Error {
 type Source = Readonly<Record<string, RawValue | undefined>>;
 
 const settingByEnv = new Map(Object.entries(settings).map(([key, setting]) => [setting.env, key]));
+/** `DATABASE_URL_FILE` → the key of DATABASE_URL: secrets may come from files. */
+const secretFileKeys = new Set(Object.values(settings).flatMap((setting) => ((setting as { secret?: boolean }).secret ? [`${setting.env}_FILE`] : [])));
 
 /**
  * Defaults, then the `--config` JSON file, then the environment. The file uses the environment
@@ -19,7 +21,12 @@ export function loadConfig(env: Source = process.env, configFile?: string): Conf
   const config: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(settings)) {
     const fromEnv = env[setting.env];
-    const raw = fromEnv !== undefined ? fromEnv : file[setting.env];
+    let raw = fromEnv !== undefined ? fromEnv : file[setting.env];
+    const secretFile = (setting as { secret?: boolean }).secret ? (env[`${setting.env}_FILE`] ?? file[`${setting.env}_FILE`]) : undefined;
+    if (secretFile !== undefined) {
+      if (raw !== undefined) throw new ConfigError(`Invalid configuration: set ${setting.env} or ${setting.env}_FILE, not both`);
+      raw = readSecretFile(`${setting.env}_FILE`, String(secretFile));
+    }
     if (raw === undefined) {
       config[key] = setting.default;
       continue;
@@ -27,11 +34,20 @@ export function loadConfig(env: Source = process.env, configFile?: string): Conf
     try {
       config[key] = setting.parse(raw);
     } catch (error) {
-      const origin = fromEnv !== undefined ? '' : ` (in ${configFile})`;
+      const origin = secretFile !== undefined ? ` (in ${setting.env}_FILE ${String(secretFile)})` : fromEnv !== undefined ? '' : ` (in ${configFile})`;
       throw new ConfigError(`Invalid configuration: ${setting.env}${origin} ${(error as Error).message}`);
     }
   }
   return config as Config;
+}
+
+/** The file's text without the newline that editors and `echo` leave at its end. */
+function readSecretFile(key: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${key} ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }
 
 function readConfigFile(path: string): Source {
@@ -51,9 +67,10 @@ function readConfigFile(path: string): Source {
     throw new ConfigError(`Invalid configuration: --config ${path} must hold a JSON object`);
   }
   for (const [key, value] of Object.entries(parsed)) {
+    if (secretFileKeys.has(key)) continue;
     if (!settingByEnv.has(key)) {
       throw new ConfigError(
-        `Invalid configuration: ${key} (in ${path}) is not a setting; known settings are ${[...settingByEnv.keys()].join(', ')}`,
+        `Invalid configuration: ${key} (in ${path}) is not a setting; known settings are ${[...settingByEnv.keys(), ...secretFileKeys].join(', ')}`,
       );
     }
     const structured = (settings[settingByEnv.get(key) as keyof typeof settings] as { structured?: boolean }).structured === true;

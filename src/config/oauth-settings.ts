@@ -150,6 +150,7 @@ export const oauthSettings = {
     description: "the proxy's client secret; with the built-in provider, generated at start when unset",
     default: undefined as string | undefined,
     parse: optional,
+    secret: true,
   } satisfies Setting<string | undefined>,
   oauthRedirectUri: {
     env: 'CLASSLAB_OAUTH_REDIRECT_URI',

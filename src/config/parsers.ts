@@ -10,6 +10,11 @@ export interface Setting<T> {
   parse(raw: RawValue): T;
   /** The config file may give a JSON object or array, not only a scalar. */
   structured?: boolean;
+  /**
+   * A secret: `<env>_FILE` may name a file that holds it instead (as container images do), so
+   * that it need not be in the server's environment, which every process of its user can read.
+   */
+  secret?: boolean;
 }
 
 export function integer(min: number, max: number) {

@@ -115,6 +115,7 @@ export const settings = {
     description: 'PostgreSQL server to use instead of the embedded database',
     default: undefined as string | undefined,
     parse: databaseUrl,
+    secret: true,
   } satisfies Setting<string | undefined>,
   adminUser: {
     env: 'CLASSLAB_ADMIN_USER',
@@ -127,6 +128,7 @@ export const settings = {
     description: 'password of the admin created on first start; generated and printed once when unset',
     default: undefined as string | undefined,
     parse: adminPassword,
+    secret: true,
   } satisfies Setting<string | undefined>,
   tokenTtlSeconds: {
     env: 'CLASSLAB_TOKEN_TTL',
