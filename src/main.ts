@@ -10,6 +10,7 @@ import { buildApiApp } from './http/api.js';
 import type { HttpApp } from './http/server.js';
 import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
 import { buildIdentityApp } from './identity/http.js';
+import { RegistrationLimit } from './identity/registration-limit.js';
 import { IdentityService } from './identity/service.js';
 import { JobEventHub } from './jobs/events.js';
 import { DatabaseLease } from './jobs/lease.js';
@@ -81,7 +82,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       health: new HealthService(opened.db),
       jobs: new JobService(repository, runtime, courses, identity, hub, policy, jobLogger),
       cluster: new ClusterService(runtime, config.namespace),
-      policy: { selfRegistration: config.selfRegistration },
+      policy: { selfRegistration: config.selfRegistration, registrations: new RegistrationLimit(config.registrationRateLimit) },
     };
     let jobsStarted = false;
     return {
@@ -140,7 +141,7 @@ export async function serve(
     }
     let identityUrl: string | undefined;
     if (config.identityListen) {
-      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration });
+      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration, registrations: platform.services.policy.registrations });
       apps.push(identityApp);
       identityUrl = await listen(identityApp, 'CLASSLAB_IDENTITY_PORT', config.identityListen.host, config.identityListen.port);
     }

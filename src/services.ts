@@ -2,6 +2,7 @@ import type { TokenVerifier } from './auth/verifier.js';
 import type { ClusterService } from './cluster/service.js';
 import type { CourseService } from './courses/service.js';
 import type { HealthService } from './health/service.js';
+import type { RegistrationLimit } from './identity/registration-limit.js';
 import type { IdentityService } from './identity/service.js';
 import type { JobService } from './jobs/service.js';
 import type { OAuthServices } from './oauth/setup.js';
@@ -14,6 +15,6 @@ export interface Services {
   jobs: JobService;
   cluster: ClusterService;
   verifier: TokenVerifier;
-  policy: { selfRegistration: boolean };
+  policy: { selfRegistration: boolean; registrations: RegistrationLimit };
   oauth: OAuthServices;
 }

@@ -6,7 +6,7 @@
 
 import { boolean, integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
 import { localSettings } from './local-settings.js';
-import { runtimeSettings } from './runtime-settings.js';
+import { parseDuration, runtimeSettings } from './runtime-settings.js';
 export type { RawValue, Setting } from './parsers.js';
 import { oauthSettings } from './oauth-settings.js';
 import { PASSWORD_MIN_LENGTH, USER_NAME_PATTERN, USER_NAME_RULE } from '../identity/rules.js';
@@ -58,6 +58,29 @@ function adminPassword(raw: RawValue): string | undefined {
     throw new Error(`must be at least ${PASSWORD_MIN_LENGTH} characters`);
   }
   return text;
+}
+
+/** Accounts one address may register in a window. */
+export interface RegistrationRule {
+  max: number;
+  windowSeconds: number;
+}
+
+/** `30/10m`: at most 30 in any 10 minutes; `off`: no limit. */
+function registrationRule(raw: RawValue): RegistrationRule | undefined {
+  const text = String(raw).trim();
+  if (text === 'off') return undefined;
+  const [count, window, extra] = text.split('/');
+  let seconds: number | undefined;
+  try {
+    seconds = window === undefined || extra !== undefined || window.trim() === 'off' ? undefined : parseDuration(window);
+  } catch {
+    seconds = undefined;
+  }
+  if (count === undefined || !/^\d+$/.test(count) || Number(count) < 1 || seconds === undefined) {
+    throw new Error(`must be a count per duration such as 30/10m, or off, got ${JSON.stringify(raw)}`);
+  }
+  return { max: Number(count), windowSeconds: seconds };
 }
 
 /** `*` (any origin, no credentials), `off`, or a comma-separated list of origins. */
@@ -148,6 +171,12 @@ export const settings = {
     default: true,
     parse: boolean,
   } satisfies Setting<boolean>,
+  registrationRateLimit: {
+    env: 'CLASSLAB_REGISTRATION_RATE_LIMIT',
+    description: 'accounts one address may register in a window, e.g. 30/10m, or off',
+    default: { max: 30, windowSeconds: 600 } as RegistrationRule | undefined,
+    parse: registrationRule,
+  } satisfies Setting<RegistrationRule | undefined>,
   corsOrigins: {
     env: 'CLASSLAB_CORS_ORIGINS',
     description: 'browser origins allowed to call the API: *, off, or a comma-separated list',

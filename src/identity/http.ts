@@ -7,6 +7,7 @@ import { HttpError } from '../http/envelope.js';
 import { classifyFailure } from '../http/errors.js';
 import { readGetBody } from '../http/json-body.js';
 import { createHttpApp, pathOf, type HttpApp } from '../http/server.js';
+import type { RegistrationLimit } from './registration-limit.js';
 import { PASSWORD_MAX_LENGTH, USER_NAME_RULE } from './rules.js';
 import type { IdentityService } from './service.js';
 import { httpStatusOf, IdentityError, Status, statusMessage, type StatusCode } from './status.js';
@@ -16,6 +17,8 @@ export interface IdentityAppOptions {
   logger: FastifyBaseLogger;
   /** When off, POST /user needs an admin's bearer token. */
   selfRegistration: boolean;
+  /** Self-registrations per address, shared with the v1 register route. */
+  registrations?: RegistrationLimit;
 }
 
 /** Loose on purpose: a bad name is the service's 40011, with a reason, not a schema error. */
@@ -35,7 +38,7 @@ const answer = (status: StatusCode) => ({ status, message: statusMessage[status]
  * The identity service of identity-service-api.md: exact paths, bodies and status codes, and only
  * HTTP 200, 400 and 500.
  */
-export async function buildIdentityApp({ identity, logger, selfRegistration }: IdentityAppOptions): Promise<HttpApp> {
+export async function buildIdentityApp({ identity, logger, selfRegistration, registrations }: IdentityAppOptions): Promise<HttpApp> {
   const app = createHttpApp(logger, (_error, request, reply) =>
     sendIdentityError(new HttpError(400, `malformed URL ${pathOf(request.url)}`), request, reply),
   );
@@ -80,6 +83,7 @@ export async function buildIdentityApp({ identity, logger, selfRegistration }: I
 
   app.post('/user', { schema: { tags, summary: 'CreateUser (a student)', body: Credentials, response: responses() } }, async (request) => {
     if (!selfRegistration) await requireAdmin(request);
+    else registrations?.admit(request.ip);
     await identity.createUser(request.body.user_name, request.body.password, ['student']);
     return answer(Status.UserCreated);
   });

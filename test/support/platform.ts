@@ -29,6 +29,8 @@ export interface CallOptions {
   /** Sent as JSON; a string is sent as it is. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** The caller's address, as the server sees it. */
+  remoteAddress?: string;
 }
 
 export interface TestUser {
@@ -68,7 +70,7 @@ export async function startTestPlatform(
   const { services } = platform;
   await ensureAdmin(services.identity, config);
   const api = await buildApiApp({ services, logger, corsOrigins: config.corsOrigins });
-  const identityApp = await buildIdentityApp({ identity: services.identity, logger, selfRegistration: config.selfRegistration });
+  const identityApp = await buildIdentityApp({ identity: services.identity, logger, selfRegistration: config.selfRegistration, registrations: services.policy.registrations });
   await Promise.all([api.ready(), identityApp.ready()]);
 
   const inject = async (app: HttpApp, method: InjectOptions['method'], url: string, call: CallOptions = {}) => {
@@ -79,7 +81,7 @@ export async function startTestPlatform(
       payload = typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
+    const response = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }), ...(call.remoteAddress ? { remoteAddress: call.remoteAddress } : {}) });
     let body: Json;
     try {
       body = response.body === '' ? undefined : JSON.parse(response.body);

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { isAdmin } from '../../auth/permissions.js';
+import { ServiceError } from '../../common/errors.js';
 import { principalOf } from '../../http/auth.js';
 import { errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
 import { absentBodyIsEmpty } from '../../http/json-body.js';
@@ -32,7 +33,10 @@ export async function authRoutes(app: HttpApp, { services }: { services: Service
         throw new HttpError(403, 'Self-registration is disabled here; ask an administrator for an account');
       }
       const { username, password } = request.body;
-      await asV1(() => identity.createUser(username, password, ['student']));
+      await asV1(async () => {
+        policy.registrations.admit(request.ip);
+        return identity.createUser(username, password, ['student']);
+      });
       return { error: false as const, message: 'register successfully' };
     },
   );
@@ -77,6 +81,8 @@ async function asV1<T>(work: () => Promise<T>): Promise<T> {
         throw new HttpError(409, error.message);
       case Status.UserNotFound:
         throw new HttpError(400, error.message);
+      case Status.TooManyAttempts:
+        throw new ServiceError('busy', error.message, error.retryAfterSeconds);
       default:
         if (error.conflict) throw new HttpError(409, error.message);
         throw new HttpError(400, `${PARSE_FAILURE}: ${error.message}`);
