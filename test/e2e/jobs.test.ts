@@ -85,6 +85,29 @@ describe('jobs, end to end', () => {
     await server.stop();
   });
 
+  it('local runtime without bubblewrap: the server starts and says why every launch is refused; with isolation off, jobs run and it warns', { timeout: 120_000 }, async () => {
+    // No bwrap on PATH: the server itself needs nothing from PATH, since Node is started by its path.
+    const server = await serve({ CLASSLAB_DATA_DIR: tempDir(), PATH: '/nonexistent', CLASSLAB_LOCAL_ISOLATION: 'sandbox' });
+    const problem = 'local jobs cannot be sandboxed: bubblewrap (bwrap) is not installed: install it with `apt-get install bubblewrap`';
+    expect(server.stdout()).toContain(problem);
+    expect((await call('GET', `${server.api}/v1/health/kubernetes`)).body.warnings).toEqual([expect.stringContaining(problem)]);
+    const { courseId, student } = await courseAndStudent(server, { name: 'hello', image: 'classlab/hello', level: 'basic', GPU: 0 });
+    const refused = await call('POST', `${server.api}/v1/course/launch`, { token: student, body: { course_id: courseId, user: 'jimmy@nchc' } });
+    expect(refused.status).toBe(503);
+    expect(refused.body).toEqual({ error: true, message: expect.stringContaining(problem) });
+    expect((await call('POST', `${server.api}/v1/job/list`, { token: student, body: {} })).body.jobs).toEqual([]);
+    await server.stop();
+
+    const unsandboxed = await serve({ CLASSLAB_DATA_DIR: tempDir(), PATH: '/nonexistent', CLASSLAB_LOCAL_ISOLATION: 'off' });
+    expect(unsandboxed.stdout()).toContain('CLASSLAB_LOCAL_ISOLATION=off: local jobs run unsandboxed');
+    expect((await call('GET', `${unsandboxed.api}/v1/health/kubernetes`)).body.warnings).toEqual([expect.stringContaining('local jobs run unsandboxed')]);
+    const second = await courseAndStudent(unsandboxed, { name: 'hello', image: 'classlab/hello', level: 'basic', GPU: 0 });
+    const launched = await call('POST', `${unsandboxed.api}/v1/course/launch`, { token: second.student, body: { course_id: second.courseId, user: 'jimmy@nchc' } });
+    expect(launched.status, JSON.stringify(launched.body)).toBe(200);
+    await until(() => call('GET', `${unsandboxed.api}/v1/job/ready/${launched.body.job.job_id}`, { token: second.student }), (r) => r.body.job.ready === true, 'job Ready');
+    await unsandboxed.stop();
+  });
+
   it.skipIf(!hasJupyter)('local runtime: a real Jupyter, through the API, answers at its URL with its token', { timeout: 120_000 }, async () => {
     const server = await serve({ CLASSLAB_DATA_DIR: tempDir() });
     const { courseId, student } = await courseAndStudent(server, { name: 'notebooks', image: 'jupyter/base-notebook:latest', level: 'basic', GPU: 0 });

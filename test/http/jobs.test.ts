@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { jobs } from '../../src/store/schema.js';
+import { RuntimeBusy, RuntimeUnavailable } from '../../src/runtime/types.js';
 import { ScriptedRuntime } from '../support/fake-runtime.js';
 import { startTestPlatform, type Json, type TestPlatform, type TestUser } from '../support/platform.js';
 import { storeTargets } from '../support/stores.js';
@@ -127,6 +128,17 @@ describe.each(storeTargets)('jobs on $name', (target) => {
     expect(second.status).toBe(429);
     expect(second.headers['retry-after']).toBe('30');
     expect(second.body.message).toBe('Job limit reached: jimmy@nchc may run 1 job(s) at a time and already runs 1; delete one to launch another');
+  });
+
+  it('answers a full machine with 429 and its Retry-After, and a machine that cannot sandbox with 503, writing nothing', async () => {
+    runtime.launchError = new RuntimeBusy('this machine already runs 8 job(s), its limit (CLASSLAB_LOCAL_MAX_JOBS=8); try again when one ends', 60);
+    const full = await launch(student);
+    expect(full).toMatchObject({ status: 429, body: { error: true, message: 'this machine already runs 8 job(s), its limit (CLASSLAB_LOCAL_MAX_JOBS=8); try again when one ends' } });
+    expect(full.headers['retry-after']).toBe('60');
+    runtime.launchError = new RuntimeUnavailable('local jobs cannot be sandboxed: bubblewrap (bwrap) is not installed');
+    const unavailable = await launch(student);
+    expect(unavailable).toMatchObject({ status: 503, body: { error: true, message: 'local jobs cannot be sandboxed: bubblewrap (bwrap) is not installed' } });
+    expect((await list(student)).body.jobs).toHaveLength(0);
   });
 
   it('counts GPUs: a course larger than any node is 400, a full cluster is 429', async () => {

@@ -17,6 +17,8 @@ export class ScriptedRuntime implements JobRuntime {
   /** The next launch fails at this stage. */
   failLaunchAt: 'deployment' | 'service' | undefined;
   failNodes = false;
+  /** The next launch throws this, as the runtime would refuse it (busy, unavailable). */
+  launchError: Error | undefined;
   /** Launches wait on this, to hold one in flight. */
   launchGate: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<(update: RuntimeUpdate) => void>();
@@ -26,6 +28,9 @@ export class ScriptedRuntime implements JobRuntime {
 
   async launch(spec: LaunchSpec): Promise<{ services: ServiceUrl[] }> {
     await this.launchGate;
+    const refusal = this.launchError;
+    this.launchError = undefined;
+    if (refusal) throw refusal;
     if (this.failLaunchAt) {
       const stage = this.failLaunchAt;
       this.failLaunchAt = undefined;
