@@ -8,6 +8,7 @@ import { CourseService } from './courses/service.js';
 import { HealthService } from './health/service.js';
 import { buildApiApp } from './http/api.js';
 import type { HttpApp } from './http/server.js';
+import { startupGate } from './http/startup.js';
 import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
 import { buildIdentityApp } from './identity/http.js';
 import { IdentityService } from './identity/service.js';
@@ -123,6 +124,7 @@ export async function serve(
   options: { api?: boolean; announce?: (line: string) => void } = {},
 ): Promise<RunningServer> {
   const platform = await openPlatform(config, logger);
+  const gate = startupGate();
   const apps: HttpApp[] = [];
   let purgeTimer: NodeJS.Timeout | undefined;
   const close = async () => {
@@ -134,13 +136,13 @@ export async function serve(
     const { identity } = platform.services;
     let apiUrl: string | undefined;
     if (options.api !== false) {
-      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins });
+      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, startup: gate.started });
       apps.push(api);
       apiUrl = await listen(api, 'PORT', config.host, config.port);
     }
     let identityUrl: string | undefined;
     if (config.identityListen) {
-      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration });
+      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration, startup: gate.started });
       apps.push(identityApp);
       identityUrl = await listen(identityApp, 'CLASSLAB_IDENTITY_PORT', config.identityListen.host, config.identityListen.port);
     }
@@ -156,10 +158,12 @@ export async function serve(
       });
     void purge();
     purgeTimer = setInterval(purge, 60 * 60 * 1000).unref();
+    gate.open();
 
     logger.info({ api: apiUrl, identity: identityUrl, database: platform.store.location, runtime: config.runtime }, 'classlab is ready');
     return { platform, apiUrl, identityUrl, close };
   } catch (error) {
+    gate.fail();
     await close();
     throw error;
   }

@@ -8,20 +8,24 @@ import { HttpError } from './envelope.js';
 import { sendV1Error } from './errors.js';
 import { registerMetrics } from './metrics.js';
 import { createHttpApp, pathOf, type HttpApp } from './server.js';
+import { holdUntilStarted } from './startup.js';
 
 export interface ApiOptions {
   services: Services;
   logger: FastifyBaseLogger;
   corsOrigins: '*' | false | string[];
+  /** Requests wait for it: the end of the server's start-up. */
+  startup?: Promise<void>;
 }
 
 /** The public API: v1 routes, docs at /docs, metrics at /metrics. */
-export async function buildApiApp({ services, logger, corsOrigins }: ApiOptions): Promise<HttpApp> {
+export async function buildApiApp({ services, logger, corsOrigins, startup }: ApiOptions): Promise<HttpApp> {
   const app = createHttpApp(logger, (error, request, reply) => {
     const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
     const message = tooLong ? 'URI path parameter too long' : `Malformed URL: ${pathOf(request.url)}`;
     sendV1Error(new HttpError(tooLong ? 414 : 400, message), request, reply);
   });
+  if (startup) holdUntilStarted(app, startup);
   app.setErrorHandler(sendV1Error);
   app.setNotFoundHandler((request, reply) => {
     sendV1Error(new HttpError(404, `Route ${request.method} ${pathOf(request.url)} not found`), request, reply);
