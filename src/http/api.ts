@@ -24,7 +24,7 @@ export async function buildApiApp({ services, logger, corsOrigins, startup }: Ap
     const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
     const message = tooLong ? 'URI path parameter too long' : `Malformed URL: ${pathOf(request.url)}`;
     sendV1Error(new HttpError(tooLong ? 414 : 400, message), request, reply);
-  });
+  }, (statusCode, message) => ({ statusCode, body: { error: true, message } }));
   if (startup) holdUntilStarted(app, startup);
   app.setErrorHandler(sendV1Error);
   app.setNotFoundHandler((request, reply) => {

@@ -39,8 +39,11 @@ const answer = (status: StatusCode) => ({ status, message: statusMessage[status]
  * HTTP 200, 400 and 500.
  */
 export async function buildIdentityApp({ identity, logger, selfRegistration, startup }: IdentityAppOptions): Promise<HttpApp> {
-  const app = createHttpApp(logger, (_error, request, reply) =>
-    sendIdentityError(new HttpError(400, `malformed URL ${pathOf(request.url)}`), request, reply),
+  const app = createHttpApp(
+    logger,
+    (_error, request, reply) => sendIdentityError(new HttpError(400, `malformed URL ${pathOf(request.url)}`), request, reply),
+    // Only 200, 400 and 500 are the identity service's: what Node refuses is an invalid argument.
+    (_statusCode, message) => ({ statusCode: 400, body: { ...answer(Status.InvalidArgument), data: { reason: message } } }),
   );
   if (startup) holdUntilStarted(app, startup);
   app.setErrorHandler(sendIdentityError);
