@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
 import type { Config } from './config/settings.js';
 import { ClusterService } from './cluster/service.js';
 import { CourseService } from './courses/service.js';
 import { HealthService } from './health/service.js';
 import { buildApiApp } from './http/api.js';
+import { buildMetricsApp } from './http/metrics.js';
 import type { HttpApp } from './http/server.js';
 import { startupGate } from './http/startup.js';
 import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
@@ -111,6 +113,8 @@ export interface RunningServer {
   platform: Platform;
   apiUrl: string | undefined;
   identityUrl: string | undefined;
+  /** Set when /metrics has a listener of its own. */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -135,10 +139,18 @@ export async function serve(
   try {
     const { identity } = platform.services;
     let apiUrl: string | undefined;
+    let metricsUrl: string | undefined;
     if (options.api !== false) {
-      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, startup: gate.started });
+      const { metricsListen, metricsToken: token } = config;
+      const metrics = { registry: new Registry(), serve: metricsListen === 'api', token };
+      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, startup: gate.started, metrics });
       apps.push(api);
       apiUrl = await listen(api, 'PORT', config.host, config.port);
+      if (metricsListen !== null && metricsListen !== 'api') {
+        const metricsApp = buildMetricsApp({ registry: metrics.registry, token, logger });
+        apps.push(metricsApp);
+        metricsUrl = await listen(metricsApp, 'CLASSLAB_METRICS_PORT', metricsListen.host, metricsListen.port);
+      }
     }
     let identityUrl: string | undefined;
     if (config.identityListen) {
@@ -160,8 +172,8 @@ export async function serve(
     purgeTimer = setInterval(purge, 60 * 60 * 1000).unref();
     gate.open();
 
-    logger.info({ api: apiUrl, identity: identityUrl, database: platform.store.location, runtime: config.runtime }, 'classlab is ready');
-    return { platform, apiUrl, identityUrl, close };
+    logger.info({ api: apiUrl, identity: identityUrl, metrics: metricsUrl, database: platform.store.location, runtime: config.runtime }, 'classlab is ready');
+    return { platform, apiUrl, identityUrl, metricsUrl, close };
   } catch (error) {
     gate.fail();
     await close();

@@ -6,7 +6,7 @@ import type { Services } from '../services.js';
 import { registerDocs } from './docs.js';
 import { HttpError } from './envelope.js';
 import { sendV1Error } from './errors.js';
-import { registerMetrics } from './metrics.js';
+import { registerMetrics, type MetricsOptions } from './metrics.js';
 import { createHttpApp, pathOf, type HttpApp } from './server.js';
 import { holdUntilStarted } from './startup.js';
 
@@ -16,10 +16,12 @@ export interface ApiOptions {
   corsOrigins: '*' | false | string[];
   /** Requests wait for it: the end of the server's start-up. */
   startup?: Promise<void>;
+  /** Served here, without a token, unless it says otherwise. */
+  metrics?: MetricsOptions;
 }
 
-/** The public API: v1 routes, docs at /docs, metrics at /metrics. */
-export async function buildApiApp({ services, logger, corsOrigins, startup }: ApiOptions): Promise<HttpApp> {
+/** The public API: v1 routes, docs at /docs, metrics at /metrics (unless they have a port of their own). */
+export async function buildApiApp({ services, logger, corsOrigins, startup, metrics }: ApiOptions): Promise<HttpApp> {
   const app = createHttpApp(logger, (error, request, reply) => {
     const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
     const message = tooLong ? 'URI path parameter too long' : `Malformed URL: ${pathOf(request.url)}`;
@@ -39,7 +41,7 @@ export async function buildApiApp({ services, logger, corsOrigins, startup }: Ap
       maxAge: 600,
     });
   }
-  registerMetrics(app, { jobsByStatus: () => services.jobs.countByStatus() });
+  registerMetrics(app, { jobsByStatus: () => services.jobs.countByStatus() }, metrics);
   await registerDocs(app, {
     title: 'classlab API',
     description:

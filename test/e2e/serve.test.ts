@@ -97,6 +97,22 @@ describe('serve', () => {
     expect(await courses).toMatchObject({ status: 200, body: { courses: [] } });
   });
 
+  it('serves /metrics on CLASSLAB_METRICS_PORT, behind CLASSLAB_METRICS_TOKEN, and not on the API', { timeout: 60_000 }, async () => {
+    const [metricsPort] = (await freePorts(1)) as [number];
+    const token = 'a-metrics-token-for-prometheus';
+    const { config, api } = await settings({ CLASSLAB_METRICS_PORT: `127.0.0.1:${metricsPort}`, CLASSLAB_METRICS_TOKEN: token });
+    const { logger, lines } = capturingLogger();
+    server = await serve(config, logger);
+    expect(server.metricsUrl).toBe(`http://127.0.0.1:${metricsPort}`);
+    expect(lines.find((line) => line.includes('classlab is ready'))).toContain(`"metrics":"http://127.0.0.1:${metricsPort}"`);
+
+    expect((await call('GET', `${api}/metrics`, { token })).status).toBe(404);
+    expect((await call('GET', `${server.metricsUrl}/metrics`)).status).toBe(401);
+    const scraped = await fetch(`${server.metricsUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('route="unmatched",status_code="404"');
+  });
+
   it('answers held requests with 503 when the start fails', { timeout: 60_000 }, async () => {
     const { config, api, identity } = await settings();
     const { logger, lines } = capturingLogger();
