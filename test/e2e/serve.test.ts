@@ -67,6 +67,27 @@ function holdAdminCreation(released: Promise<void>, then: 'create' | 'fail'): vo
   });
 }
 
+/**
+ * Starts `serve` with the admin's creation held; while it is, a sign-in and a course list come in.
+ * Once the server has received both, the admin's creation goes on (or fails).
+ */
+async function requestsDuringStartUp(then: 'create' | 'fail'): Promise<{ starting: Promise<RunningServer>; signIn: Promise<Reply>; courses: Promise<Reply> }> {
+  const { config, api, identity } = await settings();
+  const { logger, lines } = capturingLogger();
+  let release!: () => void;
+  holdAdminCreation(new Promise<void>((resolveRelease) => (release = resolveRelease)), then);
+
+  const starting = serve(config, logger);
+  starting.catch(() => undefined); // the test awaits it after the requests
+  await untilListening(identity);
+  const signIn = call('POST', `${identity}/user/auth`, { body: { user_name: 'admin', password: ADMIN_PASSWORD } });
+  const courses = call('GET', `${api}/v1/course/level/basic`);
+  await untilReceived(lines, '/user/auth');
+  await untilReceived(lines, '/v1/course/level/basic');
+  release();
+  return { starting, signIn, courses };
+}
+
 describe('serve', () => {
   let server: RunningServer | undefined;
   afterEach(async () => {
@@ -77,18 +98,7 @@ describe('serve', () => {
   });
 
   it('holds requests that come before the admin exists, and answers them once it does', { timeout: 60_000 }, async () => {
-    const { config, api, identity } = await settings();
-    const { logger, lines } = capturingLogger();
-    let release!: () => void;
-    holdAdminCreation(new Promise<void>((resolveRelease) => (release = resolveRelease)), 'create');
-
-    const starting = serve(config, logger);
-    await untilListening(identity);
-    const signIn = call('POST', `${identity}/user/auth`, { body: { user_name: 'admin', password: ADMIN_PASSWORD } });
-    const courses = call('GET', `${api}/v1/course/level/basic`);
-    await untilReceived(lines, '/user/auth');
-    await untilReceived(lines, '/v1/course/level/basic');
-    release();
+    const { starting, signIn, courses } = await requestsDuringStartUp('create');
     server = await starting;
 
     const signedIn = await signIn;
@@ -114,23 +124,10 @@ describe('serve', () => {
   });
 
   it('answers held requests with 503 when the start fails', { timeout: 60_000 }, async () => {
-    const { config, api, identity } = await settings();
-    const { logger, lines } = capturingLogger();
-    let release!: () => void;
-    holdAdminCreation(new Promise<void>((resolveRelease) => (release = resolveRelease)), 'fail');
-
-    const starting = serve(config, logger);
-    await untilListening(identity);
-    const held: Promise<Reply>[] = [
-      call('GET', `${api}/v1/course/level/basic`),
-      call('POST', `${identity}/user/auth`, { body: { user_name: 'admin', password: ADMIN_PASSWORD } }),
-    ];
-    await untilReceived(lines, '/v1/course/level/basic');
-    await untilReceived(lines, '/user/auth');
-    release();
+    const { starting, signIn, courses } = await requestsDuringStartUp('fail');
     await expect(starting).rejects.toThrow('the disk is full');
 
-    const [fromApi, fromIdentity] = await Promise.all(held);
+    const [fromApi, fromIdentity] = await Promise.all([courses, signIn]);
     expect(fromApi).toEqual({ status: 503, body: { error: true, message: 'classlab could not start; see its log' } });
     // The identity service answers only 200, 400 and 500.
     expect(fromIdentity).toMatchObject({ status: 500, body: { status: 50000 } });
