@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
 import type { Config } from './config/settings.js';
 import { ClusterService } from './cluster/service.js';
 import { CourseService } from './courses/service.js';
 import { HealthService } from './health/service.js';
 import { buildApiApp } from './http/api.js';
+import { buildMetricsApp } from './http/metrics.js';
 import type { HttpApp } from './http/server.js';
+import { startupGate } from './http/startup.js';
 import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
 import { buildIdentityApp } from './identity/http.js';
 import { RegistrationLimit } from './identity/registration-limit.js';
@@ -111,6 +114,8 @@ export interface RunningServer {
   platform: Platform;
   apiUrl: string | undefined;
   identityUrl: string | undefined;
+  /** Set when /metrics has a listener of its own. */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -124,6 +129,7 @@ export async function serve(
   options: { api?: boolean; announce?: (line: string) => void } = {},
 ): Promise<RunningServer> {
   const platform = await openPlatform(config, logger);
+  const gate = startupGate();
   const apps: HttpApp[] = [];
   let purgeTimer: NodeJS.Timeout | undefined;
   const close = async () => {
@@ -134,14 +140,22 @@ export async function serve(
   try {
     const { identity } = platform.services;
     let apiUrl: string | undefined;
+    let metricsUrl: string | undefined;
     if (options.api !== false) {
-      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins });
+      const { metricsListen, metricsToken: token } = config;
+      const metrics = { registry: new Registry(), serve: metricsListen === 'api', token };
+      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, startup: gate.started, metrics });
       apps.push(api);
       apiUrl = await listen(api, 'PORT', config.host, config.port);
+      if (metricsListen !== null && metricsListen !== 'api') {
+        const metricsApp = buildMetricsApp({ registry: metrics.registry, token, logger });
+        apps.push(metricsApp);
+        metricsUrl = await listen(metricsApp, 'CLASSLAB_METRICS_PORT', metricsListen.host, metricsListen.port);
+      }
     }
     let identityUrl: string | undefined;
     if (config.identityListen) {
-      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration, registrations: platform.services.policy.registrations });
+      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration, registrations: platform.services.policy.registrations, startup: gate.started });
       apps.push(identityApp);
       identityUrl = await listen(identityApp, 'CLASSLAB_IDENTITY_PORT', config.identityListen.host, config.identityListen.port);
     }
@@ -157,10 +171,12 @@ export async function serve(
       });
     void purge();
     purgeTimer = setInterval(purge, 60 * 60 * 1000).unref();
+    gate.open();
 
-    logger.info({ api: apiUrl, identity: identityUrl, database: platform.store.location, runtime: config.runtime }, 'classlab is ready');
-    return { platform, apiUrl, identityUrl, close };
+    logger.info({ api: apiUrl, identity: identityUrl, metrics: metricsUrl, database: platform.store.location, runtime: config.runtime }, 'classlab is ready');
+    return { platform, apiUrl, identityUrl, metricsUrl, close };
   } catch (error) {
+    gate.fail();
     await close();
     throw error;
   }

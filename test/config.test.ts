@@ -183,3 +183,21 @@ describe('configuration', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(message);
   });
 });
+
+describe('metrics settings', () => {
+  it.each([
+    [{}, 'api'],
+    [{ CLASSLAB_METRICS_PORT: 'off' }, null],
+    [{ CLASSLAB_METRICS_PORT: '9464' }, { host: '127.0.0.1', port: 9464 }],
+    [{ CLASSLAB_METRICS_PORT: '0.0.0.0:9464' }, { host: '0.0.0.0', port: 9464 }],
+  ])('CLASSLAB_METRICS_PORT of %j is %j', (env, expected) => {
+    expect(loadConfig(env).metricsListen).toEqual(expected);
+  });
+
+  it.each([
+    [{ CLASSLAB_METRICS_PORT: 'api:80x' }, 'Invalid configuration: CLASSLAB_METRICS_PORT must be api, off, a port, or host:port, got "api:80x"'],
+    [{ CLASSLAB_METRICS_TOKEN: 'short' }, 'Invalid configuration: CLASSLAB_METRICS_TOKEN must be at least 16 characters'],
+  ])('%j is refused in one line', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(new ConfigError(message));
+  });
+});

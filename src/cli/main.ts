@@ -7,7 +7,7 @@ import { createLogger } from '../http/logging.js';
 import { IdentityError } from '../identity/status.js';
 import { openPlatform, serve, StartError, type Platform } from '../main.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
-import { readPassword } from './password.js';
+import { MissingPasswordError, readPassword } from './password.js';
 
 const program = new Command('classlab')
   .description('GPU teaching labs: courses, jobs and accounts')
@@ -114,7 +114,8 @@ function isExplained(error: unknown): error is Error {
     error instanceof ConfigError ||
     error instanceof StartError ||
     error instanceof DataDirLockedError ||
-    error instanceof IdentityError
+    error instanceof IdentityError ||
+    error instanceof MissingPasswordError
   );
 }
 

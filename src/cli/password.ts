@@ -9,7 +9,16 @@ export async function readPassword(envKey: string, prompt: string): Promise<stri
   const fromEnv = process.env[envKey];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   const input = process.stdin;
-  if (!input.isTTY) return readFirstLine();
+  if (!input.isTTY) {
+    const line = await readFirstLine();
+    if (!line) {
+      throw new MissingPasswordError(
+        `no password given: standard input is not a terminal, so none was asked for, and it held no line. ` +
+          `Set ${envKey}, pipe the password in as the first line, or run this in a terminal to be asked`,
+      );
+    }
+    return line;
+  }
   process.stderr.write(prompt);
   let muted = true;
   const output = new Writable({
@@ -28,11 +37,16 @@ export async function readPassword(envKey: string, prompt: string): Promise<stri
   }
 }
 
-async function readFirstLine(): Promise<string> {
+/** No password came from the environment or standard input, and there was no terminal to ask at. */
+export class MissingPasswordError extends Error {
+  override readonly name = 'MissingPasswordError';
+}
+
+async function readFirstLine(): Promise<string | undefined> {
   const rl = createInterface({ input: process.stdin, terminal: false });
   try {
     for await (const line of rl) return line;
-    return '';
+    return undefined;
   } finally {
     rl.close();
   }

@@ -31,6 +31,25 @@ function listenAddress(defaultHost: string) {
   };
 }
 
+export type MetricsListen = 'api' | ListenAddress | null;
+
+/** `api` (on the API's port), `off`, or `port` / `host:port` of a listener of its own. */
+function metricsListen(raw: RawValue): MetricsListen {
+  const text = String(raw).trim();
+  if (text === 'api') return 'api';
+  try {
+    return listenAddress('127.0.0.1')(text);
+  } catch {
+    throw new Error(`must be api, off, a port, or host:port, got ${JSON.stringify(raw)}`);
+  }
+}
+
+function metricsToken(raw: RawValue): string | undefined {
+  const text = optionalString(raw);
+  if (text !== undefined && text.length < 16) throw new Error('must be at least 16 characters');
+  return text;
+}
+
 function databaseUrl(raw: RawValue): string | undefined {
   const text = String(raw).trim();
   if (text === '') return undefined;
@@ -189,6 +208,18 @@ export const settings = {
     default: 'info' as LogLevel,
     parse: logLevel,
   } satisfies Setting<LogLevel>,
+  metricsListen: {
+    env: 'CLASSLAB_METRICS_PORT',
+    description: 'where /metrics is served: api (on the API port), off, or a port or host:port of its own',
+    default: 'api' as MetricsListen,
+    parse: metricsListen,
+  } satisfies Setting<MetricsListen>,
+  metricsToken: {
+    env: 'CLASSLAB_METRICS_TOKEN',
+    description: 'when set, /metrics needs Authorization: Bearer with this token',
+    default: undefined as string | undefined,
+    parse: metricsToken,
+  } satisfies Setting<string | undefined>,
   ...runtimeSettings,
   ...localSettings,
   ...oauthSettings,

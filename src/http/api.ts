@@ -6,22 +6,28 @@ import type { Services } from '../services.js';
 import { registerDocs } from './docs.js';
 import { HttpError } from './envelope.js';
 import { sendV1Error } from './errors.js';
-import { registerMetrics } from './metrics.js';
+import { registerMetrics, type MetricsOptions } from './metrics.js';
 import { createHttpApp, pathOf, type HttpApp } from './server.js';
+import { holdUntilStarted } from './startup.js';
 
 export interface ApiOptions {
   services: Services;
   logger: FastifyBaseLogger;
   corsOrigins: '*' | false | string[];
+  /** Requests wait for it: the end of the server's start-up. */
+  startup?: Promise<void>;
+  /** Served here, without a token, unless it says otherwise. */
+  metrics?: MetricsOptions;
 }
 
-/** The public API: v1 routes, docs at /docs, metrics at /metrics. */
-export async function buildApiApp({ services, logger, corsOrigins }: ApiOptions): Promise<HttpApp> {
+/** The public API: v1 routes, docs at /docs, metrics at /metrics (unless they have a port of their own). */
+export async function buildApiApp({ services, logger, corsOrigins, startup, metrics }: ApiOptions): Promise<HttpApp> {
   const app = createHttpApp(logger, (error, request, reply) => {
     const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
     const message = tooLong ? 'URI path parameter too long' : `Malformed URL: ${pathOf(request.url)}`;
     sendV1Error(new HttpError(tooLong ? 414 : 400, message), request, reply);
-  });
+  }, (statusCode, message) => ({ statusCode, body: { error: true, message } }));
+  if (startup) holdUntilStarted(app, startup);
   app.setErrorHandler(sendV1Error);
   app.setNotFoundHandler((request, reply) => {
     sendV1Error(new HttpError(404, `Route ${request.method} ${pathOf(request.url)} not found`), request, reply);
@@ -35,7 +41,7 @@ export async function buildApiApp({ services, logger, corsOrigins }: ApiOptions)
       maxAge: 600,
     });
   }
-  registerMetrics(app, { jobsByStatus: () => services.jobs.countByStatus() });
+  registerMetrics(app, { jobsByStatus: () => services.jobs.countByStatus() }, metrics);
   await registerDocs(app, {
     title: 'classlab API',
     description:

@@ -3,8 +3,18 @@ import { DrizzleQueryError } from 'drizzle-orm';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/settings.js';
 
-/** Query parameters whose values are secrets: the identity API accepts tokens in the query. */
-const SECRET_QUERY_KEYS = ['token', 'password', 'code', 'refresh_token', 'access_token', 'client_secret'];
+/**
+ * Query parameters whose values are secrets: the identity API accepts tokens in the query, and
+ * OAuth clients send codes and tokens of every kind there. Any name that ends in token, secret or
+ * password counts too (id_token, subject_token, api_secret…).
+ */
+const SECRET_QUERY_KEYS = new Set(['code', 'code_verifier', 'assertion', 'client_assertion', 'api_key', 'apikey', 'key', 'signature', 'passwd']);
+const SECRET_QUERY_SUFFIX = /(token|secret|password)$/;
+
+function isSecretQueryKey(key: string): boolean {
+  const name = key.toLowerCase().replace(/\[\]$/, ''); // `token[]` is a token too
+  return SECRET_QUERY_KEYS.has(name) || SECRET_QUERY_SUFFIX.test(name);
+}
 
 /** Body and header fields that are secrets, wherever they appear in a log line. */
 const REDACTED_PATHS = [
@@ -19,6 +29,10 @@ const REDACTED_PATHS = [
   '*.refresh_token',
   '*.authorization',
   '*.client_secret',
+  'id_token',
+  'access_token',
+  '*.id_token',
+  '*.access_token',
 ];
 
 export function redactUrl(url: string): string {
@@ -29,7 +43,7 @@ export function redactUrl(url: string): string {
     .split('&')
     .map((pair) => {
       const key = decodeURIComponentSafely(pair.split('=')[0] ?? '');
-      return SECRET_QUERY_KEYS.includes(key.toLowerCase()) ? `${key}=[redacted]` : pair;
+      return isSecretQueryKey(key) ? `${key}=[redacted]` : pair;
     });
   return `${url.slice(0, queryStart)}?${query.join('&')}`;
 }

@@ -1,5 +1,20 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { bearerToken } from './auth.js';
+import { HttpError } from './envelope.js';
+import { sendV1Error } from './errors.js';
+import { createHttpApp, pathOf, type HttpApp } from './server.js';
+
+/** Where /metrics is served, and whether it needs a token. */
+export interface MetricsOptions {
+  /** The registry to fill: a listener of its own serves the same one. */
+  registry?: Registry;
+  /** Whether this app serves /metrics itself (else a listener of its own does, or nobody). */
+  serve?: boolean;
+  /** When set, /metrics needs `Authorization: Bearer <token>`. */
+  token?: string | undefined;
+}
 
 /**
  * Prometheus metrics at /metrics: requests and their latency by method, route pattern and
@@ -8,7 +23,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export function registerMetrics(
   app: FastifyInstance,
   sources: { jobsByStatus?: () => Promise<Record<string, number>> } = {},
-  registry: Registry = new Registry(),
+  { registry = new Registry(), serve = true, token }: MetricsOptions = {},
 ): Registry {
   collectDefaultMetrics({ register: registry });
   const { jobsByStatus } = sources;
@@ -50,9 +65,39 @@ export function registerMetrics(
     duration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', { schema: { hide: true }, config: { public: true } }, async (_request, reply) => {
+  if (serve) serveMetrics(app, registry, token);
+  return registry;
+}
+
+function serveMetrics(app: FastifyInstance, registry: Registry, token: string | undefined): void {
+  const allowed = token === undefined ? undefined : digest(token);
+  const requireToken = async (request: FastifyRequest) => {
+    if (allowed === undefined) return;
+    const presented = bearerToken(request.headers.authorization); // 401 when missing or not Bearer
+    if (!timingSafeEqual(digest(presented), allowed)) throw new HttpError(401, 'Invalid metrics token (CLASSLAB_METRICS_TOKEN)');
+  };
+  app.get('/metrics', { schema: { hide: true }, config: { public: true }, onRequest: requireToken }, async (_request, reply) => {
     void reply.type(registry.contentType);
     return registry.metrics();
   });
-  return registry;
+}
+
+/** Equal lengths for timingSafeEqual, whatever was presented. */
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** A listener of its own that serves only /metrics, for CLASSLAB_METRICS_PORT. */
+export function buildMetricsApp({ registry, token, logger }: { registry: Registry; token: string | undefined; logger: FastifyBaseLogger }): HttpApp {
+  const app = createHttpApp(
+    logger,
+    (_error, request, reply) => sendV1Error(new HttpError(400, `Malformed URL: ${pathOf(request.url)}`), request, reply),
+    (statusCode, message) => ({ statusCode, body: { error: true, message } }),
+  );
+  app.setErrorHandler(sendV1Error);
+  app.setNotFoundHandler((request, reply) => {
+    sendV1Error(new HttpError(404, `Route ${request.method} ${pathOf(request.url)} not found: this listener serves only /metrics`), request, reply);
+  });
+  serveMetrics(app, registry, token);
+  return app;
 }

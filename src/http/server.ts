@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { clientErrorHandler, type ClientErrorAnswer } from './client-errors.js';
 import { BODY_LIMIT_BYTES, acceptJsonOfAnyContentType } from './json-body.js';
 import { describeValidationErrors } from './validation.js';
 
@@ -15,12 +16,14 @@ export function pathOf(url: string): string {
 
 /**
  * What both listeners share: the body limit, JSON bodies of any content type, paths with or
- * without a trailing slash (never a redirect, which would break CORS preflight), and validation
- * that refuses wrong types instead of coercing them.
+ * without a trailing slash (never a redirect, which would break CORS preflight), validation
+ * that refuses wrong types instead of coercing them, and what Node itself refuses answered in the
+ * listener's envelope.
  */
-export function createHttpApp(logger: FastifyBaseLogger, frameworkErrors: FrameworkErrors): HttpApp {
+export function createHttpApp(logger: FastifyBaseLogger, frameworkErrors: FrameworkErrors, clientErrors: ClientErrorAnswer): HttpApp {
   const app = Fastify({
     loggerInstance: logger,
+    clientErrorHandler: clientErrorHandler(clientErrors),
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors,

@@ -8,6 +8,7 @@ import { classifyFailure } from '../http/errors.js';
 import { readGetBody } from '../http/json-body.js';
 import { createHttpApp, pathOf, type HttpApp } from '../http/server.js';
 import type { RegistrationLimit } from './registration-limit.js';
+import { holdUntilStarted } from '../http/startup.js';
 import { PASSWORD_MAX_LENGTH, USER_NAME_RULE } from './rules.js';
 import type { IdentityService } from './service.js';
 import { httpStatusOf, IdentityError, Status, statusMessage, type StatusCode } from './status.js';
@@ -19,6 +20,8 @@ export interface IdentityAppOptions {
   selfRegistration: boolean;
   /** Self-registrations per address, shared with the v1 register route. */
   registrations?: RegistrationLimit;
+  /** Requests wait for it: the end of the server's start-up, when the admin exists. */
+  startup?: Promise<void>;
 }
 
 /** Loose on purpose: a bad name is the service's 40011, with a reason, not a schema error. */
@@ -38,10 +41,14 @@ const answer = (status: StatusCode) => ({ status, message: statusMessage[status]
  * The identity service of identity-service-api.md: exact paths, bodies and status codes, and only
  * HTTP 200, 400 and 500.
  */
-export async function buildIdentityApp({ identity, logger, selfRegistration, registrations }: IdentityAppOptions): Promise<HttpApp> {
-  const app = createHttpApp(logger, (_error, request, reply) =>
-    sendIdentityError(new HttpError(400, `malformed URL ${pathOf(request.url)}`), request, reply),
+export async function buildIdentityApp({ identity, logger, selfRegistration, registrations, startup }: IdentityAppOptions): Promise<HttpApp> {
+  const app = createHttpApp(
+    logger,
+    (_error, request, reply) => sendIdentityError(new HttpError(400, `malformed URL ${pathOf(request.url)}`), request, reply),
+    // Only 200, 400 and 500 are the identity service's: what Node refuses is an invalid argument.
+    (_statusCode, message) => ({ statusCode: 400, body: { ...answer(Status.InvalidArgument), data: { reason: message } } }),
   );
+  if (startup) holdUntilStarted(app, startup);
   app.setErrorHandler(sendIdentityError);
   // An unknown function is the spec's 10000 "unknown"; still a 400, since the caller erred.
   app.setNotFoundHandler((request, reply) => {

@@ -63,7 +63,12 @@ export function cliEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function spawnCli(args: string[], settings: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  return spawnTracked(process.execPath, ['--import', 'tsx', CLI, ...args], settings);
+}
+
+function spawnTracked(command: string, args: string[], settings: Record<string, string>, options: { detached?: boolean } = {}): ChildProcess {
+  const child = spawn(command, args, {
+    ...options,
     cwd: PROJECT_DIR,
     env: cliEnv(settings),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -125,7 +130,19 @@ export interface RunningCli {
  * ready; rejects with its standard error if it exits first or takes longer than 30 s.
  */
 export function startServer(settings: Record<string, string>, args: string[] = ['serve']): Promise<RunningCli> {
-  const child = spawnCli(args, settings);
+  return untilReady(spawnCli(args, settings), `classlab ${args.join(' ')}`);
+}
+
+/**
+ * Runs `npm start` as a user does (it needs `npm run build` first). Its pid is npm's; the
+ * server's own pid is the `pid` field of the ready line.
+ */
+export function startWithNpm(settings: Record<string, string>): Promise<RunningCli> {
+  // A process group of its own, as a terminal gives a command: a test can signal the whole group.
+  return untilReady(spawnTracked('npm', ['start'], settings, { detached: true }), 'npm start');
+}
+
+function untilReady(child: ChildProcess, what: string): Promise<RunningCli> {
   child.stdin?.end();
   let stdout = '';
   let stderr = '';
@@ -145,10 +162,10 @@ export function startServer(settings: Record<string, string>, args: string[] = [
     };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      fail(`classlab ${args.join(' ')} was not ready within ${READY_TIMEOUT_MS} ms`);
+      fail(`${what} was not ready within ${READY_TIMEOUT_MS} ms`);
     }, READY_TIMEOUT_MS);
-    child.once('error', (error) => fail(`classlab ${args.join(' ')} could not be spawned: ${error.message}`));
-    void exited.then(({ code, signal }) => fail(`classlab ${args.join(' ')} exited (code ${code}, signal ${signal}) before it was ready`));
+    child.once('error', (error) => fail(`${what} could not be spawned: ${error.message}`));
+    void exited.then(({ code, signal }) => fail(`${what} exited (code ${code}, signal ${signal}) before it was ready`));
 
     child.stdout?.on('data', (chunk) => {
       const text = String(chunk);
@@ -178,7 +195,7 @@ export function startServer(settings: Record<string, string>, args: string[] = [
           exited,
           async stop(signal: NodeJS.Signals = 'SIGTERM') {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-            return withTimeout(exited, 20_000, `classlab did not exit after ${signal}`);
+            return withTimeout(exited, 20_000, `${what} did not exit after ${signal}`);
           },
         });
       }

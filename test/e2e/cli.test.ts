@@ -398,3 +398,18 @@ describe('classlab (the command)', () => {
     });
   });
 });
+
+describe('classlab user add without a terminal', () => {
+  it.each([
+    ['an empty standard input (< /dev/null)', ''],
+    ['an empty first line', '\n'],
+  ])('with %s says that no password was given, and how to give one', { timeout: 60_000 }, async (_case, input) => {
+    const settings = { CLASSLAB_DATA_DIR: tempDir() };
+    const added = await runCli(['user', 'add', 'quiet'], settings, { input });
+    expect(added.code).toBe(1);
+    expect(added.stderr).toMatch(ONE_LINE);
+    expect(added.stderr).toContain('standard input is not a terminal');
+    expect(added.stderr).toContain('CLASSLAB_USER_PASSWORD');
+    expect(added.stderr).not.toContain('at least 8 characters');
+  });
+});

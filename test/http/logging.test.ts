@@ -35,9 +35,25 @@ describe('logs', () => {
     ['/x?a=1&Token=abc&b=2', '/x?a=1&Token=[redacted]&b=2'],
     ['/x?refresh_token=r&code=c&password=p', '/x?refresh_token=[redacted]&code=[redacted]&password=[redacted]'],
     ['/x?%74oken=abc', '/x?token=[redacted]'],
+    ['/oauth/callback?id_token=eyJ.x.y&state=s', '/oauth/callback?id_token=[redacted]&state=s'],
+    ['/x?access_token=a&client_secret=c&subject_token=t&code_verifier=v', '/x?access_token=[redacted]&client_secret=[redacted]&subject_token=[redacted]&code_verifier=[redacted]'],
+    ['/x?ID_TOKEN=a&token[]=b&api_key=k', '/x?ID_TOKEN=[redacted]&token[]=[redacted]&api_key=[redacted]'],
     ['/v1/course/list', '/v1/course/list'],
   ])('redact secrets in the query of %s', (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
+  });
+
+  it('of a request carry no token of its query', async () => {
+    const platform = await startTestPlatform();
+    try {
+      const secret = 'eyJhbGciOiJSUzI1NiJ9.id-token-that-must-not-be-logged.sig';
+      expect((await platform.call('GET', `/v1/course/level/basic?id_token=${secret}&page=2`)).status).toBe(200);
+      const logged = platform.logs.join('');
+      expect(logged).toContain('/v1/course/level/basic?id_token=[redacted]&page=2');
+      expect(logged).not.toContain(secret);
+    } finally {
+      await platform.close();
+    }
   });
 
   it('of a database failure in a route carry no query parameters', async () => {
