@@ -25,7 +25,15 @@ const RoleName = Type.String({ minLength: 1, maxLength: 64 });
 const Token = Type.String({ minLength: 1, maxLength: 512 });
 
 const StatusFields = { status: Type.Integer(), message: Type.String() };
-const Failure = Type.Object({ ...StatusFields, data: Type.Optional(Type.Object({ reason: Type.String() })) });
+const Failure = Type.Object({
+  ...StatusFields,
+  data: Type.Optional(
+    Type.Object({
+      reason: Type.String(),
+      retry_after: Type.Optional(Type.Integer({ description: 'with 40029 too many attempts: seconds until the user name or address may try again' })),
+    }),
+  ),
+});
 const responses = () => ({ 200: Type.Object(StatusFields), 400: Failure, 500: Failure });
 const responsesWith = <Data extends TSchema>(data: Data) => ({ 200: Type.Object({ ...StatusFields, data }), 400: Failure, 500: Failure });
 
@@ -85,7 +93,7 @@ export async function buildIdentityApp({ identity, logger, selfRegistration }: I
   });
 
   app.delete('/user', { schema: { tags, summary: 'DeleteUser (proves the password)', body: Credentials, response: responses() } }, async (request) => {
-    await identity.deleteUser(request.body.user_name, request.body.password);
+    await identity.deleteUser(request.body.user_name, request.body.password, request.ip);
     return answer(Status.UserDeleted);
   });
 
@@ -108,7 +116,7 @@ export async function buildIdentityApp({ identity, logger, selfRegistration }: I
     },
     async (request) => {
       const presented = bearerTokenIfAny(request.headers.authorization);
-      const issued = await identity.authenticate(request.body.user_name, request.body.password, presented);
+      const issued = await identity.authenticate(request.body.user_name, request.body.password, presented, request.ip);
       return {
         ...answer(issued.renewed ? Status.TokenRenewed : Status.TokenCreated),
         // `toke` is the spec's own spelling; `token` is what a reader expects.
@@ -184,9 +192,10 @@ function bearerTokenIfAny(header: string | undefined): string | undefined {
 
 function sendIdentityError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof IdentityError) {
+    const retryAfter = error.retryAfterSeconds === undefined ? {} : { retry_after: error.retryAfterSeconds };
     void reply.code(httpStatusOf(error.status)).send({
       ...answer(error.status),
-      ...(error.detail ? { data: { reason: error.detail } } : {}),
+      ...(error.detail ? { data: { reason: error.detail, ...retryAfter } } : {}),
     });
     return;
   }

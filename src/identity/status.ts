@@ -1,4 +1,4 @@
-/** The identity service's status codes, exactly as identity-service-api.md lists them. */
+/** The identity service's status codes, as identity-service-api.md lists them, and 40029. */
 export const Status = {
   Unknown: 10000,
   Ok: 20001,
@@ -22,6 +22,8 @@ export const Status = {
   TokenExpired: 40019,
   TokenIsInvalid: 40020,
   TokenRoleNotFound: 40021,
+  /** classlab's own, outside the spec's list: wrong passwords locked a user name or an address. */
+  TooManyAttempts: 40029,
   Internal: 50000,
 } as const;
 
@@ -50,6 +52,7 @@ export const statusMessage: Record<StatusCode, string> = {
   40019: 'token expired',
   40020: 'token is invalid',
   40021: 'token role not found',
+  40029: 'too many attempts',
   50000: 'internal',
 };
 
@@ -68,12 +71,15 @@ export function httpStatusOf(status: StatusCode): 200 | 400 | 500 {
 export class IdentityError extends Error {
   override readonly name = 'IdentityError';
   readonly conflict: boolean;
+  /** When the caller may try again, for TooManyAttempts. */
+  readonly retryAfterSeconds: number | undefined;
   constructor(
     readonly status: StatusCode,
     readonly detail?: string,
-    options: { conflict?: boolean } = {},
+    options: { conflict?: boolean; retryAfterSeconds?: number } = {},
   ) {
     super(detail ?? statusMessage[status]);
     this.conflict = options.conflict ?? false;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }

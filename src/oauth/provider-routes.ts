@@ -49,14 +49,20 @@ export async function providerRoutes(app: HttpApp, { oauth, provider }: { oauth:
     }
     const authorization = checkRequest(provider, form, reply);
     if (!authorization) return reply;
+    const { csrf } = form;
     const username = form.username ?? '';
     let userId: string;
     try {
-      userId = await provider.checkPassword(username, form.password ?? '');
+      userId = await provider.checkPassword(username, form.password ?? '', request.ip);
     } catch (error) {
       if (!(error instanceof IdentityError)) throw error;
-      const again = loginPage({ clientId: authorization.client.id, params: authorization.params, csrf: form.csrf, username, error: 'Wrong user name or password.' });
-      return reply.code(401).headers(PAGE_HEADERS).send(again);
+      const page = (message: string) => loginPage({ clientId: authorization.client.id, params: authorization.params, csrf, username, error: message });
+      if (error.retryAfterSeconds !== undefined) {
+        const minutes = Math.ceil(error.retryAfterSeconds / 60);
+        const again = page(`Too many wrong passwords. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
+        return reply.code(429).header('retry-after', String(error.retryAfterSeconds)).headers(PAGE_HEADERS).send(again);
+      }
+      return reply.code(401).headers(PAGE_HEADERS).send(page('Wrong user name or password.'));
     }
     void reply.clearCookie(CSRF_COOKIE, { path: '/oauth/authorize' });
     return reply.code(302).header('cache-control', 'no-store').redirect(await provider.authorize(userId, authorization));

@@ -126,9 +126,9 @@ export class BuiltInProvider {
     return { client, redirectUri, params };
   }
 
-  /** The login form: the user's id, or an IdentityError. */
-  async checkPassword(username: string, password: string): Promise<string> {
-    return (await this.options.identity.checkCredentials(username, password)).id;
+  /** The login form: the user's id, or an IdentityError. `address` is the browser's, for the throttle. */
+  async checkPassword(username: string, password: string, address: string): Promise<string> {
+    return (await this.options.identity.checkCredentials(username, password, address)).id;
   }
 
   /** The user has proven who they are: issue a code, and answer where to send the browser. */
