@@ -173,6 +173,22 @@ export class BuiltInProvider {
     };
   }
 
+  /**
+   * The client an authorization code or refresh token was issued to, and the code's redirect URI:
+   * the proxy exchanges it as that client. Undefined for a grant this provider does not know.
+   */
+  async holderOf(grant: { code: string } | { refreshToken: string }): Promise<{ client: RegisteredClient; redirectUri?: string } | undefined> {
+    const { grants, clients } = this.options;
+    if ('refreshToken' in grant) {
+      const stored = await grants.findRefreshToken(hashToken(grant.refreshToken));
+      const client = stored && clients.find(stored.clientId);
+      return client ? { client } : undefined;
+    }
+    const stored = await grants.findCode(hashToken(grant.code));
+    const client = stored && clients.find(stored.clientId);
+    return client ? { client, ...(stored.redirectUri ? { redirectUri: stored.redirectUri } : {}) } : undefined;
+  }
+
   /** The scope granted with an access token of this provider; undefined for other tokens. */
   async scopeOfAccessToken(token: string): Promise<string | undefined> {
     if (!isWellFormedToken(token)) return undefined;
