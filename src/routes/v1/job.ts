@@ -143,6 +143,6 @@ export async function jobRoutes(app: HttpApp, { services }: { services: Services
         response: errorResponses,
       },
     },
-    (request, reply) => streamJobEvents(jobs, request, reply, request.params.id, openStreams),
+    (request, reply) => streamJobEvents(jobs, services.verifier, request, reply, request.params.id, openStreams),
   );
 }
