@@ -77,7 +77,7 @@ describe('bearer authentication on every protected route', () => {
   it("a course's details are public: no token, the anonymous page's `Bearer null`, or a dead token", async () => {
     const teacher = await platform.user('public-details', ['teacher']);
     const { id } = (await platform.call('POST', '/v1/course/create', { token: teacher.token, body: { name: 'open', image: 'jupyter/base-notebook', level: 'basic', GPU: 0 } })).body;
-    for (const headers of [{}, { authorization: 'Bearer null' }, { authorization: 'Basic x' }, { authorization: `Bearer ${expired}` }, { authorization: `Bearer ${revoked}` }]) {
+    for (const headers of [{}, { authorization: 'Bearer null' }, { authorization: 'Basic x' }, { authorization: `Bearer ${expired}` }, { authorization: `Bearer ${revoked}` }] as Record<string, string>[]) {
       const answer = await platform.call('GET', `/v1/course/get/${id}`, { headers });
       expect(answer.status).toBe(200);
       expect(answer.body.course).toMatchObject({ id, name: 'open', user: 'public-details' });
