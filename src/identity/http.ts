@@ -58,17 +58,18 @@ export async function buildIdentityApp({ identity, logger, selfRegistration }: I
     description: 'Users, roles and tokens. Replies are `{status, message, data}`; HTTP status is 200, 400 or 500.',
   });
 
-  /** Role management needs an admin's bearer token; anything less is 40021. */
+  /**
+   * Role management needs an admin's bearer token. No token, or another role's, is 40021; a
+   * token that is no good says why, as everywhere else: 40020 invalid, 40018 not found, 40019
+   * expired.
+   */
   async function requireAdmin(request: FastifyRequest): Promise<void> {
-    const token = bearerTokenIfAny(request.headers.authorization);
-    const owner =
-      token === undefined
-        ? undefined
-        : await identity.tokenOwner(token).catch((error: unknown) => {
-            if (error instanceof IdentityError) return undefined; // unknown, expired or malformed
-            throw error;
-          });
-    if (!owner || !isAdmin(owner)) throw new IdentityError(Status.TokenRoleNotFound, 'an admin bearer token is required');
+    const header = request.headers.authorization;
+    const adminRequired = new IdentityError(Status.TokenRoleNotFound, 'an admin bearer token is required');
+    if (header === undefined) throw adminRequired;
+    const token = bearerTokenIfAny(header);
+    if (token === undefined) throw new IdentityError(Status.TokenIsInvalid, 'the Authorization header must be Bearer <token>');
+    if (!isAdmin(await identity.tokenOwner(token))) throw adminRequired;
   }
 
   /**
@@ -81,23 +82,28 @@ export async function buildIdentityApp({ identity, logger, selfRegistration }: I
   }
 
   const tags = ['identity'];
+  /** OpenAPI: what requireAdmin asks for, and the bearer token that AuthenticateUser may renew. */
+  type Security = Array<Record<string, string[]>>;
+  const adminOnly: Security = [{ bearer: [] }];
+  const bearerOptional: Security = [{}, { bearer: [] }];
   const Credentials = Type.Object({ user_name: UserName, password: Password });
   const UserRole = Type.Object({ user_name: UserName, role_name: RoleName });
   const Role = Type.Object({ role_name: RoleName });
   const TokenBody = Type.Object({ token: Token });
 
-  app.post('/user', { schema: { tags, summary: 'CreateUser (a student)', body: Credentials, response: responses() } }, async (request) => {
+  const createUserDoc = selfRegistration ? {} : { security: adminOnly };
+  app.post('/user', { schema: { tags, summary: 'CreateUser (a student)', ...createUserDoc, body: Credentials, response: responses() } }, async (request) => {
     if (!selfRegistration) await requireAdmin(request);
     await identity.createUser(request.body.user_name, request.body.password, ['student']);
     return answer(Status.UserCreated);
   });
 
-  app.delete('/user', { schema: { tags, summary: 'DeleteUser (proves the password)', body: Credentials, response: responses() } }, async (request) => {
+  app.delete('/user', { schema: { tags, summary: 'DeleteUser (proves the password; wrong ones are limited like AuthenticateUser\'s)', body: Credentials, response: responses() } }, async (request) => {
     await identity.deleteUser(request.body.user_name, request.body.password, request.ip);
     return answer(Status.UserDeleted);
   });
 
-  app.post('/user/role', { schema: { tags, summary: 'AddUserRole (admin)', body: UserRole, response: responses() } }, async (request) => {
+  app.post('/user/role', { schema: { tags, summary: 'AddUserRole (admin)', security: adminOnly, body: UserRole, response: responses() } }, async (request) => {
     await requireAdmin(request);
     await identity.addUserRole(request.body.user_name, request.body.role_name);
     return answer(Status.UserRoleAdded);
@@ -110,6 +116,8 @@ export async function buildIdentityApp({ identity, logger, selfRegistration }: I
       schema: {
         tags,
         summary: 'AuthenticateUser: a new token (20008), or the presented bearer token extended (20007)',
+        description: 'Wrong passwords are limited per user name and per address: once locked, 40029 too many attempts, with data.retry_after in seconds.',
+        security: bearerOptional,
         body: Credentials,
         response: responsesWith(IssuedToken),
       },
@@ -125,13 +133,13 @@ export async function buildIdentityApp({ identity, logger, selfRegistration }: I
     },
   );
 
-  app.post('/role', { schema: { tags, summary: 'CreateRole (admin)', body: Role, response: responses() } }, async (request) => {
+  app.post('/role', { schema: { tags, summary: 'CreateRole (admin)', security: adminOnly, body: Role, response: responses() } }, async (request) => {
     await requireAdmin(request);
     await identity.createRole(request.body.role_name);
     return answer(Status.RoleCreated);
   });
 
-  app.delete('/role', { schema: { tags, summary: 'DeleteRole (admin)', body: Role, response: responses() } }, async (request) => {
+  app.delete('/role', { schema: { tags, summary: 'DeleteRole (admin)', security: adminOnly, body: Role, response: responses() } }, async (request) => {
     await requireAdmin(request);
     await identity.deleteRole(request.body.role_name);
     return answer(Status.RoleDeleted);
