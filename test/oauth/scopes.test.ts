@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { FORM, form, signInForCode } from './browser.js';
 
@@ -82,5 +83,18 @@ describe('scopes of the built-in provider (RFC 6749 §3.3)', () => {
     expect(refreshed.status).toBe(200);
     // Still one use per code, whoever exchanges it.
     expect((await platform.call('POST', '/v1/proxy/token', { body: { code } })).status).toBe(400);
+  });
+});
+
+describe('CLASSLAB_OAUTH_SCOPES', () => {
+  it('takes names separated by spaces or commas, or a JSON array in a config file; each once', () => {
+    expect(loadConfig({ CLASSLAB_OAUTH_SCOPES: 'profile read_write,profile' }).oauthScopes).toEqual(['profile', 'read_write']);
+    expect(loadConfig({}).oauthScopes).toEqual(['profile']);
+  });
+
+  it.each(['', 'pro"file', 'a\\b'])('refuses %j in one line naming the key and the whole value', (value) => {
+    const refuse = () => loadConfig({ CLASSLAB_OAUTH_SCOPES: value });
+    expect(refuse).toThrow('CLASSLAB_OAUTH_SCOPES');
+    expect(refuse).toThrow(JSON.stringify(value));
   });
 });
