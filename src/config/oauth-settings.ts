@@ -221,7 +221,7 @@ export const oauthSettings = {
   } satisfies Setting<number>,
   oauthScopes: {
     env: 'CLASSLAB_OAUTH_SCOPES',
-    description: "the scopes the proxy's own client may be granted, separated by spaces; it asks for all of them",
+    description: "built-in provider: the scopes the proxy's own client may be granted, separated by spaces; its sign-in page asks for all of them",
     default: ['profile'],
     parse: scopeNames,
     structured: true,
