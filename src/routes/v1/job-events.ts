@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { TokenRejectedError, type TokenVerifier } from '../../auth/verifier.js';
-import { AuthMessages, bearerToken, principalOf } from '../../http/auth.js';
+import type { TokenVerifier } from '../../auth/verifier.js';
+import { AuthMessages, bearerToken, principalOf, verifyBearerToken } from '../../http/auth.js';
+import { HttpError } from '../../http/envelope.js';
 import type { JobMessage } from '../../jobs/events.js';
 import type { JobService } from '../../jobs/service.js';
 
@@ -23,14 +24,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 async function tokenCheck(verifier: TokenVerifier, request: FastifyRequest) {
   const token = bearerToken(request.headers.authorization);
-  const { expiresAt } = await verifier.verify(token);
+  const { expiresAt } = await verifyBearerToken(verifier, token);
   /** Why the token no longer holds, or undefined while it does. */
   const refusal = async (): Promise<string | undefined> => {
     try {
-      await verifier.verify(token);
+      await verifyBearerToken(verifier, token);
       return undefined;
     } catch (error) {
-      if (error instanceof TokenRejectedError) return error.reason === 'expired' ? AuthMessages.expired : AuthMessages.invalid;
+      if (error instanceof HttpError && error.statusCode === 403) return error.message;
       // The verifier failed (store down): not the caller's fault; the next check decides.
       request.log.warn({ err: error }, 'could not check the token of an event stream; keeping it open');
       return undefined;
