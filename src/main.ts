@@ -15,6 +15,7 @@ import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
 import { buildIdentityApp } from './identity/http.js';
 import { RegistrationLimit } from './identity/registration-limit.js';
 import { IdentityService } from './identity/service.js';
+import { SignInThrottle } from './identity/sign-in-throttle.js';
 import { JobEventHub } from './jobs/events.js';
 import { DatabaseLease } from './jobs/lease.js';
 import { JobLifecycle } from './jobs/lifecycle.js';
@@ -58,7 +59,13 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     await opened.migrate().catch((error: unknown) => {
       throw explainConnectionFailure(error, config, opened.location);
     });
-    const identity = new IdentityService(opened.db, { tokenTtlSeconds: config.tokenTtlSeconds });
+    const throttle = new SignInThrottle({
+      failuresPerUser: config.signInFailuresPerUser,
+      failuresPerAddress: config.signInFailuresPerAddress,
+      windowSeconds: config.signInWindowSeconds,
+      logger: logger.child({ area: 'sign-in' }),
+    });
+    const identity = new IdentityService(opened.db, { tokenTtlSeconds: config.tokenTtlSeconds, throttle });
     const verifier = new CachedTokenVerifier(new IdentityTokenVerifier(identity), { ttlMs: config.tokenCacheMs });
     identity.onChange(() => verifier.clear());
     const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });

@@ -1,6 +1,7 @@
 /**
- * Settings of OAuth2 sign-in: the built-in provider, the proxy's client, and how identities of
- * an external provider become classlab users. Spread into `settings`; same rules as there.
+ * Settings of sign-in: the built-in OAuth2 provider, the proxy's client, how identities of an
+ * external provider become classlab users, and the limits on wrong passwords. Spread into
+ * `settings`; same rules as there.
  */
 
 import { integer, type RawValue, type Setting } from './parsers.js';
@@ -70,6 +71,18 @@ function redirectUri(raw: RawValue): string | undefined {
 }
 
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,64}$/;
+/** RFC 6749 §3.3's scope-token: printable ASCII but space, `"` and `\`. */
+const SCOPE_PATTERN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** Scope names separated by spaces or commas, or a JSON array of them in a config file. */
+function scopeNames(raw: RawValue): string[] {
+  const names = Array.isArray(raw) ? raw.map(String) : String(raw).split(/[\s,]+/).filter((name) => name !== '');
+  const bad = names.find((name) => !SCOPE_PATTERN.test(name));
+  if (names.length === 0 || bad !== undefined) {
+    throw new Error(`must be one or more scope names separated by spaces, such as "profile read_write", got ${JSON.stringify(raw)}`);
+  }
+  return [...new Set(names)];
+}
 
 /** A JSON array: `[{"id": "...", "secret": "...", "redirect_uris": ["..."], "scopes": ["..."]}]`. */
 function clients(raw: RawValue): RegisteredClient[] {
@@ -94,7 +107,7 @@ function clients(raw: RawValue): RegisteredClient[] {
     if (!Array.isArray(uris) || uris.length === 0 || !uris.every((uri) => typeof uri === 'string' && URL.canParse(uri))) {
       throw new Error(`${where} (${id}): redirect_uris must be a non-empty array of absolute URLs`);
     }
-    if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((scope) => typeof scope === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope)))) {
+    if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((scope) => typeof scope === 'string' && SCOPE_PATTERN.test(scope)))) {
       throw new Error(`${where} (${id}): scopes must be an array of scope names`);
     }
     return { id, ...(secret === undefined ? {} : { secret }), redirectUris: uris as string[], scopes: (scopes as string[] | undefined) ?? ['profile'] };
@@ -203,8 +216,33 @@ export const oauthSettings = {
   } satisfies Setting<number>,
   oauthRateLimit: {
     env: 'CLASSLAB_OAUTH_RATE_LIMIT',
-    description: 'sign-in and token requests allowed per client address and minute, on each endpoint',
-    default: 30,
+    description: 'sign-in and token requests allowed per client address and minute, on each endpoint, right or wrong; high, for a class behind one address',
+    default: 600,
     parse: integer(1, 100_000),
+  } satisfies Setting<number>,
+  oauthScopes: {
+    env: 'CLASSLAB_OAUTH_SCOPES',
+    description: "built-in provider: the scopes the proxy's own client may be granted, separated by spaces; its sign-in page asks for all of them",
+    default: ['profile'],
+    parse: scopeNames,
+    structured: true,
+  } satisfies Setting<string[]>,
+  signInFailuresPerUser: {
+    env: 'CLASSLAB_SIGNIN_FAILURES_PER_USER',
+    description: 'wrong passwords for one user name, from anywhere, before that name is locked until its window ends',
+    default: 5,
+    parse: integer(1, 10_000),
+  } satisfies Setting<number>,
+  signInFailuresPerAddress: {
+    env: 'CLASSLAB_SIGNIN_FAILURES_PER_ADDRESS',
+    description: 'wrong passwords from one client address, for any names, before that address is locked until its window ends',
+    default: 100,
+    parse: integer(1, 1_000_000),
+  } satisfies Setting<number>,
+  signInWindowSeconds: {
+    env: 'CLASSLAB_SIGNIN_WINDOW',
+    description: 'seconds over which wrong passwords are counted, from the first one: the longest a lock lasts',
+    default: 900,
+    parse: integer(1, 24 * 60 * 60),
   } satisfies Setting<number>,
 };

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { TokenRejectedError, type TokenVerifier } from '../auth/verifier.js';
+import { TokenRejectedError, type TokenVerifier, type VerifiedToken } from '../auth/verifier.js';
 import type { Principal } from '../identity/service.js';
 import { rootMessage } from '../store/errors.js';
 import { HttpError } from './envelope.js';
@@ -32,19 +32,23 @@ export function bearerToken(header: string | undefined): string {
   return match[1] as string;
 }
 
+/** A bearer token verified, or the HttpError of DESIGN.md's auth table: 403 for a bad token, 500 when the verifier failed. */
+export async function verifyBearerToken(verifier: TokenVerifier, token: string): Promise<VerifiedToken> {
+  try {
+    return await verifier.verify(token);
+  } catch (error) {
+    if (error instanceof TokenRejectedError) {
+      throw new HttpError(403, error.reason === 'expired' ? AuthMessages.expired : AuthMessages.invalid);
+    }
+    throw new HttpError(500, `${AuthMessages.verifyFailed}: ${rootMessage(error)}`, { cause: error });
+  }
+}
+
 /** An onRequest hook: runs before the body is read, so strangers cannot make us parse 1 MiB. */
 export function bearerAuthentication(verifier: TokenVerifier) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
     if (request.routeOptions.config.public) return;
-    const token = bearerToken(request.headers.authorization);
-    try {
-      request.principal = (await verifier.verify(token)).principal;
-    } catch (error) {
-      if (error instanceof TokenRejectedError) {
-        throw new HttpError(403, error.reason === 'expired' ? AuthMessages.expired : AuthMessages.invalid);
-      }
-      throw new HttpError(500, `${AuthMessages.verifyFailed}: ${rootMessage(error)}`, { cause: error });
-    }
+    request.principal = (await verifyBearerToken(verifier, bearerToken(request.headers.authorization))).principal;
   };
 }
 

@@ -31,7 +31,15 @@ const RoleName = Type.String({ minLength: 1, maxLength: 64 });
 const Token = Type.String({ minLength: 1, maxLength: 512 });
 
 const StatusFields = { status: Type.Integer(), message: Type.String() };
-const Failure = Type.Object({ ...StatusFields, data: Type.Optional(Type.Object({ reason: Type.String() })) });
+const Failure = Type.Object({
+  ...StatusFields,
+  data: Type.Optional(
+    Type.Object({
+      reason: Type.String(),
+      retry_after: Type.Optional(Type.Integer({ description: 'with 40029 too many attempts: seconds until the user name or address may try again' })),
+    }),
+  ),
+});
 const responses = () => ({ 200: Type.Object(StatusFields), 400: Failure, 500: Failure });
 const responsesWith = <Data extends TSchema>(data: Data) => ({ 200: Type.Object({ ...StatusFields, data }), 400: Failure, 500: Failure });
 
@@ -60,17 +68,18 @@ export async function buildIdentityApp({ identity, logger, selfRegistration, reg
     description: 'Users, roles and tokens. Replies are `{status, message, data}`; HTTP status is 200, 400 or 500.',
   });
 
-  /** Role management needs an admin's bearer token; anything less is 40021. */
+  /**
+   * Role management needs an admin's bearer token. No token, or another role's, is 40021; a
+   * token that is no good says why, as everywhere else: 40020 invalid, 40018 not found, 40019
+   * expired.
+   */
   async function requireAdmin(request: FastifyRequest): Promise<void> {
-    const token = bearerTokenIfAny(request.headers.authorization);
-    const owner =
-      token === undefined
-        ? undefined
-        : await identity.tokenOwner(token).catch((error: unknown) => {
-            if (error instanceof IdentityError) return undefined; // unknown, expired or malformed
-            throw error;
-          });
-    if (!owner || !isAdmin(owner)) throw new IdentityError(Status.TokenRoleNotFound, 'an admin bearer token is required');
+    const header = request.headers.authorization;
+    const adminRequired = new IdentityError(Status.TokenRoleNotFound, 'an admin bearer token is required');
+    if (header === undefined) throw adminRequired;
+    const token = bearerTokenIfAny(header);
+    if (token === undefined) throw new IdentityError(Status.TokenIsInvalid, 'the Authorization header must be Bearer <token>');
+    if (!isAdmin(await identity.tokenOwner(token))) throw adminRequired;
   }
 
   /**
@@ -83,24 +92,29 @@ export async function buildIdentityApp({ identity, logger, selfRegistration, reg
   }
 
   const tags = ['identity'];
+  /** OpenAPI: what requireAdmin asks for, and the bearer token that AuthenticateUser may renew. */
+  type Security = Array<Record<string, string[]>>;
+  const adminOnly: Security = [{ bearer: [] }];
+  const bearerOptional: Security = [{}, { bearer: [] }];
   const Credentials = Type.Object({ user_name: UserName, password: Password });
   const UserRole = Type.Object({ user_name: UserName, role_name: RoleName });
   const Role = Type.Object({ role_name: RoleName });
   const TokenBody = Type.Object({ token: Token });
 
-  app.post('/user', { schema: { tags, summary: 'CreateUser (a student)', body: Credentials, response: responses() } }, async (request) => {
+  const createUserDoc = selfRegistration ? {} : { security: adminOnly };
+  app.post('/user', { schema: { tags, summary: 'CreateUser (a student)', ...createUserDoc, body: Credentials, response: responses() } }, async (request) => {
     if (!selfRegistration) await requireAdmin(request);
     else registrations?.admit(request.ip);
     await identity.createUser(request.body.user_name, request.body.password, ['student']);
     return answer(Status.UserCreated);
   });
 
-  app.delete('/user', { schema: { tags, summary: 'DeleteUser (proves the password)', body: Credentials, response: responses() } }, async (request) => {
-    await identity.deleteUser(request.body.user_name, request.body.password);
+  app.delete('/user', { schema: { tags, summary: 'DeleteUser (proves the password; wrong ones are limited like AuthenticateUser\'s)', body: Credentials, response: responses() } }, async (request) => {
+    await identity.deleteUser(request.body.user_name, request.body.password, request.ip);
     return answer(Status.UserDeleted);
   });
 
-  app.post('/user/role', { schema: { tags, summary: 'AddUserRole (admin)', body: UserRole, response: responses() } }, async (request) => {
+  app.post('/user/role', { schema: { tags, summary: 'AddUserRole (admin)', security: adminOnly, body: UserRole, response: responses() } }, async (request) => {
     await requireAdmin(request);
     await identity.addUserRole(request.body.user_name, request.body.role_name);
     return answer(Status.UserRoleAdded);
@@ -113,13 +127,15 @@ export async function buildIdentityApp({ identity, logger, selfRegistration, reg
       schema: {
         tags,
         summary: 'AuthenticateUser: a new token (20008), or the presented bearer token extended (20007)',
+        description: 'Wrong passwords are limited per user name and per address: once locked, 40029 too many attempts, with data.retry_after in seconds.',
+        security: bearerOptional,
         body: Credentials,
         response: responsesWith(IssuedToken),
       },
     },
     async (request) => {
       const presented = bearerTokenIfAny(request.headers.authorization);
-      const issued = await identity.authenticate(request.body.user_name, request.body.password, presented);
+      const issued = await identity.authenticate(request.body.user_name, request.body.password, presented, request.ip);
       return {
         ...answer(issued.renewed ? Status.TokenRenewed : Status.TokenCreated),
         // `toke` is the spec's own spelling; `token` is what a reader expects.
@@ -128,13 +144,13 @@ export async function buildIdentityApp({ identity, logger, selfRegistration, reg
     },
   );
 
-  app.post('/role', { schema: { tags, summary: 'CreateRole (admin)', body: Role, response: responses() } }, async (request) => {
+  app.post('/role', { schema: { tags, summary: 'CreateRole (admin)', security: adminOnly, body: Role, response: responses() } }, async (request) => {
     await requireAdmin(request);
     await identity.createRole(request.body.role_name);
     return answer(Status.RoleCreated);
   });
 
-  app.delete('/role', { schema: { tags, summary: 'DeleteRole (admin)', body: Role, response: responses() } }, async (request) => {
+  app.delete('/role', { schema: { tags, summary: 'DeleteRole (admin)', security: adminOnly, body: Role, response: responses() } }, async (request) => {
     await requireAdmin(request);
     await identity.deleteRole(request.body.role_name);
     return answer(Status.RoleDeleted);
@@ -195,9 +211,10 @@ function bearerTokenIfAny(header: string | undefined): string | undefined {
 
 function sendIdentityError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof IdentityError) {
+    const retryAfter = error.retryAfterSeconds === undefined ? {} : { retry_after: error.retryAfterSeconds };
     void reply.code(httpStatusOf(error.status)).send({
       ...answer(error.status),
-      ...(error.detail ? { data: { reason: error.detail } } : {}),
+      ...(error.detail ? { data: { reason: error.detail, ...retryAfter } } : {}),
     });
     return;
   }

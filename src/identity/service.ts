@@ -3,6 +3,7 @@ import type { Database, Queryable } from '../store/store.js';
 import { countActiveJobs } from '../jobs/active.js';
 import { roles, tokens, userRoles, users } from '../store/schema.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
+import type { SignInThrottle } from './sign-in-throttle.js';
 import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from './rules.js';
 import { IdentityError, Status } from './status.js';
 import { hashToken, isWellFormedToken, newToken } from './tokens.js';
@@ -36,6 +37,8 @@ export interface IdentityOptions {
   tokenTtlSeconds: number;
   /** The clock, replaceable so that tests can move time instead of waiting. */
   now?: () => Date;
+  /** Limits wrong passwords wherever one is proven; none when absent. */
+  throttle?: SignInThrottle;
 }
 
 const rolesOfUser = sql<string[]>`coalesce((select array_agg(${userRoles.roleName} order by ${userRoles.roleName}) from ${userRoles} where ${userRoles.userId} = ${users.id}), '{}')`;
@@ -96,9 +99,9 @@ export class IdentityService {
     return user;
   }
 
-  /** DeleteUser: the password proves the right to delete. */
-  async deleteUser(name: string, password: string): Promise<void> {
-    const user = await this.verifyCredentials(name, password);
+  /** DeleteUser: the password proves the right to delete. `address` is the caller's, for the throttle. */
+  async deleteUser(name: string, password: string, address?: string): Promise<void> {
+    const user = await this.verifyCredentials(name, password, address);
     await this.removeUser({ id: user.id });
   }
 
@@ -172,8 +175,8 @@ export class IdentityService {
    * AuthenticateUser. When the caller presents its own valid token, that token is extended
    * (20007) rather than a second one created (20008).
    */
-  async authenticate(name: string, password: string, presentedToken?: string): Promise<IssuedToken> {
-    const user = await this.verifyCredentials(name, password);
+  async authenticate(name: string, password: string, presentedToken?: string, address?: string): Promise<IssuedToken> {
+    const user = await this.verifyCredentials(name, password, address);
     const now = this.now();
     const expiresAt = new Date(now.getTime() + this.options.tokenTtlSeconds * 1000);
     if (presentedToken !== undefined && isWellFormedToken(presentedToken)) {
@@ -231,8 +234,8 @@ export class IdentityService {
   }
 
   /** Proves a password without issuing a token: the built-in provider's login form. */
-  async checkCredentials(name: string, password: string): Promise<{ id: string }> {
-    return this.verifyCredentials(name, password);
+  async checkCredentials(name: string, password: string, address?: string): Promise<{ id: string }> {
+    return this.verifyCredentials(name, password, address);
   }
 
   /**
@@ -255,7 +258,14 @@ export class IdentityService {
     return deleted.length;
   }
 
-  private async verifyCredentials(name: string, password: string): Promise<{ id: string }> {
+  /** Every password check goes through here, so one throttle counts wrong passwords on every route. */
+  private async verifyCredentials(name: string, password: string, address: string | undefined): Promise<{ id: string }> {
+    const { throttle } = this.options;
+    const verify = () => this.checkPassword(name, password);
+    return throttle ? throttle.guard({ name, address }, verify) : verify();
+  }
+
+  private async checkPassword(name: string, password: string): Promise<{ id: string }> {
     const [user] = isValidUserName(name)
       ? await this.db.select({ id: users.id, passwordHash: users.passwordHash }).from(users).where(eq(users.name, name))
       : [];

@@ -61,10 +61,15 @@ export function grantModel(options: ModelOptions): Model {
       return client ? asLibraryClient(client) : undefined;
     },
 
+    /**
+     * RFC 6749 §3.3: the server may grant less than was asked, and says so in `scope`. Unknown
+     * scopes are dropped rather than refused, so that an old client asking for `read_write` still
+     * signs in; when nothing known is left, the client gets its registered scopes.
+     */
     async validateScope(_user, client, requested) {
       const allowed = (client.scopes as string[] | undefined) ?? [];
-      if (!requested || requested.length === 0) return allowed;
-      return requested.every((scope) => allowed.includes(scope)) ? requested : false;
+      const granted = (requested ?? []).filter((scope) => allowed.includes(scope));
+      return granted.length > 0 ? granted : allowed;
     },
 
     async saveAuthorizationCode(code, client, user) {

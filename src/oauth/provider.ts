@@ -126,9 +126,9 @@ export class BuiltInProvider {
     return { client, redirectUri, params };
   }
 
-  /** The login form: the user's id, or an IdentityError. */
-  async checkPassword(username: string, password: string): Promise<string> {
-    return (await this.options.identity.checkCredentials(username, password)).id;
+  /** The login form: the user's id, or an IdentityError. `address` is the browser's, for the throttle. */
+  async checkPassword(username: string, password: string, address: string): Promise<string> {
+    return (await this.options.identity.checkCredentials(username, password, address)).id;
   }
 
   /** The user has proven who they are: issue a code, and answer where to send the browser. */
@@ -171,6 +171,22 @@ export class BuiltInProvider {
       body: (response.body ?? {}) as Record<string, unknown>,
       headers: { 'cache-control': 'no-store', pragma: 'no-cache', ...stringHeaders(response.headers) },
     };
+  }
+
+  /**
+   * The client an authorization code or refresh token was issued to, and the code's redirect URI:
+   * the proxy exchanges it as that client. Undefined for a grant this provider does not know.
+   */
+  async holderOf(grant: { code: string } | { refreshToken: string }): Promise<{ client: RegisteredClient; redirectUri?: string } | undefined> {
+    const { grants, clients } = this.options;
+    if ('refreshToken' in grant) {
+      const stored = await grants.findRefreshToken(hashToken(grant.refreshToken));
+      const client = stored && clients.find(stored.clientId);
+      return client ? { client } : undefined;
+    }
+    const stored = await grants.findCode(hashToken(grant.code));
+    const client = stored && clients.find(stored.clientId);
+    return client ? { client, ...(stored.redirectUri ? { redirectUri: stored.redirectUri } : {}) } : undefined;
   }
 
   /** The scope granted with an access token of this provider; undefined for other tokens. */

@@ -1,3 +1,4 @@
+import type { RegisteredClient } from './clients.js';
 import type { BuiltInProvider } from './provider.js';
 
 /** What the proxy routes answer: the spec's `{token, refresh_token}`. */
@@ -40,7 +41,7 @@ export class ExchangeError extends Error {
 export class BuiltInProxy implements TokenProxy {
   constructor(
     private readonly provider: BuiltInProvider,
-    private readonly client: { id: string; secret: string; redirectUri: string },
+    private readonly client: RegisteredClient & { secret: string; redirectUri: string },
   ) {}
 
   async authorizationUrl({ state, codeChallenge }: { state: string; codeChallenge: string }): Promise<URL> {
@@ -49,7 +50,7 @@ export class BuiltInProxy implements TokenProxy {
       response_type: 'code',
       client_id: this.client.id,
       redirect_uri: this.client.redirectUri,
-      scope: 'profile',
+      scope: this.client.scopes.join(' '),
       state,
       code_challenge: codeChallenge,
       code_challenge_method: 'S256',
@@ -57,24 +58,40 @@ export class BuiltInProxy implements TokenProxy {
     return url;
   }
 
-  exchange(request: CodeExchange): Promise<TokenPair> {
+  /**
+   * A code of another registered client is exchanged as that client, with the secret classlab
+   * holds for it; the redirect URI, unless the caller names one, is the code's own.
+   */
+  async exchange(request: CodeExchange): Promise<TokenPair> {
+    const holder = await this.holder({ code: request.code });
     const form: Record<string, string> = {
       grant_type: 'authorization_code',
       code: request.code,
-      redirect_uri: request.redirectUri ?? this.client.redirectUri,
+      redirect_uri: request.redirectUri ?? holder?.redirectUri ?? this.client.redirectUri,
     };
     if (request.codeVerifier) form.code_verifier = request.codeVerifier;
-    return this.grant(form);
+    return this.grant(form, holder?.client ?? this.client);
   }
 
-  refresh(refreshToken: string): Promise<TokenPair> {
-    return this.grant({ grant_type: 'refresh_token', refresh_token: refreshToken });
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const holder = await this.holder({ refreshToken });
+    return this.grant({ grant_type: 'refresh_token', refresh_token: refreshToken }, holder?.client ?? this.client);
   }
 
-  private async grant(form: Record<string, string>): Promise<TokenPair> {
+  private async holder(grant: { code: string } | { refreshToken: string }) {
+    try {
+      return await this.provider.holderOf(grant);
+    } catch (error) {
+      throw new ExchangeError(false, error instanceof Error ? error.message : String(error), { cause: error });
+    }
+  }
+
+  private async grant(form: Record<string, string>, client: RegisteredClient): Promise<TokenPair> {
     let answer;
     try {
-      answer = await this.provider.token({ ...form, client_id: this.client.id, client_secret: this.client.secret });
+      const credentials: Record<string, string> = { client_id: client.id };
+      if (client.secret !== undefined) credentials.client_secret = client.secret;
+      answer = await this.provider.token({ ...form, ...credentials });
     } catch (error) {
       throw new ExchangeError(false, error instanceof Error ? error.message : String(error), { cause: error });
     }

@@ -6,7 +6,7 @@ import type { Config } from '../config/settings.js';
 import type { IdentityService } from '../identity/service.js';
 import type { Database } from '../store/store.js';
 import { ExternalAccounts } from './accounts.js';
-import { ClientRegistry } from './clients.js';
+import { ClientRegistry, type RegisteredClient } from './clients.js';
 import { OidcProvider, type ExternalProvider } from './external.js';
 import { GITHUB_ISSUER, GitHubProvider } from './github.js';
 import { GrantStore } from './grants.js';
@@ -73,18 +73,8 @@ export function createOAuth(config: Config, deps: OAuthDependencies): OAuthServi
     };
   }
 
-  // The proxy's own client is registered at the built-in provider. Without a configured secret,
-  // one is made up: only this process uses it.
-  const proxyClient = { id: config.oauthClientId, secret: config.oauthClientSecret ?? randomBytes(32).toString('base64url'), redirectUri };
-  if (config.oauthClients.some((client) => client.id === proxyClient.id)) {
-    throw new ConfigError(
-      `Invalid configuration: CLASSLAB_OAUTH_CLIENTS registers ${proxyClient.id}, which is the proxy's own CLASSLAB_OAUTH_CLIENT_ID; choose another id`,
-    );
-  }
-  const clients = new ClientRegistry([
-    { id: proxyClient.id, secret: proxyClient.secret, redirectUris: [redirectUri], scopes: ['profile'] },
-    ...config.oauthClients,
-  ]);
+  const proxyClient = proxyClientOf(config, redirectUri);
+  const clients = new ClientRegistry([proxyClient, ...config.oauthClients.filter((client) => client.id !== proxyClient.id)]);
   const provider = new BuiltInProvider({
     issuer: publicUrl,
     identity: deps.identity,
@@ -100,8 +90,29 @@ export function createOAuth(config: Config, deps: OAuthDependencies): OAuthServi
   return {
     ...common,
     provider,
-    proxy: new BuiltInProxy(provider, proxyClient),
+    proxy: new BuiltInProxy(provider, { ...proxyClient, redirectUri }),
     verifier: new TokenVerifierChain(deps.localVerifier, undefined),
     close: () => clearInterval(purge),
+  };
+}
+
+/**
+ * The proxy's own client at the built-in provider: CLASSLAB_OAUTH_SCOPES, the redirect URI, and
+ * a secret (made up when none is configured: only this process uses it). An entry of
+ * CLASSLAB_OAUTH_CLIENTS with the same id adds its redirect URIs, scopes and secret, so that an
+ * existing web client keeps its registration.
+ */
+function proxyClientOf(config: Config, redirectUri: string): RegisteredClient & { secret: string } {
+  const entry = config.oauthClients.find((client) => client.id === config.oauthClientId);
+  if (entry?.secret !== undefined && config.oauthClientSecret !== undefined && entry.secret !== config.oauthClientSecret) {
+    throw new ConfigError(
+      `Invalid configuration: CLASSLAB_OAUTH_CLIENTS gives ${entry.id}, the proxy's own CLASSLAB_OAUTH_CLIENT_ID, another secret than CLASSLAB_OAUTH_CLIENT_SECRET; give one of them`,
+    );
+  }
+  return {
+    id: config.oauthClientId,
+    secret: config.oauthClientSecret ?? entry?.secret ?? randomBytes(32).toString('base64url'),
+    redirectUris: [...new Set([redirectUri, ...(entry?.redirectUris ?? [])])],
+    scopes: [...new Set([...config.oauthScopes, ...(entry?.scopes ?? [])])],
   };
 }

@@ -15,7 +15,8 @@ const STATE_COOKIE = 'classlab_signin';
 export async function webClientRoutes(app: HttpApp, { oauth }: { oauth: OAuthServices }): Promise<void> {
   const limited = { rateLimit: { max: oauth.rateLimitPerMinute, timeWindow: '1 minute' } };
 
-  app.get('/oauth/sign-in', { schema: { hide: true } }, async (_request, reply) => {
+  const tags = ['oauth'];
+  app.get('/oauth/sign-in', { schema: { tags, summary: "Sign in with a browser: starts the code flow at the configured provider" } }, async (_request, reply) => {
     const state = randomBytes(16).toString('base64url');
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -31,7 +32,7 @@ export async function webClientRoutes(app: HttpApp, { oauth }: { oauth: OAuthSer
     return reply.code(302).header('cache-control', 'no-store').redirect(target.href);
   });
 
-  app.get('/oauth/callback', { schema: { hide: true }, config: limited }, async (request, reply) => {
+  app.get('/oauth/callback', { schema: { tags, summary: 'Where the provider sends the browser back: shows the token' }, config: limited }, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     const [state, verifier] = (request.cookies[STATE_COOKIE] ?? '').split('.');
     void reply.clearCookie(STATE_COOKIE, { path: '/oauth/callback' });

@@ -13,7 +13,6 @@ const protectedRoutes = [
   ['POST', '/v1/course/list', {}],
   ['POST', '/v1/course/create', { name: 'n', image: 'i', level: 'basic', GPU: 0 }],
   ['DELETE', `/v1/course/delete/${SOME_ID}`, undefined],
-  ['GET', `/v1/course/get/${SOME_ID}`, undefined],
   ['DELETE', '/v1/auth/delete', undefined],
   ['POST', '/v1/health/databaseAuth', { message: 'm' }],
 ] as const;
@@ -73,6 +72,16 @@ describe('bearer authentication on every protected route', () => {
   it('public routes ignore a bad Authorization header', async () => {
     const answer = await platform.call('GET', '/v1/course/level/basic', { headers: { authorization: 'Basic x' } });
     expect(answer.status).toBe(200);
+  });
+
+  it("a course's details are public: no token, the anonymous page's `Bearer null`, or a dead token", async () => {
+    const teacher = await platform.user('public-details', ['teacher']);
+    const { id } = (await platform.call('POST', '/v1/course/create', { token: teacher.token, body: { name: 'open', image: 'jupyter/base-notebook', level: 'basic', GPU: 0 } })).body;
+    for (const headers of [{}, { authorization: 'Bearer null' }, { authorization: 'Basic x' }, { authorization: `Bearer ${expired}` }, { authorization: `Bearer ${revoked}` }] as Record<string, string>[]) {
+      const answer = await platform.call('GET', `/v1/course/get/${id}`, { headers });
+      expect(answer.status).toBe(200);
+      expect(answer.body.course).toMatchObject({ id, name: 'open', user: 'public-details' });
+    }
   });
 });
 

@@ -446,12 +446,12 @@ describe('HTTP framework behaviour shared by every route', () => {
       ['/v1/course/list', 'post'],
       ['/v1/course/create', 'post'],
       ['/v1/course/delete/{id}', 'delete'],
-      ['/v1/course/get/{id}', 'get'],
       ['/v1/auth/delete', 'delete'],
       ['/v1/health/databaseAuth', 'post'],
     ];
     const publicOperations: Array<[string, string]> = [
       ['/v1/course/level/{level}', 'get'],
+      ['/v1/course/get/{id}', 'get'],
       ['/v1/auth/register', 'post'],
       ['/v1/health/database', 'post'],
     ];

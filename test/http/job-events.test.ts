@@ -79,6 +79,30 @@ describe('job events stream', () => {
     expect(events.map((e) => e.event)).toEqual(['event', 'state']);
     expect(events[0]?.data.reason).toBe('Pulling');
   });
+
+  const launchAs = async (user: TestUser) =>
+    (await platform.call('POST', '/v1/course/launch', { token: user.token, body: { course_id: courseId, user: user.name } })).body.job.job_id as string;
+
+  it('ends the stream once its token is revoked: the next change is not delivered', async () => {
+    const user = await platform.user('rhea');
+    const jobId = await launchAs(user);
+    const response = await open(user, jobId);
+    const reading = readEvents(response, () => false);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await platform.callIdentity('DELETE', '/token', { body: { token: user.token } })).body.status).toBe(20009);
+    runtime.report(jobId, { status: 'Ready' });
+    const events = await reading;
+    expect(events.map((e) => e.event)).toEqual(['state', 'error']);
+    expect(events[1]?.data).toEqual({ error: true, message: 'Invalid API token' });
+  });
+
+  it('ends the stream when its token expires, with no event to wait for', async () => {
+    const user = await platform.user('eve');
+    const jobId = await launchAs(user);
+    const shortLived = await platform.services.identity.issueToken(user.id, 1);
+    const events = await readEvents(await open({ ...user, token: shortLived.token }, jobId), () => false);
+    expect(events.at(-1)).toEqual({ event: 'error', data: { error: true, message: 'Access token expired' } });
+  });
 });
 
 describe('job events stream at shutdown', () => {

@@ -132,7 +132,18 @@ describe('identity service API', () => {
       expect(await call(method, path, { body })).toMatchObject({ status: 400, body: { status: 40021, message: 'token role not found' } });
       const student = await signIn('uname1', 'pwd1-long');
       expect((await call(method, path, { token: student, body })).body.status).toBe(40021);
-      expect((await call(method, path, { token: 'garbage', body })).body.status).toBe(40021);
+      expect((await call(method, path, { token: 'garbage', body })).body.status).toBe(40020);
+    });
+
+    it("says why an admin's token is no good, as the spec's codes do: 40020 invalid, 40018 not found, 40019 expired", async () => {
+      const body = { role_name: 'never-made' };
+      const expired = await platform.services.identity.issueToken(platform.admin.id, 0);
+      const revoked = await platform.services.identity.issueToken(platform.admin.id, 60);
+      await platform.services.identity.invalidate(revoked.token);
+      expect((await call('POST', '/role', { headers: { authorization: 'Basic YWRtaW46eA==' }, body })).body.status).toBe(40020);
+      expect((await call('POST', '/role', { token: 'not a token', body })).body.status).toBe(40020);
+      expect((await call('POST', '/role', { token: revoked.token, body })).body.status).toBe(40018);
+      expect((await call('POST', '/role', { token: expired.token, body })).body).toMatchObject({ status: 40019, message: 'token expired' });
     });
 
     it('AddUserRole: 20004, 40015, 40013, 40017', async () => {

@@ -103,9 +103,11 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
   app.get(
     '/course/get/:id',
     {
+      // Public like the lists by level: an anonymous course page shows the details.
+      config: { public: true },
       schema: {
         tags,
-        summary: 'One course',
+        summary: 'One course; no token needed',
         params: IdParams,
         response: { 200: Type.Object({ error: Type.Literal(false), course: Course }), ...errorResponses },
       },

@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { principalOf } from '../../http/auth.js';
+import type { TokenVerifier } from '../../auth/verifier.js';
+import { AuthMessages, bearerToken, principalOf, verifyBearerToken } from '../../http/auth.js';
+import { HttpError } from '../../http/envelope.js';
 import type { JobMessage } from '../../jobs/events.js';
 import type { JobService } from '../../jobs/service.js';
 
@@ -13,13 +15,40 @@ function frame(message: JobMessage): string {
   return `event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`;
 }
 
+/** Longest a timer may wait: setTimeout fires at once beyond it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The token that opened a stream, checked again while it is open: the bearer check at the start
+ * is not enough for a stream that can last hours.
+ */
+async function tokenCheck(verifier: TokenVerifier, request: FastifyRequest) {
+  const token = bearerToken(request.headers.authorization);
+  const { expiresAt } = await verifyBearerToken(verifier, token);
+  /** Why the token no longer holds, or undefined while it does. */
+  const refusal = async (): Promise<string | undefined> => {
+    try {
+      await verifyBearerToken(verifier, token);
+      return undefined;
+    } catch (error) {
+      if (error instanceof HttpError && error.statusCode === 403) return error.message;
+      // The verifier failed (store down): not the caller's fault; the next check decides.
+      request.log.warn({ err: error }, 'could not check the token of an event stream; keeping it open');
+      return undefined;
+    }
+  };
+  return { expiresAt, refusal };
+}
+
 /**
  * Server-sent events: first what has happened (recent progress and the current state), then each
- * change, until the job is Failed or Deleted or the page goes away. Access is checked before the
- * stream opens, so refusals are ordinary JSON errors.
+ * change, until the job is Failed or Deleted, the page goes away, or the token is revoked or
+ * expires (checked at each event, at each heartbeat, and at its expiry). Access is checked before
+ * the stream opens, so refusals are ordinary JSON errors.
  */
 export async function streamJobEvents(
   jobs: JobService,
+  verifier: TokenVerifier,
   request: FastifyRequest,
   reply: FastifyReply,
   jobId: string,
@@ -28,6 +57,10 @@ export async function streamJobEvents(
   const pending: JobMessage[] = [];
   let write: (message: JobMessage) => void = (message) => pending.push(message);
   const { history, stop } = await jobs.watch(principalOf(request), jobId, (message) => write(message));
+  const token = await tokenCheck(verifier, request).catch((error: unknown) => {
+    stop();
+    throw error;
+  });
 
   reply.hijack();
   const raw = reply.raw;
@@ -39,20 +72,38 @@ export async function streamJobEvents(
     // Proxies such as nginx would otherwise hold the stream back.
     'x-accel-buffering': 'no',
   });
-  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  // Writes wait for the token check before them, so they keep their order.
+  let queue = Promise.resolve();
+  const afterTokenCheck = (send: () => void) => {
+    queue = queue.then(async () => {
+      if (raw.writableEnded) return;
+      const refusal = await token.refusal();
+      if (refusal !== undefined) return refuse(refusal);
+      if (!raw.writableEnded) send();
+    });
+  };
+  const heartbeat = setInterval(() => afterTokenCheck(() => raw.write(': keep-alive\n\n')), HEARTBEAT_MS);
+  const untilExpiry = token.expiresAt ? token.expiresAt.getTime() - Date.now() : Infinity;
+  const expiry = untilExpiry < MAX_TIMER_MS ? setTimeout(() => refuse(AuthMessages.expired), Math.max(0, untilExpiry)) : undefined;
   const close = () => {
     clearInterval(heartbeat);
+    clearTimeout(expiry);
     stop();
     openStreams.delete(close);
     if (!raw.writableEnded) raw.end();
   };
+  /** The page hears why, as the v1 error envelope; reconnecting with the same token gets a 403. */
+  const refuse = (message: string) => {
+    if (!raw.writableEnded) raw.write(`event: error\ndata: ${JSON.stringify({ error: true, message })}\n\n`);
+    close();
+  };
   openStreams.add(close);
   raw.on('close', close);
-  write = (message) => {
-    if (raw.writableEnded) return;
-    raw.write(frame(message));
-    if (isFinal(message)) close();
-  };
+  write = (message) =>
+    afterTokenCheck(() => {
+      raw.write(frame(message));
+      if (isFinal(message)) close();
+    });
   raw.write('retry: 3000\n\n');
   for (const message of [...history, ...pending]) write(message);
 }

@@ -140,9 +140,15 @@ export async function jobRoutes(app: HttpApp, { services }: { services: Services
         summary: 'A text/event-stream of the job: `state` events (status, reason, URLs) and `event` events (what the cluster did)',
         params: Type.Object({ id: Uuid }),
         produces: ['text/event-stream'],
-        response: errorResponses,
+        response: {
+          200: {
+            description: 'server-sent events: `state` and `event` frames as JSON in `data`; an `error` frame `{error, message}` ends the stream when the token is revoked or expires',
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+          ...errorResponses,
+        },
       },
     },
-    (request, reply) => streamJobEvents(jobs, request, reply, request.params.id, openStreams),
+    (request, reply) => streamJobEvents(jobs, services.verifier, request, reply, request.params.id, openStreams),
   );
 }
