@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
 import type { Config } from './config/settings.js';
@@ -13,6 +11,7 @@ import { buildIdentityApp } from './identity/http.js';
 import { IdentityService } from './identity/service.js';
 import { JobEventHub } from './jobs/events.js';
 import { DatabaseLease } from './jobs/lease.js';
+import { isDeadHolderNearby, ownLeaseHolder } from './jobs/lease-holder.js';
 import { JobLifecycle } from './jobs/lifecycle.js';
 import type { JobPolicy } from './jobs/quotas.js';
 import { JobRepository } from './jobs/repository.js';
@@ -69,7 +68,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       runtime,
       hub,
       policy,
-      new DatabaseLease(opened.db, `jobs-${config.runtime}`, `${hostname()}:${process.pid}:${randomUUID()}`, config.reconcileIntervalSeconds * 3),
+      new DatabaseLease(opened.db, `jobs-${config.runtime}`, ownLeaseHolder(), config.reconcileIntervalSeconds * 3, isDeadHolderNearby),
       jobLogger,
       { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000 },
     );

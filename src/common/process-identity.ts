@@ -49,8 +49,14 @@ function hasProc(): boolean {
 
 /** This process, as a record that a later process can check. */
 export function currentProcessStamp(): ProcessStamp {
-  const stat = readProcStat(process.pid);
-  return typeof stat === 'object' ? { pid: process.pid, startTime: stat.startTime } : { pid: process.pid };
+  return processStampOf(process.pid) ?? { pid: process.pid };
+}
+
+/** A running process's record; undefined when no process has this pid. */
+export function processStampOf(pid: number): ProcessStamp | undefined {
+  const stat = readProcStat(pid);
+  if (stat === undefined) return undefined;
+  return typeof stat === 'object' ? { pid, startTime: stat.startTime } : { pid };
 }
 
 /**
