@@ -46,8 +46,10 @@ export interface RuntimeJob {
   jobId: string;
   state: RuntimeJobState;
   services: ServiceUrl[];
-  /** False when only part of the job's objects exist: a launch that was interrupted. */
+  /** False when only part of the job's objects exist: a launch that was interrupted, or a job that lost one. */
   complete: boolean;
+  /** For an incomplete job, why it is: the reason to give if the job had all its objects before. */
+  missing?: string;
 }
 
 export type RuntimeUpdate =
@@ -82,6 +84,8 @@ export interface JobRuntime {
   stop(jobId: string): Promise<void>;
   /** Every job the runtime holds objects for. Rejects with RuntimeNotSynced before the first sync. */
   jobs(): Promise<RuntimeJob[]>;
+  /** Resolves once jobs() can answer, so reconciling after a start need not wait for a timer. */
+  whenSynced(): Promise<void>;
   /** Adds a listener for updates; answers a function that removes it. */
   subscribe(listener: (update: RuntimeUpdate) => void): () => void;
   nodes(): Promise<NodeInfo[]>;

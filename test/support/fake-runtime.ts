@@ -13,6 +13,7 @@ export class ScriptedRuntime implements JobRuntime {
   nodeList: NodeInfo[] = [{ name: 'node-1', ready: true, gpuAllocatable: 2, images: ['nvidia/digits:6.0'] }];
   datasetNames = ['mnist', 'cifar-10'];
   synced = true;
+  private syncWaiters: (() => void)[] = [];
   activity = new Map<string, Date>();
   /** The next launch fails at this stage. */
   failLaunchAt: 'deployment' | 'service' | undefined;
@@ -45,6 +46,17 @@ export class ScriptedRuntime implements JobRuntime {
   async jobs(): Promise<RuntimeJob[]> {
     if (!this.synced) throw new RuntimeNotSynced('not synced');
     return [...this.running.values()];
+  }
+
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Ends a sync the test held back with `synced = false`. */
+  finishSync(): void {
+    this.synced = true;
+    for (const resolve of this.syncWaiters.splice(0)) resolve();
   }
 
   subscribe(listener: (update: RuntimeUpdate) => void): () => void {

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { Latch } from '../../common/latch.js';
 import type { Config } from '../../config/settings.js';
 import { catalogImages, fillPlaceholders, findCatalogEntry, type CatalogEntry, type ImageCatalog, type LocalCommand } from '../catalog.js';
 import { LaunchRefused, RuntimeError, RuntimeNotSynced, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeUpdate, type ServiceUrl } from '../types.js';
@@ -64,6 +65,7 @@ export class LocalRuntime implements JobRuntime {
   private readonly listeners = new Set<(update: RuntimeUpdate) => void>();
   private helloScript: HelloScript | undefined;
   private synced = false;
+  private readonly started = new Latch();
   private closed = false;
 
   constructor(options: LocalRuntimeOptions) {
@@ -96,6 +98,7 @@ export class LocalRuntime implements JobRuntime {
       for (const jobId of leftFolders) await removeWorkFolder(workFolderPath(this.dataDir, jobId));
     }
     this.synced = true;
+    this.started.open();
     if (process.getuid?.() === 0) this.logger.warn('the server runs as root, so local jobs do too: students\' code gets root on this machine');
     this.logger.info({ host: this.host, gpus: this.gpuPool.size, datasetsDir: this.datasetsDir }, 'local runtime started');
   }
@@ -214,6 +217,10 @@ export class LocalRuntime implements JobRuntime {
   async jobs(): Promise<RuntimeJob[]> {
     if (!this.synced) throw new RuntimeNotSynced('the local runtime has not started yet');
     return [...this.held.values()].map((job) => ({ jobId: job.jobId, state: job.state, services: job.spec.services, complete: true }));
+  }
+
+  whenSynced(): Promise<void> {
+    return this.started.opened;
   }
 
   subscribe(listener: (update: RuntimeUpdate) => void): () => void {
