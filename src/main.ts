@@ -144,9 +144,10 @@ export async function serve(
       identityUrl = await listen(identityApp, 'CLASSLAB_IDENTITY_PORT', config.identityListen.host, config.identityListen.port);
     }
 
-    // Only once both listeners are up, so that a start that fails (a port in use) writes nothing.
-    reportAdmin(await ensureAdmin(identity, config), logger, options.announce);
+    // Only once both listeners are up and the runtime has started, so that a start that fails (a
+    // port in use, no cluster) writes nothing.
     if (options.api !== false) await platform.startJobs();
+    reportAdmin(await ensureAdmin(identity, config), logger, options.announce);
 
     // Expired tokens are kept a week, so that their owners hear "expired" rather than "invalid".
     const purge = () =>

@@ -99,13 +99,18 @@ export interface JobRuntime {
 
 /** The cluster (or machine) failed: the API answered an error or could not be reached. */
 export class RuntimeError extends Error {
-  override readonly name = 'RuntimeError';
+  override readonly name: string = 'RuntimeError';
   /** Which step of a launch failed, for the spec's messages. */
   readonly stage: 'deployment' | 'service' | 'other';
   constructor(message: string, options: { stage?: 'deployment' | 'service' | 'other'; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.stage = options.stage ?? 'other';
   }
+}
+
+/** The runtime's settings cannot work (no cluster to talk to): the start stops with this one line. */
+export class RuntimeSetupError extends RuntimeError {
+  override readonly name = 'RuntimeSetupError';
 }
 
 /** The launch asks for something this runtime cannot give; the caller's request is at fault. */
