@@ -57,8 +57,8 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     const verifier = new CachedTokenVerifier(new IdentityTokenVerifier(identity), { ttlMs: config.tokenCacheMs });
     identity.onChange(() => verifier.clear());
     const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });
-    const courses = new CourseService(opened.db, identity);
     const runtime = parts.runtime ?? (await createRuntime(config, logger));
+    const courses = new CourseService(opened.db, identity, runtime);
     const repository = new JobRepository(opened.db);
     const hub = new JobEventHub();
     const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };

@@ -91,8 +91,13 @@ export interface JobRuntime {
   nodes(): Promise<NodeInfo[]>;
   /** Dataset names, without the PVC prefix. */
   datasets(): Promise<string[]>;
-  /** Images on the nodes plus the catalog's own, deduplicated. */
+  /** Images a course can use here now: on Kubernetes those on the nodes plus the catalog's; locally those whose command is installed. */
   images(): Promise<string[]>;
+  /**
+   * Why a job of this image and GPU count could never start here, as far as the runtime can tell
+   * now, worded to follow "course <name> " and naming what would work; undefined when it could.
+   */
+  cannotRun(request: { image: string; gpu: number }): Promise<string | undefined>;
   /** When the job's environment was last used, where the runtime can tell; otherwise undefined. */
   lastActivity(jobId: string): Promise<Date | undefined>;
 }

@@ -1,3 +1,4 @@
+import { gpuShortfall } from '../../src/runtime/capacity.js';
 import { RuntimeError, RuntimeNotSynced, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate, type ServiceUrl } from '../../src/runtime/types.js';
 
 /**
@@ -12,6 +13,8 @@ export class ScriptedRuntime implements JobRuntime {
   readonly running = new Map<string, RuntimeJob>();
   nodeList: NodeInfo[] = [{ name: 'node-1', ready: true, gpuAllocatable: 2, images: ['nvidia/digits:6.0'] }];
   datasetNames = ['mnist', 'cifar-10'];
+  /** Images cannotRun() refuses. */
+  unrunnableImages: string[] = [];
   synced = true;
   private syncWaiters: (() => void)[] = [];
   activity = new Map<string, Date>();
@@ -75,6 +78,10 @@ export class ScriptedRuntime implements JobRuntime {
 
   async images(): Promise<string[]> {
     return ['nvidia/digits:6.0'];
+  }
+
+  async cannotRun(request: { image: string; gpu: number }): Promise<string | undefined> {
+    return this.unrunnableImages.includes(request.image) ? `uses image ${request.image}, which this runtime cannot run` : gpuShortfall(await this.nodes(), request.gpu);
   }
 
   async lastActivity(jobId: string): Promise<Date | undefined> {

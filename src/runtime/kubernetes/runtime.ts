@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Latch } from '../../common/latch.js';
+import { gpuShortfall } from '../capacity.js';
 import { catalogImages, type ImageCatalog } from '../catalog.js';
 import {
   LaunchRefused,
@@ -221,6 +222,12 @@ export class KubernetesRuntime implements JobRuntime {
   async images(): Promise<string[]> {
     const onNodes = (await this.nodes()).flatMap((node) => node.images);
     return [...new Set([...onNodes, ...catalogImages(this.options.catalog)])].sort();
+  }
+
+  /** Any image may be pulled, so only the GPUs are checked: more than the largest node has can never be scheduled. */
+  async cannotRun(request: { image: string; gpu: number }): Promise<string | undefined> {
+    if (request.gpu <= 0) return undefined;
+    return gpuShortfall(await this.nodes(), request.gpu);
   }
 
   /** Kubernetes cannot tell whether a student still uses a notebook. */

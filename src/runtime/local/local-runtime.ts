@@ -24,6 +24,7 @@ import { fetchLastActivity } from './http-probe.js';
 import { LocalJob } from './local-job.js';
 import { findOrphans, killOrphans } from './orphans.js';
 import { freePort, httpOrigin } from './ports.js';
+import { runnableImages, whyGpusCannotRun, whyImageCannotRun } from './runnable.js';
 import { createWorkFolder, isPlainName, listDatasets, listWorkFolders, missingDatasets, removeWorkFolder, workFolderPath } from './work-folder.js';
 
 export interface LocalRuntimeOptions {
@@ -236,9 +237,13 @@ export class LocalRuntime implements JobRuntime {
     return listDatasets(this.datasetsDir);
   }
 
-  /** Only images this machine can run: those whose catalog entry has a local command. */
+  /** Only images this machine can run now: those whose catalog entry has a local command that is installed. */
   async images(): Promise<string[]> {
-    return [...new Set(catalogImages(this.catalog.filter((entry) => entry.local)))];
+    return runnableImages(this.catalog);
+  }
+
+  async cannotRun(request: { image: string; gpu: number }): Promise<string | undefined> {
+    return whyImageCannotRun(this.catalog, request.image) ?? whyGpusCannotRun(request.gpu, this.gpuPool.size);
   }
 
   async lastActivity(jobId: string): Promise<Date | undefined> {
