@@ -18,45 +18,31 @@ interface ProcStat {
   startTime: string;
 }
 
-/** `pid (comm) state ppid …`: comm may hold spaces and parentheses, so fields count from the last `)`. */
-function readProcStat(pid: number): ProcStat | undefined | 'no-proc' {
+/**
+ * `pid (comm) state ppid …`: comm may hold spaces and parentheses, so fields count from the last
+ * `)`. Undefined where /proc cannot show the process (no /proc, or another user's hidden by hidepid).
+ */
+function readProcStat(pid: number): ProcStat | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return hasProc() ? undefined : 'no-proc';
-    return 'no-proc';
+  } catch {
+    return undefined;
   }
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const [state, startTime] = [fields[0], fields[19]];
-  if (state === undefined || startTime === undefined) return 'no-proc';
-  return { state, startTime };
-}
-
-let procPresent: boolean | undefined;
-function hasProc(): boolean {
-  if (procPresent === undefined) {
-    try {
-      readFileSync('/proc/self/stat');
-      procPresent = true;
-    } catch {
-      procPresent = false;
-    }
-  }
-  return procPresent;
+  return state === undefined || startTime === undefined ? undefined : { state, startTime };
 }
 
 /** This process, as a record that a later process can check. */
 export function currentProcessStamp(): ProcessStamp {
-  return processStampOf(process.pid) ?? { pid: process.pid };
+  return processStampOf(process.pid);
 }
 
-/** A running process's record; undefined when no process has this pid. */
-export function processStampOf(pid: number): ProcessStamp | undefined {
+/** A process's record: with its start time where /proc shows it. */
+export function processStampOf(pid: number): ProcessStamp {
   const stat = readProcStat(pid);
-  if (stat === undefined) return undefined;
-  return typeof stat === 'object' ? { pid, startTime: stat.startTime } : { pid };
+  return stat ? { pid, startTime: stat.startTime } : { pid };
 }
 
 /**
@@ -65,8 +51,8 @@ export function processStampOf(pid: number): ProcessStamp | undefined {
  */
 export function isProcessRunning(stamp: ProcessStamp): boolean {
   const stat = readProcStat(stamp.pid);
-  if (stat === undefined) return false;
-  if (stat === 'no-proc') return answersSignals(stamp.pid);
+  // Where /proc cannot tell, the kernel still can: a pid nobody has is gone.
+  if (stat === undefined) return answersSignals(stamp.pid);
   if (stat.state === 'Z' || stat.state === 'X') return false;
   return stamp.startTime === undefined || stamp.startTime === stat.startTime;
 }

@@ -17,7 +17,7 @@ async function holderOfKilledServer(): Promise<string> {
   const exited = new Promise((resolve) => child.on('exit', resolve));
   child.kill('SIGKILL');
   await exited;
-  return leaseHolderOf(stamp!);
+  return leaseHolderOf(stamp);
 }
 
 describe.each(storeTargets)('the reconcile lease on $name', (target) => {
