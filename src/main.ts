@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
@@ -18,6 +16,7 @@ import { IdentityService } from './identity/service.js';
 import { SignInThrottle } from './identity/sign-in-throttle.js';
 import { JobEventHub } from './jobs/events.js';
 import { DatabaseLease } from './jobs/lease.js';
+import { isDeadHolderNearby, ownLeaseHolder } from './jobs/lease-holder.js';
 import { JobLifecycle } from './jobs/lifecycle.js';
 import type { JobPolicy } from './jobs/quotas.js';
 import { JobRepository } from './jobs/repository.js';
@@ -69,8 +68,8 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     const verifier = new CachedTokenVerifier(new IdentityTokenVerifier(identity), { ttlMs: config.tokenCacheMs });
     identity.onChange(() => verifier.clear());
     const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });
-    const courses = new CourseService(opened.db, identity);
     const runtime = parts.runtime ?? (await createRuntime(config, logger));
+    const courses = new CourseService(opened.db, identity, runtime);
     const repository = new JobRepository(opened.db);
     const hub = new JobEventHub();
     const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };
@@ -80,7 +79,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       runtime,
       hub,
       policy,
-      new DatabaseLease(opened.db, `jobs-${config.runtime}`, `${hostname()}:${process.pid}:${randomUUID()}`, config.reconcileIntervalSeconds * 3),
+      new DatabaseLease(opened.db, `jobs-${config.runtime}`, ownLeaseHolder(), config.reconcileIntervalSeconds * 3, isDeadHolderNearby),
       jobLogger,
       { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000 },
     );
@@ -167,9 +166,10 @@ export async function serve(
       identityUrl = await listen(identityApp, 'CLASSLAB_IDENTITY_PORT', config.identityListen.host, config.identityListen.port);
     }
 
-    // Only once both listeners are up, so that a start that fails (a port in use) writes nothing.
-    reportAdmin(await ensureAdmin(identity, config), logger, options.announce);
+    // Only once both listeners are up and the runtime has started, so that a start that fails (a
+    // port in use, no cluster) writes nothing.
     if (options.api !== false) await platform.startJobs();
+    reportAdmin(await ensureAdmin(identity, config), logger, options.announce);
 
     // Expired tokens are kept a week, so that their owners hear "expired" rather than "invalid".
     const purge = () =>

@@ -6,6 +6,7 @@ import type { Config } from '../config/settings.js';
 import { createLogger } from '../http/logging.js';
 import { IdentityError } from '../identity/status.js';
 import { openPlatform, serve, StartError, type Platform } from '../main.js';
+import { RuntimeSetupError } from '../runtime/types.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
 import { MissingPasswordError, readPassword } from './password.js';
 
@@ -114,6 +115,7 @@ function isExplained(error: unknown): error is Error {
     error instanceof ConfigError ||
     error instanceof StartError ||
     error instanceof DataDirLockedError ||
+    error instanceof RuntimeSetupError ||
     error instanceof IdentityError ||
     error instanceof MissingPasswordError
   );

@@ -4,7 +4,8 @@ import { ServiceError } from '../common/errors.js';
 import { rfc3339 } from '../common/time.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { countActiveJobs } from '../jobs/active.js';
-import type { PortSpec } from '../runtime/types.js';
+import { checkNewCourse } from './feasibility.js';
+import type { JobRuntime, PortSpec } from '../runtime/types.js';
 import { courseDatasets, courses, users, type CourseLevel } from '../store/schema.js';
 import type { Database } from '../store/store.js';
 
@@ -17,6 +18,9 @@ export interface CourseInput {
   datasets: string[];
   ports: PortSpec[];
 }
+
+/** A course just published, with what its teacher should know (a dataset that does not exist yet). */
+export type PublishedCourse = CourseView & { warnings: string[] };
 
 export interface CourseView extends CourseInput {
   id: string;
@@ -34,13 +38,16 @@ export class CourseService {
   constructor(
     private readonly db: Database,
     private readonly identity: IdentityService,
+    /** Where courses launch; without one, courses are stored unchecked. */
+    private readonly runtime?: JobRuntime,
   ) {}
 
   /**
    * Teachers and admins publish courses. An admin may publish for a teacher by naming them in
-   * `user`. The course and its dataset links are written in one transaction.
+   * `user`. A course the runtime could never launch is refused. The course and its dataset links
+   * are written in one transaction.
    */
-  async create(actor: Principal, input: CourseInput, requestedUser?: string): Promise<CourseView> {
+  async create(actor: Principal, input: CourseInput, requestedUser?: string): Promise<PublishedCourse> {
     const portNames = input.ports.map((port) => port.name);
     if (new Set(portNames).size !== portNames.length) throw new ServiceError('invalid', 'ports must have distinct names');
     const ownerName = actingUserName(actor, requestedUser);
@@ -51,6 +58,7 @@ export class CourseService {
     if (Buffer.byteLength(input.introduction, 'utf8') > INTRODUCTION_MAX_BYTES) {
       throw new ServiceError('invalid', `introduction must be at most ${INTRODUCTION_MAX_BYTES} bytes of UTF-8`);
     }
+    const warnings = this.runtime ? await checkNewCourse(this.runtime, input) : [];
     const id = await this.db.transaction(async (tx) => {
       const [course] = await tx
         .insert(courses)
@@ -72,7 +80,7 @@ export class CourseService {
       }
       return course.id;
     });
-    return this.get(id);
+    return { ...(await this.get(id)), warnings };
   }
 
   /** The courses a user owns: the caller's own, or, for an admin, anyone's. */

@@ -13,11 +13,12 @@ export class DatabaseLease {
     private readonly name: string,
     private readonly holder: string,
     private readonly ttlSeconds: number,
+    private readonly isHolderGone: (holder: string) => boolean = () => false,
   ) {}
 
   /** Takes or renews the lease; answers whether this holder has it now. */
   async acquire(): Promise<boolean> {
-    const expiresAt = sql`now() + make_interval(secs => ${this.ttlSeconds})`;
+    const expiresAt = this.expiry();
     const rows = await this.db
       .insert(leases)
       .values({ name: this.name, holder: this.holder, expiresAt })
@@ -27,7 +28,23 @@ export class DatabaseLease {
         setWhere: sql`${leases.holder} = ${this.holder} or ${leases.expiresAt} < now()`,
       })
       .returning({ holder: leases.holder });
+    return rows.length === 1 || (await this.takeOverFromDead());
+  }
+
+  /** Only from the very holder judged dead: a live server that took it meanwhile keeps it. */
+  private async takeOverFromDead(): Promise<boolean> {
+    const [current] = await this.db.select({ holder: leases.holder }).from(leases).where(sql`${leases.name} = ${this.name}`);
+    if (!current || !this.isHolderGone(current.holder)) return false;
+    const rows = await this.db
+      .update(leases)
+      .set({ holder: this.holder, expiresAt: this.expiry() })
+      .where(sql`${leases.name} = ${this.name} and ${leases.holder} = ${current.holder}`)
+      .returning({ holder: leases.holder });
     return rows.length === 1;
+  }
+
+  private expiry() {
+    return sql`now() + make_interval(secs => ${this.ttlSeconds})`;
   }
 
   /** Lets another server take over at once, for a clean shutdown. */

@@ -46,6 +46,7 @@ export interface ReconcileReport {
  */
 export class JobLifecycle {
   private unsubscribe: (() => void) | undefined;
+  private running = false;
   private timer: NodeJS.Timeout | undefined;
   private updates: Promise<void> = Promise.resolve();
   private ticking: Promise<ReconcileReport | undefined> | undefined;
@@ -66,17 +67,23 @@ export class JobLifecycle {
   }
 
   start(): void {
+    this.running = true;
     this.unsubscribe = this.runtime.subscribe((update) => {
       // One at a time, in order: a job's Pending must not overwrite the Ready that followed it.
       this.updates = this.updates.then(() => this.apply(update)).catch((err: unknown) => {
         this.logger.warn({ err, jobId: update.jobId }, 'could not record a job update; reconciling will catch up');
       });
     });
-    void this.tick();
+    // At once when the runtime can tell what exists: after a restart, orphans and jobs that
+    // vanished meanwhile must not wait a whole interval.
+    void this.runtime.whenSynced().then(() => {
+      if (this.running) void this.tick();
+    });
     this.timer = setInterval(() => void this.tick(), this.options.intervalMs).unref();
   }
 
   async stop(): Promise<void> {
+    this.running = false;
     this.unsubscribe?.();
     clearInterval(this.timer);
     await this.ticking;
@@ -151,7 +158,12 @@ export class JobLifecycle {
     const active = await this.repository.listActive();
     const report: ReconcileReport = { orphansStopped: [], failed: [], culled: [] };
     const activeIds = new Set(active.map((job) => job.id));
-    const running = new Map(snapshot.map((job) => [job.jobId, job]));
+    let running = new Map(snapshot.map((job) => [job.jobId, job]));
+    // A job past Created had all its objects, so a missing one was deleted; unless the job
+    // launched between the snapshot and the table read. A second look, newer than the table, tells.
+    if (active.some((job) => job.status !== 'Created' && !running.get(job.id)?.complete)) {
+      running = new Map((await this.runtime.jobs()).map((job) => [job.jobId, job]));
+    }
     const settled = new Date(this.now().getTime() - this.launchGraceMs);
 
     for (const job of snapshot) {
@@ -171,23 +183,19 @@ export class JobLifecycle {
   }
 
   /**
-   * One job against what the runtime holds. A young job may still be launching, with its objects
-   * half made; once it is older than the launch timeout, half made means interrupted.
+   * One job against what the runtime holds. Only a job still Created may be launching, with its
+   * objects half made; once it is older than the launch timeout, half made means interrupted. A
+   * job that got further and lost an object is broken, whatever its age.
    */
   private async reconcileJob(job: JobRow, seen: RuntimeJob | undefined, young: boolean): Promise<'failed' | 'kept'> {
-    if (!seen) {
-      if (young && job.status === 'Created') return 'kept';
-      const reason =
-        job.status === 'Created'
-          ? 'the launch was interrupted (the server stopped before it finished); launch the course again'
-          : `the job's environment disappeared from the ${this.runtime.kind} runtime`;
+    const launching = job.status === 'Created';
+    if (launching && young && !seen?.complete) return 'kept';
+    if (!seen || !seen.complete) {
+      // Failing it stops what is left of it.
+      const reason = launching
+        ? 'the launch was interrupted (the server stopped before it finished); launch the course again'
+        : (seen?.missing ?? `the job's environment disappeared from the ${this.runtime.kind} runtime`);
       await this.record(job.id, 'Failed', reason);
-      return 'failed';
-    }
-    if (!seen.complete) {
-      if (young) return 'kept';
-      await this.runtime.stop(job.id);
-      await this.record(job.id, 'Failed', 'the launch was interrupted (the server stopped before it finished); launch the course again');
       return 'failed';
     }
     if (job.services.length === 0 && seen.services.length > 0) await this.repository.setServices(job.id, seen.services);

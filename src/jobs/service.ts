@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { actingUserName, isAdmin } from '../auth/permissions.js';
 import { ServiceError, SpecFailure } from '../common/errors.js';
+import { refuseIfUnrunnable } from '../courses/feasibility.js';
 import type { CourseService, CourseView } from '../courses/service.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeUnavailable, type JobRuntime } from '../runtime/types.js';
@@ -41,6 +42,7 @@ export class JobService {
       throw new SpecFailure(`Query course id ${courseId} fail: ${rootMessage(error)}`, { cause: error });
     });
     await this.requireDatasets(course);
+    await refuseIfUnrunnable(this.runtime, course, (error) => nodeListFailure(course.id, error));
     const gpuCapacity = course.gpu > 0 ? await this.gpuCapacity(course) : 0;
 
     const limit = allowanceFor(this.policy.limits, owner.roles);
@@ -160,22 +162,17 @@ export class JobService {
     }
   }
 
-  /** GPUs of Ready nodes. A course larger than any node can never run: that is a 400, not a 429. */
+  /** GPUs of Ready nodes, for the 429 of a full cluster; a course larger than any node was refused before. */
   private async gpuCapacity(course: CourseView): Promise<number> {
     const nodes = await this.runtime.nodes().catch((error: unknown) => {
-      throw new SpecFailure(`create deployment for course {id = ${course.id}} fail: List Node fail: ${rootMessage(error)}`, { cause: error });
+      throw nodeListFailure(course.id, error);
     });
-    const largest = Math.max(0, ...nodes.map((node) => node.gpuAllocatable));
-    if (course.gpu > largest) {
-      throw new ServiceError(
-        'invalid',
-        largest === 0
-          ? `course ${course.name} needs ${course.gpu} GPU(s) and this cluster has none`
-          : `course ${course.name} needs ${course.gpu} GPU(s) and no node has more than ${largest}`,
-      );
-    }
     return nodes.filter((node) => node.ready).reduce((total, node) => total + node.gpuAllocatable, 0);
   }
+}
+
+function nodeListFailure(courseId: string, error: unknown): SpecFailure {
+  return new SpecFailure(`create deployment for course {id = ${courseId}} fail: List Node fail: ${rootMessage(error)}`, { cause: error });
 }
 
 function ticketOf(job: Pick<JobRow, 'id' | 'status' | 'reason'>): JobTicket {

@@ -48,7 +48,7 @@ export const DEFAULT_CATALOG: ImageCatalog = [
   },
   {
     name: 'jupyter',
-    match: ['jupyter/*', 'quay.io/jupyter/*', '*jupyter*', 'tensorflow/tensorflow', 'pytorch/pytorch', 'nvcr.io/nvidia/pytorch', 'nvcr.io/nvidia/tensorflow'],
+    match: ['jupyter/base-notebook', 'jupyter/*', 'quay.io/jupyter/*', '*jupyter*'],
     ports: [{ name: 'jupyter', port: 8888 }],
     urlPath: '/?token={token}',
     env: { JUPYTER_TOKEN: '{token}' },
@@ -67,6 +67,15 @@ export const DEFAULT_CATALOG: ImageCatalog = [
       env: { JUPYTER_TOKEN: '{token}' },
       readyPath: '/api',
     },
+  },
+  {
+    // Framework images serve Jupyter too, but a notebook on this machine would not be them: no
+    // local command, so the local runtime neither offers nor launches them.
+    name: 'frameworks',
+    match: ['tensorflow/tensorflow', 'pytorch/pytorch', 'nvcr.io/nvidia/pytorch', 'nvcr.io/nvidia/tensorflow'],
+    ports: [{ name: 'jupyter', port: 8888 }],
+    urlPath: '/?token={token}',
+    env: { JUPYTER_TOKEN: '{token}' },
   },
   {
     name: 'digits',

@@ -46,8 +46,10 @@ export interface RuntimeJob {
   jobId: string;
   state: RuntimeJobState;
   services: ServiceUrl[];
-  /** False when only part of the job's objects exist: a launch that was interrupted. */
+  /** False when only part of the job's objects exist: a launch that was interrupted, or a job that lost one. */
   complete: boolean;
+  /** For an incomplete job, why it is: the reason to give if the job had all its objects before. */
+  missing?: string;
 }
 
 export type RuntimeUpdate =
@@ -82,13 +84,20 @@ export interface JobRuntime {
   stop(jobId: string): Promise<void>;
   /** Every job the runtime holds objects for. Rejects with RuntimeNotSynced before the first sync. */
   jobs(): Promise<RuntimeJob[]>;
+  /** Resolves once jobs() can answer, so reconciling after a start need not wait for a timer. */
+  whenSynced(): Promise<void>;
   /** Adds a listener for updates; answers a function that removes it. */
   subscribe(listener: (update: RuntimeUpdate) => void): () => void;
   nodes(): Promise<NodeInfo[]>;
   /** Dataset names, without the PVC prefix. */
   datasets(): Promise<string[]>;
-  /** Images on the nodes plus the catalog's own, deduplicated. */
+  /** Images a course can use here now: on Kubernetes those on the nodes plus the catalog's; locally those whose command is installed. */
   images(): Promise<string[]>;
+  /**
+   * Why a job of this image and GPU count could never start here, as far as the runtime can tell
+   * now, worded to follow "course <name> " and naming what would work; undefined when it could.
+   */
+  cannotRun(request: { image: string; gpu: number }): Promise<string | undefined>;
   /** When the job's environment was last used, where the runtime can tell; otherwise undefined. */
   lastActivity(jobId: string): Promise<Date | undefined>;
   /** What an admin must know about how jobs run here (unsandboxed, cannot launch), one line each. */
@@ -97,13 +106,18 @@ export interface JobRuntime {
 
 /** The cluster (or machine) failed: the API answered an error or could not be reached. */
 export class RuntimeError extends Error {
-  override readonly name = 'RuntimeError';
+  override readonly name: string = 'RuntimeError';
   /** Which step of a launch failed, for the spec's messages. */
   readonly stage: 'deployment' | 'service' | 'other';
   constructor(message: string, options: { stage?: 'deployment' | 'service' | 'other'; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.stage = options.stage ?? 'other';
   }
+}
+
+/** The runtime's settings cannot work (no cluster to talk to): the start stops with this one line. */
+export class RuntimeSetupError extends RuntimeError {
+  override readonly name = 'RuntimeSetupError';
 }
 
 /** The launch asks for something this runtime cannot give; the caller's request is at fault. */

@@ -1,5 +1,6 @@
 import { closeSync, linkSync, openSync, readFileSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { currentProcessStamp, isProcessRunning, type ProcessStamp } from '../common/process-identity.js';
 
 export class DataDirLockedError extends Error {
   override readonly name = 'DataDirLockedError';
@@ -25,8 +26,8 @@ const heldHere = new Set<string>();
 
 /**
  * One process per embedded database directory, as PostgreSQL does with postmaster.pid: the lock
- * file holds the owner's pid, is created exclusively, and is taken over when its owner is dead
- * (for example after `kill -9`). A stale lock is moved aside with an atomic rename, so two
+ * file holds the owner's pid (and, on Linux, its start time), is created exclusively, and is taken
+ * over when its owner is dead (for example after `kill -9`), a zombie, or its pid now another's. A stale lock is moved aside with an atomic rename, so two
  * processes racing for it cannot both win.
  */
 export function lockDataDir(dataDir: string): DataDirLock {
@@ -43,8 +44,8 @@ export function lockDataDir(dataDir: string): DataDirLock {
         },
       };
     }
-    const holder = readPid(lockPath);
-    if (holder !== undefined && isHeldByOther(holder)) throw new DataDirLockedError(dataDir, holder);
+    const holder = readHolder(lockPath);
+    if (holder !== undefined && isHeldByOther(holder)) throw new DataDirLockedError(dataDir, holder.pid);
     const aside = `${lockPath}.stale.${process.pid}`;
     try {
       renameSync(lockPath, aside);
@@ -53,7 +54,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
       throw error;
     }
     // Between reading the pid and the rename, a live process may have replaced the stale lock.
-    const moved = readPid(aside);
+    const moved = readHolder(aside);
     if (moved !== undefined && isHeldByOther(moved)) {
       try {
         linkSync(aside, lockPath);
@@ -75,37 +76,33 @@ function tryCreate(lockPath: string): boolean {
     throw error;
   }
   try {
-    writeSync(fd, `${process.pid}\n`);
+    const own = currentProcessStamp();
+    writeSync(fd, `${own.pid}\n${own.startTime ?? ''}\n`);
   } finally {
     closeSync(fd);
   }
   return true;
 }
 
-function readPid(path: string): number | undefined {
+/** The pid on the first line; the start time, where recorded, on the second. */
+function readHolder(path: string): ProcessStamp | undefined {
   try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    const [pidLine, startLine] = readFileSync(path, 'utf8').split('\n');
+    const pid = Number.parseInt(pidLine ?? '', 10);
+    if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+    const startTime = startLine?.trim();
+    return startTime ? { pid, startTime } : { pid };
   } catch {
     return undefined;
   }
 }
 
-function isHeldByOther(pid: number): boolean {
-  return pid !== process.pid && isAlive(pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function isHeldByOther(holder: ProcessStamp): boolean {
+  return holder.pid !== process.pid && isProcessRunning(holder);
 }
 
 function releaseIfOurs(lockPath: string): void {
-  if (readPid(lockPath) !== process.pid) return;
+  if (readHolder(lockPath)?.pid !== process.pid) return;
   try {
     unlinkSync(lockPath);
   } catch {

@@ -137,7 +137,7 @@ describe('classlab (the command)', () => {
     expect(badToken.status).toBe(403);
 
     // The lock file names the server.
-    expect(readFileSync(join(dataDir, 'classlab.lock'), 'utf8').trim()).toBe(String(server.pid));
+    expect(readFileSync(join(dataDir, 'classlab.lock'), 'utf8').split('\n')[0]).toBe(String(server.pid));
     expect(await server.stop('SIGINT')).toEqual({ code: 0, signal: null });
   });
 
@@ -165,6 +165,19 @@ describe('classlab (the command)', () => {
     await server.stop();
   });
 
+  it('refuses CLASSLAB_RUNTIME=kubernetes with no kubeconfig and no cluster around, in one line, before creating anything', { timeout: 120_000 }, async () => {
+    const dataDir = tempDir();
+    const result = await runCli(
+      ['serve'],
+      await serverSettings(dataDir, { CLASSLAB_RUNTIME: 'kubernetes', HOME: tempDir('classlab-home-'), KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' }),
+      { timeoutMs: 90_000 },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(ONE_LINE);
+    expect(result.stderr).toContain('set KUBECONFIG to a kubeconfig file, or run classlab inside a cluster');
+    expect(result.stdout).not.toContain('classlab is ready');
+  });
+
   it('refuses a second serve on a data directory in use, in one line', { timeout: 60_000 }, async () => {
     const dataDir = tempDir();
     const first = await startServer(await serverSettings(dataDir));
@@ -181,7 +194,7 @@ describe('classlab (the command)', () => {
     // The first one is unharmed and still holds the directory.
     expect(first.child.exitCode).toBeNull();
     await tokenOf(first.identity as string, 'admin', password);
-    expect(readFileSync(join(dataDir, 'classlab.lock'), 'utf8').trim()).toBe(String(first.pid));
+    expect(readFileSync(join(dataDir, 'classlab.lock'), 'utf8').split('\n')[0]).toBe(String(first.pid));
   });
 
   it('keeps accounts, roles, tokens and courses across a stop and a start', { timeout: 120_000 }, async () => {
@@ -268,12 +281,12 @@ describe('classlab (the command)', () => {
 
     expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
     // The dead server's lock is still there: the next start has to take it over.
-    expect(readFileSync(join(dataDir, 'classlab.lock'), 'utf8').trim()).toBe(String(first.pid));
+    expect(readFileSync(join(dataDir, 'classlab.lock'), 'utf8').split('\n')[0]).toBe(String(first.pid));
 
     const second = await startServer(await serverSettings(dataDir));
     const again = urlsOf(second);
     expect(generatedPasswords(second.stderr())).toEqual([]);
-    expect(readFileSync(join(dataDir, 'classlab.lock'), 'utf8').trim()).toBe(String(second.pid));
+    expect(readFileSync(join(dataDir, 'classlab.lock'), 'utf8').split('\n')[0]).toBe(String(second.pid));
     await tokenOf(again.identity, 'survivor', 'survivor-password');
     await tokenOf(again.identity, 'admin', adminPassword);
     expect(readdirSync(dataDir).filter((name) => name.includes('.stale.'))).toEqual([]);

@@ -108,6 +108,25 @@ describe('jobs, end to end', () => {
     await unsandboxed.stop();
   });
 
+  it('local runtime: after kill -9 and a restart, the killed jobs are Failed at once and free their quota', { timeout: 180_000 }, async () => {
+    const settings = { CLASSLAB_DATA_DIR: tempDir() };
+    const first = await serve(settings);
+    const { courseId, student } = await courseAndStudent(first, { name: 'hello', image: 'classlab/hello', level: 'basic', GPU: 0 });
+    const launch = (server: { api: string }) => call('POST', `${server.api}/v1/course/launch`, { token: student, body: { course_id: courseId, user: 'jimmy@nchc' } });
+    const jobId = (await launch(first)).body.job.job_id;
+    await until(() => call('GET', `${first.api}/v1/job/ready/${jobId}`, { token: student }), (r) => r.body.job.ready === true, 'job Ready');
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    // With the default interval, the dead server's lease would hold reconciling off for 90 s.
+    const second = await serve(settings);
+    const failed = await until(() => call('GET', `${second.api}/v1/job/ready/${jobId}`, { token: student }), (r) => r.body.job.status === 'Failed', 'killed job Failed', 20_000);
+    expect(failed.body.job.reason).toBe("the job's environment disappeared from the local runtime");
+    const again = await launch(second);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    await second.stop();
+  });
+
   it.skipIf(!hasJupyter)('local runtime: a real Jupyter, through the API, answers at its URL with its token', { timeout: 120_000 }, async () => {
     const server = await serve({ CLASSLAB_DATA_DIR: tempDir() });
     const { courseId, student } = await courseAndStudent(server, { name: 'notebooks', image: 'jupyter/base-notebook:latest', level: 'basic', GPU: 0 });

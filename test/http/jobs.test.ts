@@ -148,7 +148,10 @@ describe.each(storeTargets)('jobs on $name', (target) => {
     expect(full.status).toBe(429);
     expect(full.body.message).toBe('GPU capacity reached: the course needs 1 GPU(s) and 0 of 1 are free; try again when a job ends');
 
+    // Published while a larger node was there; that node has gone since.
+    runtime.nodeList = [{ name: 'node-2', ready: true, gpuAllocatable: 4, images: [] }];
     const big = await platform.call('POST', '/v1/course/create', { token: teacher.token, body: { ...digits, GPU: 4 } });
+    runtime.nodeList = [{ name: 'node-1', ready: true, gpuAllocatable: 1, images: [] }];
     const tooBig = await launch(other, { course_id: big.body.id, user: 'sam' });
     expect(tooBig).toMatchObject({ status: 400, body: { message: 'course image process needs 4 GPU(s) and no node has more than 1' } });
   });

@@ -24,7 +24,7 @@ describe('self-registration is limited per address', () => {
     expect(refused.body).toEqual({ error: true, message: expect.stringContaining('too many accounts registered from this address: 2 in 600 s (CLASSLAB_REGISTRATION_RATE_LIMIT)') });
     const identityRefused = await attacker.identity('sock-4');
     expect(identityRefused.status).toBe(400);
-    expect(identityRefused.body).toMatchObject({ status: 40029, message: 'too many attempts' });
+    expect(identityRefused.body).toMatchObject({ status: 40029, message: 'too many attempts', data: { retry_after: expect.any(Number) } });
     // Nothing was written for the refused ones.
     expect(await platform.services.identity.findUser({ name: 'sock-3' })).toBeUndefined();
     expect(await platform.services.identity.findUser({ name: 'sock-4' })).toBeUndefined();

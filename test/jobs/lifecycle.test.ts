@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CourseService } from '../../src/courses/service.js';
 import { IdentityService } from '../../src/identity/service.js';
 import { JobEventHub } from '../../src/jobs/events.js';
@@ -7,6 +7,7 @@ import { DatabaseLease } from '../../src/jobs/lease.js';
 import { JobLifecycle } from '../../src/jobs/lifecycle.js';
 import type { JobPolicy } from '../../src/jobs/quotas.js';
 import { JobRepository } from '../../src/jobs/repository.js';
+import type { RuntimeJob } from '../../src/runtime/types.js';
 import { jobs, type JobStatus } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/store.js';
 import { ScriptedRuntime } from '../support/fake-runtime.js';
@@ -86,15 +87,61 @@ describe.each(storeTargets)('job lifecycle on $name', (target) => {
     const halfMadeButPending = await job('Pending', 120);
     runtime.running.set(halfMadeButPending, { jobId: halfMadeButPending, state: { status: 'Ready' }, services: [], complete: false });
     const launching = await job('Created', 5);
-    const launchingHalfMade = await job('Pending', 5);
+    const launchingHalfMade = await job('Created', 5);
     runtime.running.set(launchingHalfMade, { jobId: launchingHalfMade, state: { status: 'Pending', reason: 'x' }, services: [], complete: false });
     const report = await lifecycle().tick();
     expect(report?.failed.sort()).toEqual([vanished, interrupted, halfMade, halfMadeButPending].sort());
-    expect(await statusOf(launchingHalfMade)).toBe('Pending');
     expect(await reasonOf(vanished)).toBe("the job's environment disappeared from the kubernetes runtime");
     expect(await reasonOf(interrupted)).toMatch(/^the launch was interrupted/);
     expect(runtime.stopped).toContain(halfMade);
     expect(await statusOf(launching)).toBe('Created');
+    expect(await statusOf(launchingHalfMade)).toBe('Created');
+  });
+
+  it('fails at once a young Pending or Ready job that lost one of its objects, saying which', async () => {
+    const ready = await job('Ready', 5);
+    runtime.running.set(ready, { jobId: ready, state: { status: 'Ready' }, services: [], complete: false, missing: 'its Deployment was deleted outside classlab' });
+    const pending = await job('Pending', 5);
+    runtime.running.set(pending, { jobId: pending, state: { status: 'Pending', reason: 'x' }, services: [], complete: false, missing: 'its Service was deleted outside classlab' });
+    const report = await lifecycle().tick();
+    expect(report?.failed.sort()).toEqual([ready, pending].sort());
+    expect(await repository.find(ready)).toMatchObject({ status: 'Failed', reason: 'its Deployment was deleted outside classlab' });
+    expect(await repository.find(pending)).toMatchObject({ status: 'Failed', reason: 'its Service was deleted outside classlab' });
+    expect(runtime.stopped.sort()).toEqual([ready, pending].sort());
+  });
+
+  it('keeps a job that finished launching between the runtime snapshot and the table read', async () => {
+    const id = await job('Created', 1);
+    const whole: RuntimeJob = { jobId: id, state: { status: 'Pending', reason: 'ContainerCreating' }, services: [], complete: true };
+    runtime.running.set(id, { ...whole, complete: false, missing: 'its Service was deleted outside classlab' });
+    const listActive = repository.listActive.bind(repository);
+    // The Service arrives and the watch moves the row on while reconciling reads the table.
+    const spy = vi.spyOn(repository, 'listActive').mockImplementationOnce(async () => {
+      runtime.running.set(id, whole);
+      await repository.transition(id, 'Pending', 'ContainerCreating');
+      return listActive();
+    });
+    try {
+      const report = await lifecycle().tick();
+      expect(report?.failed).toEqual([]);
+      expect(await statusOf(id)).toBe('Pending');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('reconciles as soon as the runtime has synced, not an interval later', async () => {
+    const vanished = await job('Ready', 600);
+    runtime.synced = false;
+    const running = lifecycle();
+    running.start();
+    try {
+      expect(await running.tick()).toBeUndefined();
+      runtime.finishSync();
+      await vi.waitFor(async () => expect(await statusOf(vanished)).toBe('Failed'));
+    } finally {
+      await running.stop();
+    }
   });
 
   it("catches up with the runtime's state and URLs", async () => {

@@ -1,8 +1,11 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config/load.js';
 import { kubernetesRuntimeFromConfig, type KubernetesRuntime } from '../../src/runtime/kubernetes/index.js';
-import { RuntimeError } from '../../src/runtime/types.js';
+import { RuntimeError, RuntimeSetupError } from '../../src/runtime/types.js';
 import { startKubeSimulator } from '../kube-sim/index.js';
 import { capturingLogger } from '../support/logs.js';
 import { launchSpec } from './support-k8s.js';
@@ -49,6 +52,20 @@ describe('the Kubernetes runtime from the configuration', () => {
     expect(podSpec?.containers[0]?.volumeMounts).toContainEqual({ name: 'dataset-0', mountPath: '/data/imagenet', readOnly: true });
     expect(podSpec?.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } });
     await vi.waitFor(async () => expect((await runtime.jobs())[0]?.state).toEqual({ status: 'Ready' }));
+  });
+
+  it('refuses to start with no kubeconfig and no in-cluster service account, saying to set KUBECONFIG', async () => {
+    vi.stubEnv('HOME', await mkdtemp(join(tmpdir(), 'classlab-home-')));
+    vi.stubEnv('KUBERNETES_SERVICE_HOST', '');
+    vi.stubEnv('KUBECONFIG', '');
+    try {
+      const runtime = kubernetesRuntimeFromConfig(loadConfig({ CLASSLAB_RUNTIME: 'kubernetes' }), capturingLogger().logger);
+      const failure = await runtime.start().catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(RuntimeSetupError);
+      expect((failure as Error).message).toMatch(/^CLASSLAB_RUNTIME=kubernetes needs a cluster: set KUBECONFIG to a kubeconfig file, or run classlab inside a cluster/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('refuses to start with a kubeconfig file that is not there, naming it', async () => {

@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
 import { buildDeployment, planJob, type ManifestSettings } from '../../src/runtime/kubernetes/manifests.js';
+import { KubernetesRuntime } from '../../src/runtime/kubernetes/index.js';
 import { RuntimeError, RuntimeNotSynced } from '../../src/runtime/types.js';
+import { capturingLogger } from '../support/logs.js';
 import { NAMESPACE, TEST_MANIFEST_SETTINGS, kubeconfigFor, launchSpec, startLab, statesOf, waitForState, waitForSync, type Lab } from './support-k8s.js';
 
 let lab: Lab | undefined;
@@ -271,6 +273,23 @@ describe('watching', () => {
     await vi.waitFor(async () => expect(await runtime.jobs()).toMatchObject([{ jobId: spec.jobId, complete: false, state: { status: 'Failed' } }]));
   });
 
+  it('after a restart, lists a job whose Deployment went while nobody watched as incomplete, saying what is missing', async () => {
+    const { runtime, sim } = await open();
+    const spec = launchSpec();
+    await runtime.launch(spec);
+    await waitForState(lab!, spec.jobId, (s) => s.status === 'Ready');
+    await runtime.close();
+    sim.deleteObject('deployments', NAMESPACE, nameOf(spec.jobId));
+    const restarted = new KubernetesRuntime({ kubeconfig: sim.kubeconfigPath, ...TEST_MANIFEST_SETTINGS, logger: capturingLogger().logger });
+    await restarted.start();
+    try {
+      await restarted.whenSynced();
+      expect(await restarted.jobs()).toMatchObject([{ jobId: spec.jobId, complete: false, missing: 'its Deployment was deleted outside classlab' }]);
+    } finally {
+      await restarted.close();
+    }
+  });
+
   it('reports a job whose Service was deleted behind its back as gone', async () => {
     const { runtime, sim, updates } = await open();
     const spec = launchSpec();
@@ -287,14 +306,15 @@ describe('watching', () => {
     // What a server killed between the two creates leaves behind.
     sim.applyObject('deployments', buildDeployment(spec, plan, { ...manifestSettings, namespace: NAMESPACE }) as never);
     await vi.waitFor(() => expect(stored<V1Pod>(lab!, 'pods').some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))).toBe(true));
-    await vi.waitFor(async () => expect(await runtime.jobs()).toEqual([{ jobId: spec.jobId, state: { status: 'Ready' }, services: [], complete: false }]));
+    await vi.waitFor(async () => expect(await runtime.jobs()).toEqual([{ jobId: spec.jobId, state: { status: 'Ready' }, services: [], complete: false, missing: 'its Service was deleted outside classlab' }]));
     expect(statesOf(updates, spec.jobId)).toEqual([]);
   });
 
   it('rejects jobs() until it has listed, retrying with backoff meanwhile', async () => {
     lab = await startLab({}, {}, (sim) => sim.failNext({ method: 'list', resource: 'deployments', status: 503, count: 3 }));
     await expect(lab.runtime.jobs()).rejects.toBeInstanceOf(RuntimeNotSynced);
-    await waitForSync(lab);
+    await lab.runtime.whenSynced();
+    expect(await lab.runtime.jobs()).toEqual([]);
     const retries = lab.logLines.filter((line) => line.includes('kubernetes list/watch failed') && line.includes('"resource":"deployments"'));
     expect(retries).toHaveLength(3);
     expect(retries.map((line) => (JSON.parse(line) as { retryInMs: number }).retryInMs)).toEqual([50, 100, 200]);

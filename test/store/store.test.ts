@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { count, sql } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CourseService } from '../../src/courses/service.js';
 import { IdentityService } from '../../src/identity/service.js';
 import { DataDirLockedError, lockDataDir } from '../../src/store/data-dir-lock.js';
@@ -118,16 +118,46 @@ describe('the embedded database directory', () => {
     await new Promise((resolve) => dead.on('exit', resolve));
     writeFileSync(join(dataDir, 'classlab.lock'), `${dead.pid}\n`);
     const lock = lockDataDir(dataDir);
-    expect(readFileSync(join(dataDir, 'classlab.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(lockPid(dataDir)).toBe(process.pid);
     lock.release();
     expect(existsSync(join(dataDir, 'classlab.lock'))).toBe(false);
+  });
+
+  it.runIf(existsSync('/proc/self/stat'))('is taken over from a killed process that is still a zombie', async () => {
+    const dataDir = newDir();
+    // The shell starts a short child, prints its pid, and becomes `sleep`, which never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number.parseInt(await new Promise<string>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))), 10);
+      await vi.waitFor(() => expect(processState(zombie)).toBe('Z'), { timeout: 5000, interval: 20 });
+      writeFileSync(join(dataDir, 'classlab.lock'), `${zombie}\n`);
+      const lock = lockDataDir(dataDir);
+      expect(lockPid(dataDir)).toBe(process.pid);
+      lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
+  it.runIf(existsSync('/proc/self/stat'))('is taken over when its pid now belongs to another process', async () => {
+    const dataDir = newDir();
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      // The holder that wrote this started at another time than the process now under its pid.
+      writeFileSync(join(dataDir, 'classlab.lock'), `${other.pid}\n1\n`);
+      const lock = lockDataDir(dataDir);
+      expect(lockPid(dataDir)).toBe(process.pid);
+      lock.release();
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('is taken over from an empty or unreadable lock file', async () => {
     const dataDir = newDir();
     writeFileSync(join(dataDir, 'classlab.lock'), '');
     const lock = lockDataDir(dataDir);
-    expect(readFileSync(join(dataDir, 'classlab.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(lockPid(dataDir)).toBe(process.pid);
     lock.release();
   });
 
@@ -140,3 +170,16 @@ describe('the embedded database directory', () => {
     lock.release();
   });
 });
+
+function lockPid(dataDir: string): number {
+  return Number.parseInt(readFileSync(join(dataDir, 'classlab.lock'), 'utf8'), 10);
+}
+
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}

@@ -1,3 +1,4 @@
+import { gpuShortfall } from '../../src/runtime/capacity.js';
 import { RuntimeError, RuntimeNotSynced, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate, type ServiceUrl } from '../../src/runtime/types.js';
 
 /**
@@ -12,7 +13,10 @@ export class ScriptedRuntime implements JobRuntime {
   readonly running = new Map<string, RuntimeJob>();
   nodeList: NodeInfo[] = [{ name: 'node-1', ready: true, gpuAllocatable: 2, images: ['nvidia/digits:6.0'] }];
   datasetNames = ['mnist', 'cifar-10'];
+  /** Images cannotRun() refuses. */
+  unrunnableImages: string[] = [];
   synced = true;
+  private syncWaiters: (() => void)[] = [];
   activity = new Map<string, Date>();
   /** The next launch fails at this stage. */
   failLaunchAt: 'deployment' | 'service' | undefined;
@@ -52,6 +56,17 @@ export class ScriptedRuntime implements JobRuntime {
     return [...this.running.values()];
   }
 
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Ends a sync the test held back with `synced = false`. */
+  finishSync(): void {
+    this.synced = true;
+    for (const resolve of this.syncWaiters.splice(0)) resolve();
+  }
+
   subscribe(listener: (update: RuntimeUpdate) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -68,6 +83,10 @@ export class ScriptedRuntime implements JobRuntime {
 
   async images(): Promise<string[]> {
     return ['nvidia/digits:6.0'];
+  }
+
+  async cannotRun(request: { image: string; gpu: number }): Promise<string | undefined> {
+    return this.unrunnableImages.includes(request.image) ? `uses image ${request.image}, which this runtime cannot run` : gpuShortfall(await this.nodes(), request.gpu);
   }
 
   async lastActivity(jobId: string): Promise<Date | undefined> {

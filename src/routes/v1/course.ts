@@ -40,7 +40,15 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
         tags,
         summary: 'Publish a course (teachers and admins)',
         body: CourseCreateBody,
-        response: { 200: Type.Object({ ...MessageEnvelope.properties, id: Type.String(), course: Course }), ...errorResponses },
+        response: {
+          200: Type.Object({
+            ...MessageEnvelope.properties,
+            id: Type.String(),
+            course: Course,
+            warnings: Type.Array(Type.String(), { description: 'what the teacher should know, such as a dataset that does not exist yet' }),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -53,10 +61,10 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
         datasets: datasets ?? [],
         ports: ports ?? [],
       };
-      const course = await failingAs('Failed to create course information', () =>
+      const { warnings, ...course } = await failingAs('Failed to create course information', () =>
         courses.create(principalOf(request), input, user),
       );
-      return { error: false as const, message: `course ${course.name} create successfully`, id: course.id, course };
+      return { error: false as const, message: `course ${course.name} create successfully`, id: course.id, course, warnings };
     },
   );
 

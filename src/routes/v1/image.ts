@@ -10,7 +10,7 @@ export async function imageRoutes(app: HttpApp, { services }: { services: Servic
     {
       schema: {
         tags: ['image'],
-        summary: "Images a course can use: those on the cluster's nodes, plus the image catalog's",
+        summary: "Images a course can use with this runtime now: on Kubernetes those on the nodes plus the catalog's; locally those whose command is installed",
         response: { 200: Type.Object({ error: Type.Literal(false), images: LabelledValues }), ...errorResponses },
       },
     },

@@ -1,8 +1,10 @@
 /** The API clients the runtime uses, from a kubeconfig file, the in-cluster service account, or the default. */
 
-import { delimiter } from 'node:path';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
-import { RuntimeError } from '../types.js';
+import { RuntimeSetupError } from '../types.js';
 
 export interface KubernetesClients {
   apps: AppsV1Api;
@@ -30,16 +32,23 @@ function loadFromFiles(kubeConfig: KubeConfig, paths: string): void {
 /** A path wins; without one, in-cluster config when running in a pod, else the usual ~/.kube/config. */
 export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kubeConfig = new KubeConfig();
+  const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
+  const defaultFile = join(homedir(), '.kube', 'config');
+  // With nothing to load, client-node falls back to http://localhost:8080, which is no cluster
+  // (often classlab's own port): every call would then fail, long after a start that looked fine.
+  if (path === undefined && !inCluster && !existsSync(defaultFile)) {
+    throw new RuntimeSetupError(`CLASSLAB_RUNTIME=kubernetes needs a cluster: set KUBECONFIG to a kubeconfig file, or run classlab inside a cluster (there is no ${defaultFile})`);
+  }
   try {
     if (path !== undefined) loadFromFiles(kubeConfig, path);
-    else if (process.env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
+    else if (inCluster) kubeConfig.loadFromCluster();
     else kubeConfig.loadFromDefault();
   } catch (error) {
-    const source = path ?? (process.env.KUBERNETES_SERVICE_HOST ? 'the in-cluster service account' : 'the default kubeconfig');
-    throw new RuntimeError(`cannot load the Kubernetes configuration from ${source}: ${(error as Error).message}`, { cause: error });
+    const source = path ?? (inCluster ? 'the in-cluster service account' : defaultFile);
+    throw new RuntimeSetupError(`cannot load the Kubernetes configuration from ${source}: ${(error as Error).message}`, { cause: error });
   }
   if (!kubeConfig.getCurrentCluster()) {
-    throw new RuntimeError(`the Kubernetes configuration${path ? ` in ${path}` : ''} names no current cluster`);
+    throw new RuntimeSetupError(`the Kubernetes configuration${path ? ` in ${path}` : ''} names no current cluster`);
   }
   return kubeConfig;
 }

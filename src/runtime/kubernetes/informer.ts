@@ -40,6 +40,8 @@ export interface InformerOptions<T> {
   backoff: Backoff;
   resyncMs: number;
   handlers: InformerHandlers<T>;
+  /** Called once, after the first list has filled the cache. */
+  onFirstSync?(): void;
 }
 
 /** A watch that ends cleanly sooner than this after it began counts as a failure, to avoid a hot loop. */
@@ -131,7 +133,10 @@ export class Informer<T extends KubernetesObject> {
         if (attempt !== this.attempt) return;
         this.applyList(listed.items);
         this.resourceVersion = listed.metadata?.resourceVersion ?? '';
-        this.listedOnce = true;
+        if (!this.listedOnce) {
+          this.listedOnce = true;
+          if (this.options.onFirstSync) this.notify(this.options.onFirstSync);
+        }
       }
       await this.watchFrom(attempt);
     } catch (error) {

@@ -21,6 +21,8 @@ export interface JobWatcherOptions {
   backoff: Backoff;
   resyncMs: number;
   emit(update: RuntimeUpdate): void;
+  /** Called once Deployments, Services and pods have each been listed. */
+  onSynced?(): void;
 }
 
 const GONE_REASONS = {
@@ -46,7 +48,7 @@ export class JobWatcher {
 
   constructor(private readonly options: JobWatcherOptions) {
     const { clients, namespace, logger, backoff, resyncMs } = options;
-    const common = { watch: clients.watch, logger, backoff, resyncMs };
+    const common = { watch: clients.watch, logger, backoff, resyncMs, onFirstSync: () => this.checkSynced() };
     const labelSelector = MANAGED_SELECTOR;
     this.deployments = new Informer<V1Deployment>({
       ...common,
@@ -101,6 +103,10 @@ export class JobWatcher {
     return this.deployments.hasSynced && this.services.hasSynced && this.pods.hasSynced;
   }
 
+  private checkSynced(): void {
+    if (this.synced) this.options.onSynced?.();
+  }
+
   /** Every job with a Deployment or a Service, from the caches alone. */
   jobs(nodeHost: string | undefined): RuntimeJob[] {
     const deployments = byJob(this.deployments.list());
@@ -114,6 +120,7 @@ export class JobWatcher {
         state: deriveJobState(deployment, this.podOf(jobId)),
         services: service ? serviceUrls(service, nodeHost) : [],
         complete: deployment !== undefined && service !== undefined,
+        ...(deployment === undefined ? { missing: GONE_REASONS.deployment } : service === undefined ? { missing: GONE_REASONS.service } : {}),
       };
     });
   }

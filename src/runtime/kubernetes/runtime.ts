@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Latch } from '../../common/latch.js';
+import { gpuShortfall } from '../capacity.js';
 import { catalogImages, type ImageCatalog } from '../catalog.js';
 import {
   LaunchRefused,
@@ -63,6 +65,7 @@ export class KubernetesRuntime implements JobRuntime {
   private nodeHostRetry: NodeJS.Timeout | undefined;
   private nodeHostFailures = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly synced = new Latch();
 
   constructor(private readonly options: KubernetesRuntimeOptions) {
     this.logger = options.logger;
@@ -81,6 +84,7 @@ export class KubernetesRuntime implements JobRuntime {
       backoff: this.backoff,
       resyncMs: this.resyncMs,
       emit: (update) => this.emit(update),
+      onSynced: () => this.checkSynced(),
     });
     this.connection = { clients, watcher };
     watcher.start();
@@ -173,6 +177,15 @@ export class KubernetesRuntime implements JobRuntime {
     return watcher.jobs(host);
   }
 
+  whenSynced(): Promise<void> {
+    return this.synced.opened;
+  }
+
+  /** jobs() answers once the watches have listed and, where URLs need it, a node host is known. */
+  private checkSynced(): void {
+    if (this.connection?.watcher.synced && (!this.needsNodeHost() || this.discoveredNodeHost !== undefined)) this.synced.open();
+  }
+
   async nodes(): Promise<NodeInfo[]> {
     const { clients } = this.connected();
     let items;
@@ -181,7 +194,10 @@ export class KubernetesRuntime implements JobRuntime {
     } catch (error) {
       throw new RuntimeError(`Kubernetes did not list nodes: ${apiMessage(error)}`, { cause: error });
     }
-    if (this.needsNodeHost()) this.discoveredNodeHost = nodePortHostOf(items) ?? this.discoveredNodeHost;
+    if (this.needsNodeHost()) {
+      this.discoveredNodeHost = nodePortHostOf(items) ?? this.discoveredNodeHost;
+      this.checkSynced();
+    }
     return items.map((node) => nodeInfoOf(node, this.options.gpuResource)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -206,6 +222,12 @@ export class KubernetesRuntime implements JobRuntime {
   async images(): Promise<string[]> {
     const onNodes = (await this.nodes()).flatMap((node) => node.images);
     return [...new Set([...onNodes, ...catalogImages(this.options.catalog)])].sort();
+  }
+
+  /** Any image may be pulled, so only the GPUs are checked: more than the largest node has can never be scheduled. */
+  async cannotRun(request: { image: string; gpu: number }): Promise<string | undefined> {
+    if (request.gpu <= 0) return undefined;
+    return gpuShortfall(await this.nodes(), request.gpu);
   }
 
   /** Kubernetes cannot tell whether a student still uses a notebook. */

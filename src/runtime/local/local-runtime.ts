@@ -15,8 +15,9 @@ import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { Latch } from '../../common/latch.js';
 import type { Config } from '../../config/settings.js';
-import { catalogImages, fillPlaceholders, findCatalogEntry, type CatalogEntry, type ImageCatalog, type LocalCommand } from '../catalog.js';
+import { fillPlaceholders, findCatalogEntry, type CatalogEntry, type ImageCatalog, type LocalCommand } from '../catalog.js';
 import type { IsolationMode, UidRange } from '../../config/local-settings.js';
 import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeNotSynced, RuntimeUnavailable, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeUpdate, type ServiceUrl } from '../types.js';
 import { detectCgroups, type Cgroups, type JobCgroup, type JobLimits } from './cgroups.js';
@@ -32,6 +33,7 @@ import { findOrphans, killOrphans } from './orphans.js';
 import { freePort, httpOrigin } from './ports.js';
 import { SANDBOX_HOME, SANDBOX_USER } from './sandbox.js';
 import { UidPool } from './uid-pool.js';
+import { runnableImages, whyGpusCannotRun, whyImageCannotRun } from './runnable.js';
 import { createWorkFolder, isPlainName, listDatasets, listWorkFolders, missingDatasets, removeWorkFolder, workFolderPath } from './work-folder.js';
 
 export interface LocalRuntimeOptions {
@@ -92,6 +94,7 @@ export class LocalRuntime implements JobRuntime {
   private readonly uids: UidRange;
   private readonly limits: JobLimits;
   private readonly maxJobs: number;
+  /** Undefined: the server's PATH as it is at each look-up, so that a program installed later is found. */
   private readonly pathVariable: string | undefined;
   /** Found at start; until then nothing launches. */
   private isolation: Isolation = { mode: 'unavailable', problem: 'the local runtime has not started yet' };
@@ -99,6 +102,7 @@ export class LocalRuntime implements JobRuntime {
   private readonly cgroupsOfJobs = new Map<string, { group: JobCgroup; removed?: Promise<void> }>();
   private helloScript: HelloScript | undefined;
   private synced = false;
+  private readonly started = new Latch();
   private closed = false;
 
   constructor(options: LocalRuntimeOptions) {
@@ -117,7 +121,7 @@ export class LocalRuntime implements JobRuntime {
     this.uidPool = new UidPool(this.uids);
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.maxJobs = options.maxJobs ?? defaultMaxJobs(this.limits.memoryBytes);
-    this.pathVariable = options.pathVariable ?? process.env.PATH;
+    this.pathVariable = options.pathVariable;
   }
 
   /**
@@ -136,13 +140,14 @@ export class LocalRuntime implements JobRuntime {
       this.logger.warn({ jobIds: leftFolders }, `removing ${leftFolders.length} work folder(s) of jobs an earlier run of the server left behind`);
       for (const jobId of leftFolders) await removeWorkFolder(workFolderPath(this.dataDir, jobId));
     }
-    this.isolation = await checkIsolation({ mode: this.isolationMode, trialUid: this.uids.first, pathVariable: this.pathVariable });
+    this.isolation = await checkIsolation({ mode: this.isolationMode, trialUid: this.uids.first, pathVariable: this.searchPath });
     if (this.isolation.mode === 'sandbox') {
       this.cgroups = await detectCgroups();
       const stale = (await this.cgroups?.removeStale(new Set(this.held.keys()))) ?? [];
       if (stale.length > 0) this.logger.info({ jobIds: stale }, `removed the control groups of ${stale.length} job(s) an earlier run of the server left behind`);
     }
     this.synced = true;
+    this.started.open();
     for (const warning of this.warnings()) this.logger.warn(warning);
     this.logger.info(
       {
@@ -168,6 +173,10 @@ export class LocalRuntime implements JobRuntime {
       return [`no writable cgroup tree: memory and process limits of local jobs fall back to prlimit${unenforced}`];
     }
     return [];
+  }
+
+  private get searchPath(): string | undefined {
+    return this.pathVariable ?? process.env.PATH;
   }
 
   /** Stops every job, so a test or a Ctrl-C leaves no process behind. */
@@ -231,7 +240,7 @@ export class LocalRuntime implements JobRuntime {
         datasets: join(home, 'datasets'),
       };
       const [command, ...args] = this.commandLine(local.command, values);
-      const program = resolveCommand(command, this.pathVariable);
+      const program = resolveCommand(command, this.searchPath);
       // A missing program fails the same way on every retry: the catalog names something this
       // machine does not have, so the request cannot be served here.
       if (!program) throw new LaunchRefused(`image ${spec.image} cannot run on this machine: its command ${JSON.stringify(command)} was not found on PATH`);
@@ -243,7 +252,7 @@ export class LocalRuntime implements JobRuntime {
         home,
         ...(sandboxed ? { user: SANDBOX_USER } : {}),
         extra: Object.fromEntries(Object.entries(local.env ?? {}).map(([name, value]) => [name, this.fill(value, values)])),
-      }, { ...process.env, PATH: this.pathVariable });
+      }, { ...process.env, PATH: this.searchPath });
       let argv: [string, ...string[]] = [program, ...args];
       if (this.isolation.mode === 'sandbox' && uid !== undefined) {
         const prepared = await prepareSandbox(
@@ -313,6 +322,10 @@ export class LocalRuntime implements JobRuntime {
     return [...this.held.values()].map((job) => ({ jobId: job.jobId, state: job.state, services: job.spec.services, complete: true }));
   }
 
+  whenSynced(): Promise<void> {
+    return this.started.opened;
+  }
+
   subscribe(listener: (update: RuntimeUpdate) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -326,9 +339,13 @@ export class LocalRuntime implements JobRuntime {
     return listDatasets(this.datasetsDir);
   }
 
-  /** Only images this machine can run: those whose catalog entry has a local command. */
+  /** Only images this machine can run now: those whose catalog entry has a local command that is installed. */
   async images(): Promise<string[]> {
-    return [...new Set(catalogImages(this.catalog.filter((entry) => entry.local)))];
+    return runnableImages(this.catalog, this.searchPath);
+  }
+
+  async cannotRun(request: { image: string; gpu: number }): Promise<string | undefined> {
+    return whyImageCannotRun(this.catalog, request.image, this.searchPath) ?? whyGpusCannotRun(request.gpu, this.gpuPool.size);
   }
 
   async lastActivity(jobId: string): Promise<Date | undefined> {
@@ -338,7 +355,7 @@ export class LocalRuntime implements JobRuntime {
   }
 
   private noCommandMessage(image: string, entry: CatalogEntry | undefined): string {
-    const runnable = catalogImages(this.catalog.filter((candidate) => candidate.local));
+    const runnable = runnableImages(this.catalog, this.searchPath);
     const why = entry ? `the catalog entry ${JSON.stringify(entry.name)} has no local command` : 'no catalog entry matches it';
     return `image ${image} cannot run on the local runtime (${why}); images it can run: ${runnable.join(', ') || 'none'}`;
   }
