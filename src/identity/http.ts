@@ -74,11 +74,15 @@ export async function buildIdentityApp({ identity, logger, selfRegistration }: I
 
   const tags = ['identity'];
   const Credentials = Type.Object({ user_name: UserName, password: Password });
-  const UserRole = Type.Object({ user_name: UserName, role_name: RoleName });
+  // What creates a stored record refuses properties it would not store.
+  const strict = { additionalProperties: false } as const;
+  const NewUser = Type.Object(Credentials.properties, strict);
+  const UserRole = Type.Object({ user_name: UserName, role_name: RoleName }, strict);
   const Role = Type.Object({ role_name: RoleName });
+  const NewRole = Type.Object(Role.properties, strict);
   const TokenBody = Type.Object({ token: Token });
 
-  app.post('/user', { schema: { tags, summary: 'CreateUser (a student)', body: Credentials, response: responses() } }, async (request) => {
+  app.post('/user', { schema: { tags, summary: 'CreateUser (a student)', body: NewUser, response: responses() } }, async (request) => {
     if (!selfRegistration) await requireAdmin(request);
     await identity.createUser(request.body.user_name, request.body.password, ['student']);
     return answer(Status.UserCreated);
@@ -117,7 +121,7 @@ export async function buildIdentityApp({ identity, logger, selfRegistration }: I
     },
   );
 
-  app.post('/role', { schema: { tags, summary: 'CreateRole (admin)', body: Role, response: responses() } }, async (request) => {
+  app.post('/role', { schema: { tags, summary: 'CreateRole (admin)', body: NewRole, response: responses() } }, async (request) => {
     await requireAdmin(request);
     await identity.createRole(request.body.role_name);
     return answer(Status.RoleCreated);

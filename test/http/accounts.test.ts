@@ -39,6 +39,7 @@ describe('v1 accounts: register and delete', () => {
     ['an empty name', { username: '', password: 'long-enough' }],
     ['a name that is a number', { username: 7, password: 'long-enough' }],
     ['a 65-character name', { username: 'a'.repeat(65), password: 'long-enough' }],
+    ['a property an account does not have', { username: 'x3', password: 'long-enough', roles: ['admin'] }],
   ])('refuses %s with 400', async (_case, body) => {
     const answer = await register(body);
     expect(answer.status).toBe(400);

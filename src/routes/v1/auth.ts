@@ -23,7 +23,7 @@ export async function authRoutes(app: HttpApp, { services }: { services: Service
       schema: {
         tags,
         summary: 'Create a student account',
-        body: Type.Object({ username: UserNameSchema, password: PasswordSchema }),
+        body: Type.Object({ username: UserNameSchema, password: PasswordSchema }, { additionalProperties: false }),
         response: { 200: MessageEnvelope, ...errorResponses },
       },
     },

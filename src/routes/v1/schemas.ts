@@ -23,6 +23,7 @@ export const DatasetName = Type.String({
   description: 'a dataset name: lowercase letters, digits, "-" and ".", at most 253 characters',
 });
 
+/** Stored as given: a property the course does not have is refused, not kept. */
 export const CourseCreateBody = Type.Object({
   user: Type.Optional(ActingUser),
   name: Type.String({ minLength: 1, maxLength: 128, pattern: '\\S', description: '1 to 128 characters, not all blank' }),
@@ -43,7 +44,7 @@ export const CourseCreateBody = Type.Object({
   ports: Type.Optional(
     Type.Array(PortSpecSchema, { maxItems: 8, description: "ports the image serves; without them the image catalog decides (jupyter 8888, digits 5000, …)" }),
   ),
-});
+}, { additionalProperties: false });
 
 export const Course = Type.Object({
   id: Uuid,
