@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
+import { httpLimitsOf } from './config/http-settings.js';
 import type { Config } from './config/settings.js';
 import { ClusterService } from './cluster/service.js';
 import { CourseService } from './courses/service.js';
@@ -134,15 +135,16 @@ export async function serve(
     const { identity } = platform.services;
     let apiUrl: string | undefined;
     if (options.api !== false) {
-      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins });
+      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, limits: httpLimitsOf(config) });
       apps.push(api);
-      apiUrl = await listen(api, 'PORT', config.host, config.port);
+      apiUrl = await listen(api, { host: 'HOST', port: 'PORT' }, config.host, config.port);
     }
     let identityUrl: string | undefined;
     if (config.identityListen) {
-      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration });
+      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration, limits: httpLimitsOf(config) });
       apps.push(identityApp);
-      identityUrl = await listen(identityApp, 'CLASSLAB_IDENTITY_PORT', config.identityListen.host, config.identityListen.port);
+      const key = 'CLASSLAB_IDENTITY_PORT';
+      identityUrl = await listen(identityApp, { host: key, port: key }, config.identityListen.host, config.identityListen.port);
     }
 
     // Only once both listeners are up, so that a start that fails (a port in use) writes nothing.
@@ -179,15 +181,21 @@ function reportAdmin(admin: AdminBootstrap, logger: Logger, announce?: (line: st
   }
 }
 
-/** A listen failure names the setting to change. */
-async function listen(app: HttpApp, key: string, host: string, port: number): Promise<string> {
+/** Failures to resolve a listener's host name: it names nothing this machine can listen on. */
+const UNRESOLVED_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
+
+/** A listen failure is one line that names the setting to change, and its value. */
+export async function listen(app: HttpApp, keys: { host: string; port: string }, host: string, port: number): Promise<string> {
   try {
     return await app.listen({ host, port });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new StartError(`${key}: ${host}:${port} is already in use; choose another port`);
-    if (code === 'EADDRNOTAVAIL') throw new StartError(`${key}: ${host} is not an address of this machine`);
-    if (code === 'EACCES') throw new StartError(`${key}: port ${port} needs privileges; choose a port above 1023`);
+    if (code === 'EADDRINUSE') throw new StartError(`${keys.port}: ${host}:${port} is already in use; choose another port`);
+    if (code === 'EADDRNOTAVAIL') throw new StartError(`${keys.host}: ${JSON.stringify(host)} is not an address of this machine`);
+    if (code !== undefined && UNRESOLVED_HOST.has(code)) {
+      throw new StartError(`${keys.host}: ${JSON.stringify(host)} is not an address or a known name of this machine (${code})`);
+    }
+    if (code === 'EACCES') throw new StartError(`${keys.port}: port ${port} needs privileges; choose a port above 1023`);
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
 import type { FastifyBaseLogger } from 'fastify';
+import type { HttpLimits } from '../config/http-settings.js';
 import { oauthRoutes } from '../oauth/http.js';
 import { v1Routes } from '../routes/v1/index.js';
 import type { Services } from '../services.js';
@@ -13,15 +14,21 @@ export interface ApiOptions {
   services: Services;
   logger: FastifyBaseLogger;
   corsOrigins: '*' | false | string[];
+  /** Request timeouts and the connection limit; their defaults when absent. */
+  limits?: HttpLimits;
 }
 
 /** The public API: v1 routes, docs at /docs, metrics at /metrics. */
-export async function buildApiApp({ services, logger, corsOrigins }: ApiOptions): Promise<HttpApp> {
-  const app = createHttpApp(logger, (error, request, reply) => {
-    const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
-    const message = tooLong ? 'URI path parameter too long' : `Malformed URL: ${pathOf(request.url)}`;
-    sendV1Error(new HttpError(tooLong ? 414 : 400, message), request, reply);
-  });
+export async function buildApiApp({ services, logger, corsOrigins, limits }: ApiOptions): Promise<HttpApp> {
+  const app = createHttpApp(
+    logger,
+    (error, request, reply) => {
+      const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const message = tooLong ? 'URI path parameter too long' : `Malformed URL: ${pathOf(request.url)}`;
+      sendV1Error(new HttpError(tooLong ? 414 : 400, message), request, reply);
+    },
+    limits,
+  );
   app.setErrorHandler(sendV1Error);
   app.setNotFoundHandler((request, reply) => {
     sendV1Error(new HttpError(404, `Route ${request.method} ${pathOf(request.url)} not found`), request, reply);

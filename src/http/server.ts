@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config/http-settings.js';
 import { BODY_LIMIT_BYTES, acceptJsonOfAnyContentType } from './json-body.js';
 import { describeValidationErrors } from './validation.js';
 
@@ -13,14 +14,41 @@ export function pathOf(url: string): string {
   return url.split('?')[0] ?? '';
 }
 
+/** Fastify's own default: longer than the usual proxies' 60 s, so that they close first. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** How often Node looks for requests past their timeouts. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
 /**
- * What both listeners share: the body limit, JSON bodies of any content type, paths with or
- * without a trailing slash (never a redirect, which would break CORS preflight), and validation
- * that refuses wrong types instead of coercing them.
+ * The server under every address a listener binds (`localhost` may bind two): a client that
+ * sends slowly is cut off, and connections past the limit are closed as they arrive, so that
+ * slow clients cannot hold every file descriptor.
  */
-export function createHttpApp(logger: FastifyBaseLogger, frameworkErrors: FrameworkErrors): HttpApp {
+function limitedServerFactory(limits: HttpLimits): FastifyHttpOptions<Server>['serverFactory'] {
+  return (handler) => {
+    const server = createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      },
+      handler,
+    );
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.maxConnections = limits.maxConnections;
+    return server;
+  };
+}
+
+/**
+ * What both listeners share: the body limit, request timeouts and a connection limit, JSON
+ * bodies of any content type, paths with or without a trailing slash (never a redirect, which
+ * would break CORS preflight), and validation that refuses wrong types instead of coercing them.
+ */
+export function createHttpApp(logger: FastifyBaseLogger, frameworkErrors: FrameworkErrors, limits: HttpLimits = DEFAULT_HTTP_LIMITS): HttpApp {
   const app = Fastify({
     loggerInstance: logger,
+    serverFactory: limitedServerFactory(limits),
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors,

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import { isAdmin } from '../auth/permissions.js';
+import type { HttpLimits } from '../config/http-settings.js';
 import { bearerToken } from '../http/auth.js';
 import { registerDocs } from '../http/docs.js';
 import { HttpError } from '../http/envelope.js';
@@ -16,6 +17,8 @@ export interface IdentityAppOptions {
   logger: FastifyBaseLogger;
   /** When off, POST /user needs an admin's bearer token. */
   selfRegistration: boolean;
+  /** Request timeouts and the connection limit; their defaults when absent. */
+  limits?: HttpLimits;
 }
 
 /** Loose on purpose: a bad name is the service's 40011, with a reason, not a schema error. */
@@ -35,9 +38,11 @@ const answer = (status: StatusCode) => ({ status, message: statusMessage[status]
  * The identity service of identity-service-api.md: exact paths, bodies and status codes, and only
  * HTTP 200, 400 and 500.
  */
-export async function buildIdentityApp({ identity, logger, selfRegistration }: IdentityAppOptions): Promise<HttpApp> {
-  const app = createHttpApp(logger, (_error, request, reply) =>
-    sendIdentityError(new HttpError(400, `malformed URL ${pathOf(request.url)}`), request, reply),
+export async function buildIdentityApp({ identity, logger, selfRegistration, limits }: IdentityAppOptions): Promise<HttpApp> {
+  const app = createHttpApp(
+    logger,
+    (_error, request, reply) => sendIdentityError(new HttpError(400, `malformed URL ${pathOf(request.url)}`), request, reply),
+    limits,
   );
   app.setErrorHandler(sendIdentityError);
   // An unknown function is the spec's 10000 "unknown"; still a 400, since the caller erred.
