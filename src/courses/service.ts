@@ -2,10 +2,11 @@ import { asc, eq, sql, type SQL } from 'drizzle-orm';
 import { actingUserName, canPublishCourses, isAdmin } from '../auth/permissions.js';
 import { ServiceError } from '../common/errors.js';
 import { rfc3339 } from '../common/time.js';
+import { sameUserName } from '../identity/rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { countActiveJobs } from '../jobs/active.js';
 import type { PortSpec } from '../runtime/types.js';
-import { courseDatasets, courses, users, type CourseLevel } from '../store/schema.js';
+import { courseDatasets, courses, userNamed, users, type CourseLevel } from '../store/schema.js';
 import type { Database } from '../store/store.js';
 
 export interface CourseInput {
@@ -47,7 +48,7 @@ export class CourseService {
     if (!canPublishCourses(actor)) {
       throw new ServiceError('forbidden', 'Permission denied: only teachers and admins can create courses');
     }
-    const owner = ownerName === actor.name ? { id: actor.userId } : await this.requirePublisher(ownerName);
+    const owner = sameUserName(ownerName, actor.name) ? { id: actor.userId } : await this.requirePublisher(ownerName);
     if (Buffer.byteLength(input.introduction, 'utf8') > INTRODUCTION_MAX_BYTES) {
       throw new ServiceError('invalid', `introduction must be at most ${INTRODUCTION_MAX_BYTES} bytes of UTF-8`);
     }
@@ -77,7 +78,7 @@ export class CourseService {
 
   /** The courses a user owns: the caller's own, or, for an admin, anyone's. */
   listOwnedBy(actor: Principal, requestedUser?: string): Promise<CourseView[]> {
-    return this.query(eq(users.name, actingUserName(actor, requestedUser)));
+    return this.query(userNamed(actingUserName(actor, requestedUser)));
   }
 
   listByLevel(level: CourseLevel): Promise<CourseView[]> {

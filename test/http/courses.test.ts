@@ -132,6 +132,8 @@ describe.each(storeTargets)('courses on $name', (target) => {
     it('a body user equal to the caller is fine', async () => {
       const answer = await create(teacher, course({ user: 'tina', name: 'own name' }));
       expect(answer.course.user).toBe('tina');
+      // Names are one name whatever their case.
+      expect((await create(teacher, course({ user: 'TINA', name: 'own name, shouted' }))).course.user).toBe('tina');
     });
 
     it('an admin may publish for a teacher, but not for a student or a stranger', async () => {
