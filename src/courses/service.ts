@@ -32,10 +32,22 @@ export const INTRODUCTION_MAX_BYTES = 64 * 1024;
 const datasetsOfCourse = sql<string[]>`coalesce((select array_agg(${courseDatasets.dataset} order by ${courseDatasets.position}) from ${courseDatasets} where ${courseDatasets.courseId} = ${courses.id}), '{}')`;
 
 export class CourseService {
+  private readonly changeListeners = new Set<() => void>();
+
   constructor(
     private readonly db: Database,
     private readonly identity: IdentityService,
   ) {}
+
+  /** Called after a course is created, changed or deleted: what caches lists must forget them. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
+  }
 
   /**
    * Teachers and admins publish courses. An admin may publish for a teacher by naming them in
@@ -73,6 +85,7 @@ export class CourseService {
       }
       return course.id;
     });
+    this.changed();
     return this.get(id);
   }
 
@@ -97,7 +110,7 @@ export class CourseService {
    * foreign key.
    */
   async delete(actor: Principal, id: string): Promise<{ id: string; name: string }> {
-    return this.db.transaction(async (tx) => {
+    const deleted = await this.db.transaction(async (tx) => {
       const [course] = await tx
         .select({ id: courses.id, name: courses.name, ownerId: courses.ownerId })
         .from(courses)
@@ -117,6 +130,8 @@ export class CourseService {
       await tx.delete(courses).where(eq(courses.id, id));
       return { id: course.id, name: course.name };
     });
+    this.changed();
+    return deleted;
   }
 
   private async requirePublisher(name: string): Promise<{ id: string }> {

@@ -1,3 +1,4 @@
+import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import type { FastifyBaseLogger } from 'fastify';
 import type { HttpLimits } from '../config/http-settings.js';
@@ -42,6 +43,8 @@ export async function buildApiApp({ services, logger, corsOrigins, limits }: Api
       maxAge: 600,
     });
   }
+  // Answers over 1 KiB to clients that accept gzip, brotli or deflate; event streams stay as they are.
+  await app.register(compress);
   registerMetrics(app, { jobsByStatus: () => services.jobs.countByStatus() });
   await registerDocs(app, {
     title: 'classlab API',

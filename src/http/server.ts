@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config/http-settings.js';
@@ -57,4 +57,12 @@ export function createHttpApp(logger: FastifyBaseLogger, frameworkErrors: Framew
   }).withTypeProvider<TypeBoxTypeProvider>();
   acceptJsonOfAnyContentType(app);
   return app;
+}
+
+/**
+ * Sends an answer that is JSON already (a cached, shared copy) as it is: the route's serializer,
+ * which would copy it once per request, is skipped. The route's response schema still documents it.
+ */
+export function sendSerializedJson(reply: FastifyReply, json: Buffer): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json);
 }

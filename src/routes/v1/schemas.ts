@@ -60,3 +60,9 @@ export const Course = Type.Object({
 });
 
 export const UserListBody = Type.Object({ user: Type.Optional(ActingUser) });
+
+/** Query values are text, and types are not coerced: whole numbers are checked by pattern. */
+export const PageQuery = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$', description: 'a whole number from 1 to 999999: at most this many courses' })),
+  offset: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,8})$', description: 'a whole number from 0: how many courses to skip first' })),
+});
