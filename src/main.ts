@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
+import { httpLimitsOf } from './config/http-settings.js';
 import type { Config } from './config/settings.js';
 import { ClusterService } from './cluster/service.js';
 import { CourseService } from './courses/service.js';
@@ -150,20 +151,21 @@ export async function serve(
     if (options.api !== false) {
       const { metricsListen, metricsToken: token } = config;
       const metrics = { registry: new Registry(), serve: metricsListen === 'api', token };
-      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, startup: gate.started, metrics });
+      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, startup: gate.started, metrics, limits: httpLimitsOf(config) });
       apps.push(api);
-      apiUrl = await listen(api, 'PORT', config.host, config.port);
+      apiUrl = await listen(api, { host: 'HOST', port: 'PORT' }, config.host, config.port);
       if (metricsListen !== null && metricsListen !== 'api') {
         const metricsApp = buildMetricsApp({ registry: metrics.registry, token, logger });
         apps.push(metricsApp);
-        metricsUrl = await listen(metricsApp, 'CLASSLAB_METRICS_PORT', metricsListen.host, metricsListen.port);
+        metricsUrl = await listen(metricsApp, { host: 'CLASSLAB_METRICS_PORT', port: 'CLASSLAB_METRICS_PORT' }, metricsListen.host, metricsListen.port);
       }
     }
     let identityUrl: string | undefined;
     if (config.identityListen) {
-      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration, registrations: platform.services.policy.registrations, startup: gate.started });
+      const identityApp = await buildIdentityApp({ identity, logger, selfRegistration: config.selfRegistration, registrations: platform.services.policy.registrations, startup: gate.started, limits: httpLimitsOf(config) });
       apps.push(identityApp);
-      identityUrl = await listen(identityApp, 'CLASSLAB_IDENTITY_PORT', config.identityListen.host, config.identityListen.port);
+      const key = 'CLASSLAB_IDENTITY_PORT';
+      identityUrl = await listen(identityApp, { host: key, port: key }, config.identityListen.host, config.identityListen.port);
     }
 
     // Only once both listeners are up and the runtime has started, so that a start that fails (a
@@ -203,15 +205,21 @@ function reportAdmin(admin: AdminBootstrap, logger: Logger, announce?: (line: st
   }
 }
 
-/** A listen failure names the setting to change. */
-async function listen(app: HttpApp, key: string, host: string, port: number): Promise<string> {
+/** Failures to resolve a listener's host name: it names nothing this machine can listen on. */
+const UNRESOLVED_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
+
+/** A listen failure is one line that names the setting to change, and its value. */
+export async function listen(app: HttpApp, keys: { host: string; port: string }, host: string, port: number): Promise<string> {
   try {
     return await app.listen({ host, port });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new StartError(`${key}: ${host}:${port} is already in use; choose another port`);
-    if (code === 'EADDRNOTAVAIL') throw new StartError(`${key}: ${host} is not an address of this machine`);
-    if (code === 'EACCES') throw new StartError(`${key}: port ${port} needs privileges; choose a port above 1023`);
+    if (code === 'EADDRINUSE') throw new StartError(`${keys.port}: ${host}:${port} is already in use; choose another port`);
+    if (code === 'EADDRNOTAVAIL') throw new StartError(`${keys.host}: ${JSON.stringify(host)} is not an address of this machine`);
+    if (code !== undefined && UNRESOLVED_HOST.has(code)) {
+      throw new StartError(`${keys.host}: ${JSON.stringify(host)} is not an address or a known name of this machine (${code})`);
+    }
+    if (code === 'EACCES') throw new StartError(`${keys.port}: port ${port} needs privileges; choose a port above 1023`);
     throw error;
   }
 }

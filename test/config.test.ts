@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
+import { httpLimitsOf } from '../src/config/http-settings.js';
 import { oauthSettings } from '../src/config/oauth-settings.js';
+import { allowanceFor } from '../src/jobs/quotas.js';
 
 const defaultsOf = (table: Record<string, { default: unknown }>) =>
   Object.fromEntries(Object.entries(table).map(([key, setting]) => [key, setting.default]));
@@ -89,7 +91,21 @@ describe('configuration', () => {
     ['CLASSLAB_CORS_ORIGINS', 'lab.example.edu'],
     ['CLASSLAB_LOG_LEVEL', 'loud'],
     ['CLASSLAB_DATA_DIR', '  '],
-  ])('stops on %s=%s with one line naming the key', (key, value) => {
+    ['HOST', 'http://lab.example.edu'],
+    ['HOST', 'lab host'],
+    ['CLASSLAB_IDENTITY_PORT', 'lab_host:8081'],
+    ['CLASSLAB_LOCAL_HOST', '127.0.0.1:9000'],
+    ['CLASSLAB_NODEPORT_HOST', 'ftp://gpu.lab.example.edu'],
+    ['CLASSLAB_NODEPORT_HOST', 'http://gpu.lab.example.edu:30000'],
+    ['CLASSLAB_NODEPORT_HOST', 'https://gpu.lab.example.edu/jobs'],
+    ['CLASSLAB_NODEPORT_HOST', 'gpu.lab.example.edu:30000'],
+    ['CLASSLAB_PUBLIC_URL', 'localhost:8080'],
+    ['CLASSLAB_PUBLIC_URL', 'https://lab.example.edu/?next=1'],
+    ['CLASSLAB_OAUTH_ISSUER', 'http://login.example.edu'],
+    ['CLASSLAB_OAUTH_CLIENT_ID', 'two words'],
+    ['CLASSLAB_REQUEST_TIMEOUT', '0'],
+    ['CLASSLAB_MAX_CONNECTIONS', 'many'],
+  ])('stops on %s=%s with one line naming the key and the whole value', (key, value) => {
     let thrown: unknown;
     try {
       loadConfig({ [key]: value });
@@ -100,6 +116,60 @@ describe('configuration', () => {
     const message = (thrown as Error).message;
     expect(message).toMatch(new RegExp(`^Invalid configuration: ${key} `));
     expect(message).not.toContain('\n');
+    // What may hold a password is never repeated; any other value is, whole.
+    if (!['CLASSLAB_ADMIN_PASSWORD', 'DATABASE_URL'].includes(key)) expect(message).toContain(JSON.stringify(value));
+  });
+
+  it('says why a bad value is bad, not only that it is', () => {
+    expect(() => loadConfig({ CLASSLAB_NODEPORT_HOST: 'http://gpu.lab.example.edu:30000' })).toThrow(/NodePort is the port/);
+    expect(() => loadConfig({ CLASSLAB_PUBLIC_URL: 'localhost:8080' })).toThrow(/must be an http\(s\) URL/);
+  });
+
+  it('does not repeat a database URL that may hold a password', () => {
+    const message = (() => {
+      try {
+        loadConfig({ DATABASE_URL: 'mysql://root:hunter2@localhost/db' });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(/^Invalid configuration: DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(message).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['gpu.lab.example.edu', 'gpu.lab.example.edu'],
+    ['10.0.0.5', '10.0.0.5'],
+    ['[fd00::5]', 'fd00::5'],
+    ['http://gpu.lab.example.edu', 'http://gpu.lab.example.edu'],
+    ['https://gpu.lab.example.edu/', 'https://gpu.lab.example.edu'],
+    ['https://[fd00::5]', 'https://[fd00::5]'],
+  ])('reads CLASSLAB_NODEPORT_HOST=%s, keeping a scheme it names', (value, expected) => {
+    expect(loadConfig({ CLASSLAB_NODEPORT_HOST: value }).nodePortHost).toBe(expected);
+  });
+
+  it.each([
+    ['HOST', '::', 'host'],
+    ['HOST', '[::1]', 'host'],
+    ['HOST', 'localhost', 'host'],
+    ['CLASSLAB_LOCAL_HOST', 'gpu-1.lab.example.edu', 'localHost'],
+  ])('reads %s=%s', (key, value, setting) => {
+    expect(loadConfig({ [key]: value })[setting as 'host']).toBe(value.replace(/^\[(.*)\]$/, '$1'));
+  });
+
+  it('reads CLASSLAB_JOB_LIMITS=off as no limit for any role, as the README says', () => {
+    const { jobLimits } = loadConfig({ CLASSLAB_JOB_LIMITS: 'off' });
+    expect(allowanceFor(jobLimits, ['student'])).toBeUndefined();
+    expect(allowanceFor(jobLimits, ['teacher', 'tutor'])).toBeUndefined();
+    expect(loadConfig({ CLASSLAB_JOB_MAX_AGE: ' off ' }).jobMaxAge).toEqual({});
+  });
+
+  it('reads request timeouts and the connection limit of the listeners', () => {
+    const config = loadConfig({ CLASSLAB_HEADERS_TIMEOUT: '5s', CLASSLAB_REQUEST_TIMEOUT: '2m', CLASSLAB_MAX_CONNECTIONS: '50' });
+    expect(httpLimitsOf(config)).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: 120_000, maxConnections: 50 });
+    // The headers are part of the request: their timeout cannot be the longer one.
+    expect(httpLimitsOf(loadConfig({ CLASSLAB_HEADERS_TIMEOUT: '60', CLASSLAB_REQUEST_TIMEOUT: '20' })).headersTimeoutMs).toBe(20_000);
   });
 
   it('reads a --config file keyed by the environment names; the environment wins', () => {

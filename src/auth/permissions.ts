@@ -1,4 +1,5 @@
 import { ServiceError } from '../common/errors.js';
+import { sameUserName } from '../identity/rules.js';
 import type { Principal } from '../identity/service.js';
 
 export function isAdmin(principal: Principal): boolean {
@@ -15,7 +16,7 @@ export function canPublishCourses(principal: Principal): boolean {
  * as anyone.)
  */
 export function actingUserName(principal: Principal, requested: string | undefined): string {
-  if (requested === undefined || requested === principal.name) return principal.name;
+  if (requested === undefined || sameUserName(requested, principal.name)) return principal.name;
   if (isAdmin(principal)) return requested;
   throw new ServiceError(
     'forbidden',

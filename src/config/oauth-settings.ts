@@ -35,9 +35,9 @@ function secureUrl(raw: RawValue, what: string): URL {
     throw new Error(`must be ${what} such as https://login.example.edu, got ${JSON.stringify(raw)}`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw new Error(`must be an https:// URL (http:// only on localhost or 127.0.0.1), got ${url.protocol}//${url.host}`);
+    throw new Error(`must be an https:// URL (http:// only on localhost or 127.0.0.1), got ${JSON.stringify(raw)}`);
   }
-  if (url.search || url.hash) throw new Error('must not have a query or a fragment');
+  if (url.search || url.hash) throw new Error(`must not have a query or a fragment, got ${JSON.stringify(raw)}`);
   return url;
 }
 
@@ -55,8 +55,11 @@ function publicUrl(raw: RawValue): string | undefined {
   } catch {
     throw new Error(`must be a URL such as https://lab.example.edu, got ${JSON.stringify(raw)}`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`must be an http(s) URL, got ${url.protocol}`);
-  if (url.search || url.hash) throw new Error('must not have a query or a fragment');
+  // `localhost:8080` parses as a URL whose scheme is "localhost:".
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(`must be an http(s) URL such as https://lab.example.edu, got ${JSON.stringify(raw)}`);
+  }
+  if (url.search || url.hash) throw new Error(`must not have a query or a fragment, got ${JSON.stringify(raw)}`);
   return url.href.replace(/\/$/, '');
 }
 
@@ -154,7 +157,7 @@ export const oauthSettings = {
     default: 'classlab-web',
     parse: (raw: RawValue) => {
       const text = String(raw).trim();
-      if (!/^[\x21-\x7e]{1,256}$/.test(text)) throw new Error('must be 1 to 256 printable characters without spaces');
+      if (!/^[\x21-\x7e]{1,256}$/.test(text)) throw new Error(`must be 1 to 256 printable characters without spaces, got ${JSON.stringify(raw)}`);
       return text;
     },
   } satisfies Setting<string>,

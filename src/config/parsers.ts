@@ -1,5 +1,7 @@
 /** The building blocks of settings: a setting's shape, and parsers shared by every area. */
 
+import { isIP } from 'node:net';
+
 /** A value from the environment (a string) or the config file (any JSON but null). */
 export type RawValue = string | number | boolean | object;
 
@@ -30,8 +32,21 @@ export function integer(min: number, max: number) {
 
 export function nonEmptyString(raw: RawValue): string {
   const text = String(raw).trim();
-  if (text === '') throw new Error('must not be empty');
+  if (text === '') throw new Error(`must not be empty, got ${JSON.stringify(raw)}`);
   return text;
+}
+
+const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/**
+ * An IP address (`[::1]` loses its brackets) or a DNS host name: what a listener or a URL can
+ * use. A URL or a host with a port is refused here, at start, not when it is first used.
+ */
+export function hostAddress(raw: RawValue): string {
+  const text = String(raw).trim();
+  const bare = /^\[(.*)\]$/.exec(text)?.[1] ?? text;
+  if (isIP(bare) !== 0 || (bare === text && HOST_NAME.test(text))) return bare;
+  throw new Error(`must be an IP address or a host name such as 0.0.0.0 or lab.example.edu, got ${JSON.stringify(raw)}`);
 }
 
 export function optionalString(raw: RawValue): string | undefined {

@@ -6,7 +6,7 @@
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { DEFAULT_CATALOG, PortSpecSchema, type ImageCatalog } from '../runtime/catalog.js';
-import { integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
+import { hostAddress, integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
 
 export const RUNTIME_KINDS = ['local', 'kubernetes'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
@@ -43,6 +43,8 @@ export type PerRole<T> = Readonly<Record<string, T | undefined>>;
  */
 function perRole<T>(parseValue: (text: string) => T | undefined) {
   return (raw: RawValue): PerRole<T> => {
+    // `off` alone: no limit for any role.
+    if (typeof raw === 'string' && raw.trim() === 'off') return {};
     const pairs: [string, string][] =
       typeof raw === 'object'
         ? Object.entries(raw).map(([role, value]) => [role, String(value)])
@@ -128,12 +130,33 @@ function dnsName(raw: RawValue): string {
   return text;
 }
 
-function seconds(min: number, max: number) {
+export function seconds(min: number, max: number) {
   return (raw: RawValue): number => {
     const value = parseDuration(String(raw));
     if (value === undefined || value < min || value > max) throw new Error(`must be a duration from ${min}s to ${max}s, got ${JSON.stringify(raw)}`);
     return value;
   };
+}
+
+/**
+ * A bare host (`gpu.lab.example.edu`, `10.0.0.5`) or `http(s)://host`, whose scheme job URLs
+ * keep. The port is each job's NodePort, so the setting cannot name one.
+ */
+function nodePortHost(raw: RawValue): string | undefined {
+  const text = optionalString(String(raw).trim());
+  if (text === undefined) return undefined;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return hostAddress(text);
+  const refuse = (why: string) => new Error(`${why}, got ${JSON.stringify(raw)}`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw refuse('must be a host, or http(s)://host');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse('must be a host, or http(s)://host');
+  if (url.port !== '') throw refuse("must not name a port: each job's NodePort is the port");
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) throw refuse('must be only a scheme and a host');
+  return `${url.protocol}//${url.host}`;
 }
 
 export const runtimeSettings = {
@@ -186,9 +209,9 @@ export const runtimeSettings = {
   } satisfies Setting<'NodePort' | 'ClusterIP'>,
   nodePortHost: {
     env: 'CLASSLAB_NODEPORT_HOST',
-    description: 'host students use to reach NodePorts (http://host:nodePort); unset means the first Ready node address',
+    description: 'host students use to reach NodePorts (http://host:nodePort), or https://host to keep that scheme; unset means the first Ready node address',
     default: undefined as string | undefined,
-    parse: optionalString,
+    parse: nodePortHost,
   } satisfies Setting<string | undefined>,
   imageCatalog: {
     env: 'CLASSLAB_IMAGE_CATALOG',
@@ -201,7 +224,7 @@ export const runtimeSettings = {
     env: 'CLASSLAB_LOCAL_HOST',
     description: 'address local jobs listen on, and the host of their URLs',
     default: '127.0.0.1',
-    parse: nonEmptyString,
+    parse: hostAddress,
   } satisfies Setting<string>,
   localGpus: {
     env: 'CLASSLAB_LOCAL_GPUS',

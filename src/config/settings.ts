@@ -4,11 +4,12 @@
  * plain message; the loader turns it into one line that names the key.
  */
 
-import { boolean, integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
+import { boolean, hostAddress, integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
 import { localSettings } from './local-settings.js';
 import { parseDuration, runtimeSettings } from './runtime-settings.js';
 export type { RawValue, Setting } from './parsers.js';
 import { oauthSettings } from './oauth-settings.js';
+import { httpSettings } from './http-settings.js';
 import { PASSWORD_MIN_LENGTH, USER_NAME_PATTERN, USER_NAME_RULE } from '../identity/rules.js';
 
 export interface ListenAddress {
@@ -27,7 +28,13 @@ function listenAddress(defaultHost: string) {
     if (text === 'off') return null;
     const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
     if (!match) return { host: defaultHost, port: port(text) };
-    return { host: (match[1] ?? match[2]) as string, port: port(match[3] as string) };
+    let host: string;
+    try {
+      host = hostAddress((match[1] ?? match[2]) as string);
+    } catch {
+      throw new Error(`must be a port, host:port or off, where host is an IP address or a host name, got ${JSON.stringify(raw)}`);
+    }
+    return { host, port: port(match[3] as string) };
   };
 }
 
@@ -57,17 +64,19 @@ function databaseUrl(raw: RawValue): string | undefined {
   try {
     url = new URL(text);
   } catch {
-    throw new Error('must be a URL such as postgres://user@host:5432/database');
+    // Not repeated: it may hold a password.
+    throw new Error('must be a URL such as postgres://user@host:5432/database, got a value that is not a URL');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new Error(`must be a postgres:// URL, got a ${url.protocol} URL`);
+    if (url.password) url.password = '***';
+    throw new Error(`must be a postgres:// URL, got ${JSON.stringify(url.href)}`);
   }
   return text;
 }
 
 function userName(raw: RawValue): string {
   const text = nonEmptyString(raw);
-  if (!USER_NAME_PATTERN.test(text)) throw new Error(`is not a valid user name: ${USER_NAME_RULE}`);
+  if (!USER_NAME_PATTERN.test(text)) throw new Error(`is not a valid user name (${USER_NAME_RULE}), got ${JSON.stringify(raw)}`);
   return text;
 }
 
@@ -132,7 +141,7 @@ export const settings = {
     env: 'HOST',
     description: 'address the API listens on',
     default: '0.0.0.0',
-    parse: nonEmptyString,
+    parse: hostAddress,
   } satisfies Setting<string>,
   port: {
     env: 'PORT',
@@ -223,6 +232,7 @@ export const settings = {
   ...runtimeSettings,
   ...localSettings,
   ...oauthSettings,
+  ...httpSettings,
 };
 
 type Settings = typeof settings;

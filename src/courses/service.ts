@@ -2,11 +2,12 @@ import { asc, eq, sql, type SQL } from 'drizzle-orm';
 import { actingUserName, canPublishCourses, isAdmin } from '../auth/permissions.js';
 import { ServiceError } from '../common/errors.js';
 import { rfc3339 } from '../common/time.js';
+import { sameUserName } from '../identity/rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { countActiveJobs } from '../jobs/active.js';
 import { checkNewCourse } from './feasibility.js';
 import type { JobRuntime, PortSpec } from '../runtime/types.js';
-import { courseDatasets, courses, users, type CourseLevel } from '../store/schema.js';
+import { courseDatasets, courses, userNamed, users, type CourseLevel } from '../store/schema.js';
 import type { Database } from '../store/store.js';
 
 export interface CourseInput {
@@ -35,12 +36,24 @@ export const INTRODUCTION_MAX_BYTES = 64 * 1024;
 const datasetsOfCourse = sql<string[]>`coalesce((select array_agg(${courseDatasets.dataset} order by ${courseDatasets.position}) from ${courseDatasets} where ${courseDatasets.courseId} = ${courses.id}), '{}')`;
 
 export class CourseService {
+  private readonly changeListeners = new Set<() => void>();
+
   constructor(
     private readonly db: Database,
     private readonly identity: IdentityService,
     /** Where courses launch; without one, courses are stored unchecked. */
     private readonly runtime?: JobRuntime,
   ) {}
+
+  /** Called after a course is created, changed or deleted: what caches lists must forget them. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
+  }
 
   /**
    * Teachers and admins publish courses. An admin may publish for a teacher by naming them in
@@ -54,7 +67,7 @@ export class CourseService {
     if (!canPublishCourses(actor)) {
       throw new ServiceError('forbidden', 'Permission denied: only teachers and admins can create courses');
     }
-    const owner = ownerName === actor.name ? { id: actor.userId } : await this.requirePublisher(ownerName);
+    const owner = sameUserName(ownerName, actor.name) ? { id: actor.userId } : await this.requirePublisher(ownerName);
     if (Buffer.byteLength(input.introduction, 'utf8') > INTRODUCTION_MAX_BYTES) {
       throw new ServiceError('invalid', `introduction must be at most ${INTRODUCTION_MAX_BYTES} bytes of UTF-8`);
     }
@@ -80,12 +93,13 @@ export class CourseService {
       }
       return course.id;
     });
+    this.changed();
     return { ...(await this.get(id)), warnings };
   }
 
   /** The courses a user owns: the caller's own, or, for an admin, anyone's. */
   listOwnedBy(actor: Principal, requestedUser?: string): Promise<CourseView[]> {
-    return this.query(eq(users.name, actingUserName(actor, requestedUser)));
+    return this.query(userNamed(actingUserName(actor, requestedUser)));
   }
 
   listByLevel(level: CourseLevel): Promise<CourseView[]> {
@@ -104,7 +118,7 @@ export class CourseService {
    * foreign key.
    */
   async delete(actor: Principal, id: string): Promise<{ id: string; name: string }> {
-    return this.db.transaction(async (tx) => {
+    const deleted = await this.db.transaction(async (tx) => {
       const [course] = await tx
         .select({ id: courses.id, name: courses.name, ownerId: courses.ownerId })
         .from(courses)
@@ -124,6 +138,8 @@ export class CourseService {
       await tx.delete(courses).where(eq(courses.id, id));
       return { id: course.id, name: course.name };
     });
+    this.changed();
+    return deleted;
   }
 
   private async requirePublisher(name: string): Promise<{ id: string }> {

@@ -1,5 +1,7 @@
+import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import type { FastifyBaseLogger } from 'fastify';
+import type { HttpLimits } from '../config/http-settings.js';
 import { oauthRoutes } from '../oauth/http.js';
 import { v1Routes } from '../routes/v1/index.js';
 import type { Services } from '../services.js';
@@ -18,15 +20,22 @@ export interface ApiOptions {
   startup?: Promise<void>;
   /** Served here, without a token, unless it says otherwise. */
   metrics?: MetricsOptions;
+  /** Request timeouts and the connection limit; their defaults when absent. */
+  limits?: HttpLimits;
 }
 
 /** The public API: v1 routes, docs at /docs, metrics at /metrics (unless they have a port of their own). */
-export async function buildApiApp({ services, logger, corsOrigins, startup, metrics }: ApiOptions): Promise<HttpApp> {
-  const app = createHttpApp(logger, (error, request, reply) => {
-    const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
-    const message = tooLong ? 'URI path parameter too long' : `Malformed URL: ${pathOf(request.url)}`;
-    sendV1Error(new HttpError(tooLong ? 414 : 400, message), request, reply);
-  }, (statusCode, message) => ({ statusCode, body: { error: true, message } }));
+export async function buildApiApp({ services, logger, corsOrigins, startup, metrics, limits }: ApiOptions): Promise<HttpApp> {
+  const app = createHttpApp(
+    logger,
+    (error, request, reply) => {
+      const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const message = tooLong ? 'URI path parameter too long' : `Malformed URL: ${pathOf(request.url)}`;
+      sendV1Error(new HttpError(tooLong ? 414 : 400, message), request, reply);
+    },
+    (statusCode, message) => ({ statusCode, body: { error: true, message } }),
+    limits,
+  );
   if (startup) holdUntilStarted(app, startup);
   app.setErrorHandler(sendV1Error);
   app.setNotFoundHandler((request, reply) => {
@@ -41,6 +50,8 @@ export async function buildApiApp({ services, logger, corsOrigins, startup, metr
       maxAge: 600,
     });
   }
+  // Answers over 1 KiB to clients that accept gzip, brotli or deflate; event streams stay as they are.
+  await app.register(compress);
   registerMetrics(app, { jobsByStatus: () => services.jobs.countByStatus() }, metrics);
   await registerDocs(app, {
     title: 'classlab API',

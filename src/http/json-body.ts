@@ -3,6 +3,9 @@ import secureJson from 'secure-json-parse';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** No body the API accepts nests anywhere near this deep; deeper ones are refused before any use. */
+export const BODY_MAX_DEPTH = 64;
+
 /** A body that is not JSON; `statusCode` makes Fastify treat it as the client's fault. */
 export class BodyParseError extends Error {
   override readonly name = 'BodyParseError';
@@ -21,7 +24,8 @@ export class BodyTooLargeError extends Error {
 
 /**
  * Empty means no body. Prototype-poisoning keys are refused, as Fastify's own parser does, and so
- * are NUL characters, which PostgreSQL cannot store in text.
+ * are NUL characters, which PostgreSQL cannot store in text, and nesting deeper than
+ * BODY_MAX_DEPTH, which recursive code further on (validation, serializers) would not survive.
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return undefined;
@@ -31,15 +35,34 @@ export function parseJsonBody(text: string): unknown {
   } catch (error) {
     throw new BodyParseError(`body is not valid JSON: ${(error as Error).message}`);
   }
-  if (containsNul(parsed)) throw new BodyParseError('body contains a NUL character (\\u0000), which cannot be stored');
+  const problem = structureProblem(parsed);
+  if (problem) throw new BodyParseError(problem);
   return parsed;
 }
 
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\0');
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value !== null && typeof value === 'object') return Object.values(value).some(containsNul);
-  return false;
+/**
+ * Walks the parsed value with an explicit stack, never recursion, so that depth cannot exhaust
+ * the call stack: a body nested thousands of levels deep is a 400, not a crash.
+ */
+const NUL_PROBLEM = 'body contains a NUL character (\\u0000), which cannot be stored';
+
+function structureProblem(root: unknown): string | undefined {
+  const pending: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    if (typeof value === 'string') {
+      if (value.includes('\0')) return NUL_PROBLEM;
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= BODY_MAX_DEPTH) return `body is nested more than ${BODY_MAX_DEPTH} levels deep`;
+    // Keys are strings too, and are stored as much as values are.
+    for (const [key, child] of Object.entries(value)) {
+      if (key.includes('\0')) return NUL_PROBLEM;
+      pending.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import { isAdmin } from '../auth/permissions.js';
+import type { HttpLimits } from '../config/http-settings.js';
 import { bearerToken } from '../http/auth.js';
 import { registerDocs } from '../http/docs.js';
 import { HttpError } from '../http/envelope.js';
@@ -22,6 +23,8 @@ export interface IdentityAppOptions {
   registrations?: RegistrationLimit;
   /** Requests wait for it: the end of the server's start-up, when the admin exists. */
   startup?: Promise<void>;
+  /** Request timeouts and the connection limit; their defaults when absent. */
+  limits?: HttpLimits;
 }
 
 /** Loose on purpose: a bad name is the service's 40011, with a reason, not a schema error. */
@@ -49,12 +52,13 @@ const answer = (status: StatusCode) => ({ status, message: statusMessage[status]
  * The identity service of identity-service-api.md: exact paths, bodies and status codes, and only
  * HTTP 200, 400 and 500.
  */
-export async function buildIdentityApp({ identity, logger, selfRegistration, registrations, startup }: IdentityAppOptions): Promise<HttpApp> {
+export async function buildIdentityApp({ identity, logger, selfRegistration, registrations, startup, limits }: IdentityAppOptions): Promise<HttpApp> {
   const app = createHttpApp(
     logger,
     (_error, request, reply) => sendIdentityError(new HttpError(400, `malformed URL ${pathOf(request.url)}`), request, reply),
     // Only 200, 400 and 500 are the identity service's: what Node refuses is an invalid argument.
     (_statusCode, message) => ({ statusCode: 400, body: { ...answer(Status.InvalidArgument), data: { reason: message } } }),
+    limits,
   );
   if (startup) holdUntilStarted(app, startup);
   app.setErrorHandler(sendIdentityError);
@@ -97,12 +101,16 @@ export async function buildIdentityApp({ identity, logger, selfRegistration, reg
   const adminOnly: Security = [{ bearer: [] }];
   const bearerOptional: Security = [{}, { bearer: [] }];
   const Credentials = Type.Object({ user_name: UserName, password: Password });
-  const UserRole = Type.Object({ user_name: UserName, role_name: RoleName });
+  // What creates a stored record refuses properties it would not store.
+  const strict = { additionalProperties: false } as const;
+  const NewUser = Type.Object(Credentials.properties, strict);
+  const UserRole = Type.Object({ user_name: UserName, role_name: RoleName }, strict);
   const Role = Type.Object({ role_name: RoleName });
+  const NewRole = Type.Object(Role.properties, strict);
   const TokenBody = Type.Object({ token: Token });
 
   const createUserDoc = selfRegistration ? {} : { security: adminOnly };
-  app.post('/user', { schema: { tags, summary: 'CreateUser (a student)', ...createUserDoc, body: Credentials, response: responses() } }, async (request) => {
+  app.post('/user', { schema: { tags, summary: 'CreateUser (a student)', ...createUserDoc, body: NewUser, response: responses() } }, async (request) => {
     if (!selfRegistration) await requireAdmin(request);
     else registrations?.admit(request.ip);
     await identity.createUser(request.body.user_name, request.body.password, ['student']);
@@ -144,7 +152,7 @@ export async function buildIdentityApp({ identity, logger, selfRegistration, reg
     },
   );
 
-  app.post('/role', { schema: { tags, summary: 'CreateRole (admin)', security: adminOnly, body: Role, response: responses() } }, async (request) => {
+  app.post('/role', { schema: { tags, summary: 'CreateRole (admin)', security: adminOnly, body: NewRole, response: responses() } }, async (request) => {
     await requireAdmin(request);
     await identity.createRole(request.body.role_name);
     return answer(Status.RoleCreated);

@@ -26,6 +26,11 @@ export function isValidUserName(name: string): boolean {
   return USER_NAME_PATTERN.test(name);
 }
 
+/** Names are kept as typed but compared regardless of case: `Admin` is `admin`. */
+export function sameUserName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
 export function isValidRoleName(name: string): boolean {
   return ROLE_NAME_PATTERN.test(name);
 }

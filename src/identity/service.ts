@@ -1,7 +1,7 @@
 import { and, count, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../store/store.js';
 import { countActiveJobs } from '../jobs/active.js';
-import { roles, tokens, userRoles, users } from '../store/schema.js';
+import { roles, tokens, userRoles, userNamed, users } from '../store/schema.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
 import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from './rules.js';
@@ -79,7 +79,8 @@ export class IdentityService {
       const [user] = await tx
         .insert(users)
         .values({ name, passwordHash })
-        .onConflictDoNothing({ target: users.name })
+        // Any conflict is the name's, in any case: ids are random.
+        .onConflictDoNothing()
         .returning({ id: users.id, name: users.name });
       if (!user) throw new IdentityError(Status.UserAlreadyExisting, `user ${name} already exists`);
       await requireRoles(tx, roleNames);
@@ -267,7 +268,7 @@ export class IdentityService {
 
   private async checkPassword(name: string, password: string): Promise<{ id: string }> {
     const [user] = isValidUserName(name)
-      ? await this.db.select({ id: users.id, passwordHash: users.passwordHash }).from(users).where(eq(users.name, name))
+      ? await this.db.select({ id: users.id, passwordHash: users.passwordHash }).from(users).where(userNamed(name))
       : [];
     if (!user) {
       await burnVerification(password);
@@ -287,7 +288,7 @@ function canExist(ref: UserRef): boolean {
 }
 
 function userCondition(ref: UserRef) {
-  return 'id' in ref ? eq(users.id, ref.id) : eq(users.name, ref.name);
+  return 'id' in ref ? eq(users.id, ref.id) : userNamed(ref.name);
 }
 
 function describeRef(ref: UserRef): string {
@@ -303,7 +304,7 @@ function requireWellFormedToken(token: string): void {
 }
 
 async function requireUser(db: Queryable, name: string): Promise<{ id: string }> {
-  const [user] = isValidUserName(name) ? await db.select({ id: users.id }).from(users).where(eq(users.name, name)) : [];
+  const [user] = isValidUserName(name) ? await db.select({ id: users.id }).from(users).where(userNamed(name)) : [];
   if (!user) throw new IdentityError(Status.UserNotFound, `user ${name} not found`);
   return user;
 }

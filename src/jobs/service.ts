@@ -3,6 +3,7 @@ import { actingUserName, isAdmin } from '../auth/permissions.js';
 import { ServiceError, SpecFailure } from '../common/errors.js';
 import { refuseIfUnrunnable } from '../courses/feasibility.js';
 import type { CourseService, CourseView } from '../courses/service.js';
+import { sameUserName } from '../identity/rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeUnavailable, type JobRuntime } from '../runtime/types.js';
 import { rootMessage } from '../store/errors.js';
@@ -142,7 +143,7 @@ export class JobService {
   private async resolveUser(actor: Principal, requested: string | undefined): Promise<Principal> {
     if (requested === '') throw new ServiceError('invalid', 'Empty user name');
     const name = actingUserName(actor, requested);
-    if (name === actor.name) return actor;
+    if (sameUserName(name, actor.name)) return actor;
     const user = await this.identity.findUser({ name });
     if (!user) throw new ServiceError('invalid', `user ${name} not found`);
     return { userId: user.id, name: user.name, roles: user.roles };

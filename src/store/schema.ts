@@ -1,16 +1,26 @@
-import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid, boolean } from 'drizzle-orm/pg-core';
+import { sql, type SQL } from 'drizzle-orm';
+import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, boolean } from 'drizzle-orm/pg-core';
 import type { PortSpec, ServiceUrl } from '../runtime/types.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
-export const users = pgTable('users', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  name: text('name').notNull().unique(),
-  /** argon2id, in the PHC string format. */
-  passwordHash: text('password_hash').notNull(),
-  createdAt: createdAt(),
-});
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** As the user typed it, for display; unique regardless of case (`Admin` is `admin`). */
+    name: text('name').notNull().unique(),
+    /** argon2id, in the PHC string format. */
+    passwordHash: text('password_hash').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [uniqueIndex('users_name_lower_unique').on(sql`lower(${table.name})`)],
+);
+
+/** The user of this name, whatever its case; served by users_name_lower_unique. */
+export function userNamed(name: string): SQL {
+  return sql`lower(${users.name}) = ${name.toLowerCase()}`;
+}
 
 export const roles = pgTable('roles', {
   name: text('name').primaryKey(),

@@ -32,6 +32,16 @@ describe('v1 accounts: register and delete', () => {
     });
   });
 
+  it('refuses a name taken in another case, and keeps the registered case for display', async () => {
+    expect((await register({ username: 'NewBie', password: 'another-pass' })).status).toBe(409);
+    expect((await register({ username: 'Grace.Hopper', password: 'grace-pass' })).status).toBe(200);
+    expect((await register({ username: 'grace.hopper', password: 'other-pass' })).status).toBe(409);
+    const signedIn = await signIn('GRACE.HOPPER', 'grace-pass');
+    expect(signedIn.status).toBe(20008);
+    const roles = await platform.callIdentity('GET', '/token/roles', { body: { token: signedIn.data.token } });
+    expect(roles.body.data.user_name).toBe('Grace.Hopper');
+  });
+
   it.each([
     ['no password', { username: 'x1' }],
     ['a short password', { username: 'x2', password: 'short' }],
@@ -39,6 +49,7 @@ describe('v1 accounts: register and delete', () => {
     ['an empty name', { username: '', password: 'long-enough' }],
     ['a name that is a number', { username: 7, password: 'long-enough' }],
     ['a 65-character name', { username: 'a'.repeat(65), password: 'long-enough' }],
+    ['a property an account does not have', { username: 'x3', password: 'long-enough', roles: ['admin'] }],
   ])('refuses %s with 400', async (_case, body) => {
     const answer = await register(body);
     expect(answer.status).toBe(400);

@@ -101,6 +101,12 @@ describe.each(storeTargets)('courses on $name', (target) => {
       ['an introduction that is not a string', course({ introduction: 42 }), /body\/introduction must be string/],
       ['a body that is an array', [] as unknown as Record<string, unknown>, /body must be object/],
       ['a NUL character, which PostgreSQL cannot store', course({ name: 'a\u0000b' }), /NUL character/],
+      ['a property a course does not have', course({ junk: 'x'.repeat(1000) }), /body must not have property junk/],
+      [
+        'a port with properties a port does not have',
+        course({ ports: [{ name: 'web', port: 80, hostPort: 22, junk: 'x'.repeat(1000) }] }),
+        /body\/ports\/0 must not have property hostPort/,
+      ],
     ];
     it.each(badBodies)('refuses %s with 400 and writes nothing', async (_case, body, message) => {
       const before = await platform.call('POST', '/v1/course/list', { token: teacher.token, body: {} });
@@ -126,6 +132,8 @@ describe.each(storeTargets)('courses on $name', (target) => {
     it('a body user equal to the caller is fine', async () => {
       const answer = await create(teacher, course({ user: 'tina', name: 'own name' }));
       expect(answer.course.user).toBe('tina');
+      // Names are one name whatever their case.
+      expect((await create(teacher, course({ user: 'TINA', name: 'own name, shouted' }))).course.user).toBe('tina');
     });
 
     it('an admin may publish for a teacher, but not for a student or a stranger', async () => {

@@ -433,6 +433,56 @@ describe('HTTP framework behaviour shared by every route', () => {
     });
   });
 
+  describe('deeply nested bodies', () => {
+    /** `{"a":{"a":…}}` nested `levels` deep. */
+    const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    const uuid = '00000000-0000-4000-8000-000000000000';
+    const concretePath = (path: string) =>
+      path.replace(/\{(\w+)\}/g, (_whole, name: string) => (name === 'level' ? 'basic' : name === 'user' ? 'fw-teacher' : uuid));
+    /**
+     * Every operation a document lists that takes a body: all but GET and HEAD, and on the
+     * identity service, whose GETs read a JSON body as their query, GETs with a query too.
+     */
+    const operationsWithBodies = (doc: Json, getsReadBodies = false): Array<[string, string]> =>
+      Object.entries(doc.paths as Record<string, Record<string, Json>>).flatMap(([path, operations]) =>
+        Object.entries(operations)
+          .filter(
+            ([method, operation]) =>
+              !['get', 'head'].includes(method) || (getsReadBodies && method === 'get' && (operation.parameters ?? []).some((p: Json) => p.in === 'query')),
+          )
+          .map(([method]): [string, string] => [method.toUpperCase(), concretePath(path)]),
+      );
+
+    it('every v1 route with a body, DELETEs included, answers 400 "Failed to parse…" for a body 5,000 levels deep', async () => {
+      const routes = operationsWithBodies((await platform.call('GET', '/docs/json')).body).filter(([, url]) => url.startsWith('/v1/'));
+      expect(routes.map(([method]) => method)).toContain('DELETE');
+      for (const [method, url] of routes) {
+        const answer = await platform.call(method as 'POST', url, { token: platform.admin.token, body: nested(5000) });
+        expect(`${method} ${url} ${answer.status}`).toBe(`${method} ${url} 400`);
+        expectParseFailure(answer);
+        expect(answer.body.message).toContain('nested more than 64 levels');
+      }
+    });
+
+    it('every identity function with a body answers 40011 for a body 5,000 levels deep', async () => {
+      const routes = operationsWithBodies((await platform.callIdentity('GET', '/docs/json')).body, true);
+      expect(routes.length).toBeGreaterThanOrEqual(9);
+      for (const [method, url] of routes) {
+        const answer = await platform.callIdentity(method as 'POST', url, { token: platform.admin.token, body: nested(5000) });
+        expectInvalidArgument(answer);
+        expect(answer.body.data.reason).toContain('nested more than 64 levels');
+      }
+    });
+
+    it('accepts 64 levels and refuses 65, in arrays as in objects', async () => {
+      const inArray = (levels: number) => `{"message":"m","extra":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+      expect((await platform.call('POST', '/v1/health/database', { body: inArray(64) })).status).toBe(200);
+      expectParseFailure(await platform.call('POST', '/v1/health/database', { body: inArray(65) }));
+      expect((await platform.call('POST', '/v1/health/database', { body: nested(64) })).status).toBe(200);
+      expectParseFailure(await platform.call('POST', '/v1/health/database', { body: nested(65) }));
+    });
+  });
+
   describe('OpenAPI document and Swagger UI', () => {
     let doc: Json;
 

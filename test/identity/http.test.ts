@@ -27,7 +27,7 @@ describe('identity service API', () => {
       status: 400,
       body: { status: 40012, message: 'user already existing' },
     });
-    for (const body of [{ user_name: 'x' }, { user_name: 'bad name', password: 'long-enough' }, { user_name: 'y', password: 'short' }, { user_name: 5, password: 'long-enough' }]) {
+    for (const body of [{ user_name: 'x' }, { user_name: 'bad name', password: 'long-enough' }, { user_name: 'y', password: 'short' }, { user_name: 5, password: 'long-enough' }, { user_name: 'z1', password: 'long-enough', junk: 'x' }]) {
       const answer = await call('POST', '/user', { body });
       expect(answer.status).toBe(400);
       expect(answer.body).toMatchObject({ status: 40011, message: 'invalid argument' });
@@ -173,6 +173,14 @@ describe('identity service API', () => {
         message: 'role not found',
       });
       expect((await call('DELETE', '/role', { token, body: { role_name: 'admin' } })).body.status).toBe(40011);
+    });
+
+    it('CreateRole and AddUserRole refuse properties they would not store (40011)', async () => {
+      const token = platform.admin.token;
+      const role = await call('POST', '/role', { token, body: { role_name: 'tutor', permissions: ['all'] } });
+      expect(role.body).toMatchObject({ status: 40011, data: { reason: 'body must not have property permissions' } });
+      const grant = await call('POST', '/user/role', { token, body: { user_name: 'uname1', role_name: 'teacher', until: 'never' } });
+      expect(grant.body).toMatchObject({ status: 40011, data: { reason: 'body must not have property until' } });
     });
   });
 

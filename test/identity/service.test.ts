@@ -41,6 +41,22 @@ describe.each(storeTargets)('identity service on $name', (target) => {
     expect(row?.passwordHash).not.toContain('alice-password');
   });
 
+  it('treats names that differ only by case as one name, and keeps the case that was typed', async () => {
+    const dana = await identity.createUser('Dana.Lee', 'dana-password');
+    expect(await refusal(identity.createUser('dana.lee', 'other-password'))).toBe(Status.UserAlreadyExisting);
+    expect(await refusal(identity.createUser('DANA.LEE', 'other-password'))).toBe(Status.UserAlreadyExisting);
+    // Even when both try at once: the index, not a prior lookup, decides.
+    const racing = await Promise.allSettled([identity.createUser('Race', 'race-password'), identity.createUser('rACE', 'race-password')]);
+    expect(racing.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    expect(await identity.findUser({ name: 'dana.LEE' })).toEqual({ id: dana.id, name: 'Dana.Lee', roles: ['student'] });
+    // Sign-in by name finds the user whatever the case, and the token says the name as typed at registration.
+    const issued = await identity.authenticate('dana.lee', 'dana-password');
+    expect((await identity.tokenOwner(issued.token)).name).toBe('Dana.Lee');
+    expect(await refusal(identity.authenticate('DANA.lee', 'wrong-password'))).toBe(Status.UserPasswordNotMatch);
+    await identity.addUserRole('DANA.LEE', 'teacher');
+    expect((await identity.findUser({ id: dana.id }))?.roles).toEqual(['student', 'teacher']);
+  });
+
   it('refuses a second user with the same name (40012), bad names and short passwords (40011)', async () => {
     await identity.createUser('bob', 'bob-password');
     expect(await refusal(identity.createUser('bob', 'another-password'))).toBe(Status.UserAlreadyExisting);

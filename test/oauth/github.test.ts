@@ -124,6 +124,14 @@ describe('sign-in with GitHub, against a fake GitHub on loopback', () => {
     expect(await platform.services.identity.findUser({ name: 'hubber-renamed' })).toBeUndefined();
   });
 
+  it('a login that names a local user in another case does not get that name either', async () => {
+    // The platform's own admin is "admin"; a GitHub account called "Admin" must not look like it.
+    const token = github.tokenFor({ login: 'Admin', id: 9002, email: null });
+    expect((await listCourses(token)).status).toBe(200);
+    const linked = await call('/v1/proxy/introspection', { token });
+    expect(linked.body).toMatchObject({ active: true, username: '9002', roles: ['student'] });
+  });
+
   it('refuses a code GitHub did not issue with 400, although GitHub answers HTTP 200', async () => {
     const exchanged = await call('/v1/proxy/token', { code: 'not-a-code' });
     expect(exchanged.status).toBe(400);

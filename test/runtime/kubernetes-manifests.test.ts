@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { V1Node } from '@kubernetes/client-node';
+import { loadConfig } from '../../src/config/load.js';
 import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
 import type { LaunchSpec } from '../../src/runtime/types.js';
 import { jobLabels, sanitiseLabelValue } from '../../src/runtime/kubernetes/labels.js';
@@ -147,6 +148,15 @@ describe('URLs', () => {
   it('point at the node port with the token path', () => {
     expect(serviceUrls(assigned, '10.0.0.5')).toEqual([{ label: 'jupyter', value: 'http://10.0.0.5:31234/?token=tok' }]);
     expect(serviceUrls(assigned, 'fd00::5')[0]?.value).toBe('http://[fd00::5]:31234/?token=tok');
+  });
+
+  it('keep the scheme of a configured node host (CLASSLAB_NODEPORT_HOST=https://host)', () => {
+    const nodeHost = loadConfig({ CLASSLAB_NODEPORT_HOST: 'https://gpu.lab.example.edu' }).nodePortHost;
+    expect(serviceUrls(assigned, nodeHost)[0]?.value).toBe('https://gpu.lab.example.edu:31234/?token=tok');
+    const plain = loadConfig({ CLASSLAB_NODEPORT_HOST: 'http://host' }).nodePortHost;
+    expect(serviceUrls(assigned, plain)[0]?.value).toBe('http://host:31234/?token=tok');
+    const bare = loadConfig({ CLASSLAB_NODEPORT_HOST: '[fd00::5]' }).nodePortHost;
+    expect(serviceUrls(assigned, bare)[0]?.value).toBe('http://[fd00::5]:31234/?token=tok');
   });
 
   it('point at the cluster DNS name for a ClusterIP Service', () => {

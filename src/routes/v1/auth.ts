@@ -5,7 +5,7 @@ import { principalOf } from '../../http/auth.js';
 import { errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
 import { absentBodyIsEmpty } from '../../http/json-body.js';
 import { PasswordSchema, UserNameSchema } from '../../identity/schemas.js';
-import { isUuid } from '../../identity/rules.js';
+import { isUuid, sameUserName } from '../../identity/rules.js';
 import type { UserRef } from '../../identity/service.js';
 import { IdentityError, Status } from '../../identity/status.js';
 import type { HttpApp } from '../../http/server.js';
@@ -24,7 +24,7 @@ export async function authRoutes(app: HttpApp, { services }: { services: Service
       schema: {
         tags,
         summary: 'Create a student account',
-        body: Type.Object({ username: UserNameSchema, password: PasswordSchema }),
+        body: Type.Object({ username: UserNameSchema, password: PasswordSchema }, { additionalProperties: false }),
         response: { 200: MessageEnvelope, ...errorResponses },
       },
     },
@@ -60,7 +60,7 @@ export async function authRoutes(app: HttpApp, { services }: { services: Service
       const requested = request.body.id;
       const target: UserRef =
         requested === undefined ? { id: principal.userId } : isUuid(requested) ? { id: requested.toLowerCase() } : { name: requested };
-      const isSelf = 'id' in target ? target.id === principal.userId : target.name === principal.name;
+      const isSelf = 'id' in target ? target.id === principal.userId : sameUserName(target.name, principal.name);
       if (!isSelf && !isAdmin(principal)) {
         throw new HttpError(403, `Permission denied: you are signed in as ${principal.name} and can delete only your own account`);
       }

@@ -4,16 +4,19 @@ import type { CourseInput } from '../../courses/service.js';
 import { principalOf } from '../../http/auth.js';
 import { errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
 import { failingAs } from '../../http/errors.js';
-import type { HttpApp } from '../../http/server.js';
+import { sendSerializedJson, type HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 import type { CourseLevel } from '../../store/schema.js';
-import { Course, CourseCreateBody, IdParams, UserListBody } from './schemas.js';
+import { CourseListCache } from '../../courses/list-cache.js';
+import { Course, CourseCreateBody, IdParams, PageQuery, UserListBody } from './schemas.js';
 
 const CourseList = Type.Object({ error: Type.Literal(false), courses: Type.Array(Course) });
 const tags = ['course'];
 
 export async function courseRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
   const { courses } = services;
+  const publicLists = new CourseListCache(courses);
+  app.addHook('onClose', async () => publicLists.close());
 
   app.post(
     '/course/list',
@@ -93,18 +96,20 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
       config: { public: true },
       schema: {
         tags,
-        summary: 'List the courses of a level: basic or advance (advanced is a synonym)',
+        summary: 'List the courses of a level: basic or advance (advanced is a synonym); every course, or a page of them',
         params: Type.Object({ level: Type.String({ maxLength: 64 }) }),
+        querystring: PageQuery,
         response: { 200: CourseList, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const level = parseLevel(request.params.level);
       if (!level) {
         throw new HttpError(400, `Unknown course level ${JSON.stringify(request.params.level)}: use basic or advance`);
       }
-      const list = await failingAs('Query courses table fail', () => courses.listByLevel(level));
-      return { error: false as const, courses: list };
+      const { limit, offset } = request.query;
+      const page = { ...(limit === undefined ? {} : { limit: Number(limit) }), ...(offset === undefined ? {} : { offset: Number(offset) }) };
+      return sendSerializedJson(reply, await failingAs('Query courses table fail', () => publicLists.answer(level, page)));
     },
   );
 

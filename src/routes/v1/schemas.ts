@@ -23,6 +23,7 @@ export const DatasetName = Type.String({
   description: 'a dataset name: lowercase letters, digits, "-" and ".", at most 253 characters',
 });
 
+/** Stored as given: a property the course does not have is refused, not kept. */
 export const CourseCreateBody = Type.Object({
   user: Type.Optional(ActingUser),
   name: Type.String({ minLength: 1, maxLength: 128, pattern: '\\S', description: '1 to 128 characters, not all blank' }),
@@ -43,7 +44,7 @@ export const CourseCreateBody = Type.Object({
   ports: Type.Optional(
     Type.Array(PortSpecSchema, { maxItems: 8, description: "ports the image serves; without them the image catalog decides (jupyter 8888, digits 5000, …)" }),
   ),
-});
+}, { additionalProperties: false });
 
 export const Course = Type.Object({
   id: Uuid,
@@ -59,3 +60,9 @@ export const Course = Type.Object({
 });
 
 export const UserListBody = Type.Object({ user: Type.Optional(ActingUser) });
+
+/** Query values are text, and types are not coerced: whole numbers are checked by pattern. */
+export const PageQuery = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$', description: 'a whole number from 1 to 999999: at most this many courses' })),
+  offset: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,8})$', description: 'a whole number from 0: how many courses to skip first' })),
+});

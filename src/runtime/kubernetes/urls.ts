@@ -8,8 +8,14 @@ function hostForUrl(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
+/** A node host as a URL's start: `https://host` as configured keeps its scheme; a bare host is http. */
+function nodeOrigin(nodeHost: string): string {
+  return /^https?:\/\//.test(nodeHost) ? nodeHost : `http://${hostForUrl(nodeHost)}`;
+}
+
 /**
- * NodePort: `http://<nodeHost>:<nodePort><path>`; ClusterIP: `http://<svc>.<ns>.svc:<port><path>`.
+ * NodePort: `http://<nodeHost>:<nodePort><path>`, or the scheme the node host names
+ * (CLASSLAB_NODEPORT_HOST=https://host); ClusterIP: `http://<svc>.<ns>.svc:<port><path>`.
  * A NodePort the API has not assigned yet gives no URL rather than a wrong one.
  */
 export function serviceUrls(service: V1Service, nodeHost: string | undefined): ServiceUrl[] {
@@ -18,7 +24,7 @@ export function serviceUrls(service: V1Service, nodeHost: string | undefined): S
   if (service.spec?.type === 'NodePort') {
     if (nodeHost === undefined) return [];
     return ports.flatMap((port) =>
-      port.nodePort === undefined ? [] : [{ label: port.name ?? String(port.port), value: `http://${hostForUrl(nodeHost)}:${port.nodePort}${path}` }],
+      port.nodePort === undefined ? [] : [{ label: port.name ?? String(port.port), value: `${nodeOrigin(nodeHost)}:${port.nodePort}${path}` }],
     );
   }
   const host = `${service.metadata?.name ?? ''}.${service.metadata?.namespace ?? 'default'}.svc`;
