@@ -223,14 +223,14 @@ describe('classlab (the command)', () => {
       body: {
         name: 'image process',
         introduction: '# md',
-        image: 'nvidia/digits:6.0',
+        image: 'classlab/hello',
         level: 'basic',
-        GPU: 1,
+        GPU: 0,
         datasets: ['mnist', 'caltech256'],
       },
     });
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ error: false, course: { gpu: 1, user: 'teacher-name' } });
+    expect(created.body).toMatchObject({ error: false, course: { gpu: 0, user: 'teacher-name' } });
     const courseId = created.body.id as string;
 
     expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
@@ -250,9 +250,9 @@ describe('classlab (the command)', () => {
         id: courseId,
         name: 'image process',
         introduction: '# md',
-        image: 'nvidia/digits:6.0',
+        image: 'classlab/hello',
         level: 'basic',
-        gpu: 1,
+        gpu: 0,
         datasets: ['mnist', 'caltech256'],
         user: 'teacher-name',
       }),
