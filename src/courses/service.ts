@@ -2,7 +2,7 @@ import { asc, eq, sql, type SQL } from 'drizzle-orm';
 import { actingUserName, canPublishCourses, isAdmin } from '../auth/permissions.js';
 import { ServiceError } from '../common/errors.js';
 import { rfc3339 } from '../common/time.js';
-import { sameUserName } from '../identity/rules.js';
+import { sameUserName } from '../common/account-rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { countActiveJobs } from '../jobs/active.js';
 import { checkNewCourse } from './feasibility.js';

@@ -4,7 +4,7 @@ import { countActiveJobs } from '../jobs/active.js';
 import { roles, tokens, userRoles, userNamed, users } from '../store/schema.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
-import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from './rules.js';
+import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from '../common/account-rules.js';
 import { IdentityError, Status } from './status.js';
 import { hashToken, isWellFormedToken, newToken } from './tokens.js';
 
