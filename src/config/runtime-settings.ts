@@ -5,7 +5,8 @@
 
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { DEFAULT_CATALOG, PortSpecSchema, type ImageCatalog } from '../runtime/catalog.js';
+import { PortSpecSchema } from '../common/job-ports.js';
+import { DEFAULT_CATALOG, type ImageCatalog } from '../runtime/catalog.js';
 import { hostAddress, integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
 
 export const RUNTIME_KINDS = ['local', 'kubernetes'] as const;

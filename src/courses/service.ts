@@ -6,7 +6,8 @@ import { sameUserName } from '../common/account-rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { countActiveJobs } from '../jobs/active.js';
 import { checkNewCourse } from './feasibility.js';
-import type { JobRuntime, PortSpec } from '../runtime/types.js';
+import type { PortSpec } from '../common/job-ports.js';
+import type { JobRuntime } from '../runtime/types.js';
 import { courseDatasets, courses, userNamed, users, type CourseLevel } from '../store/schema.js';
 import type { Database } from '../store/store.js';
 

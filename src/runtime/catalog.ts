@@ -4,17 +4,7 @@
  * Jupyter, DIGITS, and a small built-in web page that needs nothing but Node.
  */
 
-import { Type } from 'typebox';
-import type { PortSpec } from './types.js';
-
-/** A named port, as the catalog and courses give it; the name labels the URL. Stored as given, so nothing else is accepted. */
-export const PortSpecSchema = Type.Object(
-  {
-    name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,14}$', description: 'port name (a Kubernetes port name): jupyter, digits, …' }),
-    port: Type.Integer({ minimum: 1, maximum: 65535 }),
-  },
-  { additionalProperties: false },
-);
+import type { PortSpec } from '../common/job-ports.js';
 
 export interface LocalCommand {
   /**
