@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { ServiceUrl } from '../../common/job-ports.js';
 import { Latch } from '../../common/latch.js';
 import { gpuShortfall } from '../capacity.js';
-import { catalogImages, type ImageCatalog } from '../catalog.js';
+import type { ImageCatalog } from '../../config/image-catalog.js';
+import { catalogImages } from '../catalog.js';
 import {
   LaunchRefused,
   RuntimeError,
