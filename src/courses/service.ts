@@ -4,7 +4,7 @@ import { ServiceError } from '../common/errors.js';
 import { rfc3339 } from '../common/time.js';
 import { sameUserName } from '../common/account-rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
-import { countActiveJobs } from '../jobs/active.js';
+import { countActiveJobs } from '../store/active-jobs.js';
 import { checkNewCourse } from './feasibility.js';
 import type { PortSpec } from '../common/job-ports.js';
 import type { JobRuntime } from '../runtime/types.js';

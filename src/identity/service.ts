@@ -1,6 +1,6 @@
 import { and, count, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../store/store.js';
-import { countActiveJobs } from '../jobs/active.js';
+import { countActiveJobs } from '../store/active-jobs.js';
 import { roles, tokens, userRoles, userNamed, users } from '../store/schema.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
