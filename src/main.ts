@@ -6,7 +6,7 @@ import type { Config } from './config/settings.js';
 import { ClusterService } from './cluster/service.js';
 import { CourseService } from './courses/service.js';
 import { HealthService } from './health/service.js';
-import { buildApiApp } from './http/api.js';
+import { buildApiApp } from './api-app.js';
 import { buildMetricsApp } from './http/metrics.js';
 import type { HttpApp } from './http/server.js';
 import { startupGate } from './http/startup.js';

@@ -1,5 +1,5 @@
 import { ServiceError } from '../common/errors.js';
-import { sameUserName } from '../identity/rules.js';
+import { sameUserName } from '../common/account-rules.js';
 import type { Principal } from '../identity/service.js';
 
 export function isAdmin(principal: Principal): boolean {

@@ -3,9 +3,8 @@
  * settings.ts so that each area's settings read in one sitting; settings.ts spreads them in.
  */
 
-import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { DEFAULT_CATALOG, PortSpecSchema, type ImageCatalog } from '../runtime/catalog.js';
+import { DEFAULT_CATALOG, ImageCatalogSchema, type ImageCatalog } from './image-catalog.js';
 import { hostAddress, integer, nonEmptyString, optionalString, type RawValue, type Setting } from './parsers.js';
 
 export const RUNTIME_KINDS = ['local', 'kubernetes'] as const;
@@ -70,26 +69,6 @@ function jobCount(text: string): number | undefined {
   return integer(0, 1000)(text);
 }
 
-const CatalogSchema = Type.Array(
-  Type.Object({
-    name: Type.String({ minLength: 1 }),
-    match: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    ports: Type.Array(PortSpecSchema),
-    urlPath: Type.Optional(Type.String()),
-    env: Type.Optional(Type.Record(Type.String(), Type.String())),
-    local: Type.Optional(
-      Type.Object({
-        command: Type.Array(Type.String(), { minItems: 1 }),
-        env: Type.Optional(Type.Record(Type.String(), Type.String())),
-        readyPath: Type.Optional(Type.String()),
-      }),
-    ),
-  }),
-);
-// The schema and the catalog's own types must agree.
-const catalogAgrees: Static<typeof CatalogSchema> extends ImageCatalog ? true : false = true;
-void catalogAgrees;
-
 function imageCatalog(raw: RawValue): ImageCatalog {
   let value: unknown = raw;
   if (typeof raw === 'string') {
@@ -99,8 +78,8 @@ function imageCatalog(raw: RawValue): ImageCatalog {
       throw new Error(`must be a JSON array of catalog entries: ${(error as Error).message}`);
     }
   }
-  if (!Value.Check(CatalogSchema, value)) {
-    const first = Value.Errors(CatalogSchema, value)[0];
+  if (!Value.Check(ImageCatalogSchema, value)) {
+    const first = Value.Errors(ImageCatalogSchema, value)[0];
     throw new Error(`is not a valid image catalog: ${first ? `${first.instancePath || '/'} ${first.message}` : 'wrong shape'}`);
   }
   return value;

@@ -2,11 +2,12 @@ import { asc, eq, sql, type SQL } from 'drizzle-orm';
 import { actingUserName, canPublishCourses, isAdmin } from '../auth/permissions.js';
 import { ServiceError } from '../common/errors.js';
 import { rfc3339 } from '../common/time.js';
-import { sameUserName } from '../identity/rules.js';
+import { sameUserName } from '../common/account-rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
-import { countActiveJobs } from '../jobs/active.js';
+import { countActiveJobs } from '../store/active-jobs.js';
 import { checkNewCourse } from './feasibility.js';
-import type { JobRuntime, PortSpec } from '../runtime/types.js';
+import type { PortSpec } from '../common/job-ports.js';
+import type { JobRuntime } from '../runtime/types.js';
 import { courseDatasets, courses, userNamed, users, type CourseLevel } from '../store/schema.js';
 import type { Database } from '../store/store.js';
 

@@ -10,7 +10,7 @@ import { readGetBody } from '../http/json-body.js';
 import { createHttpApp, pathOf, type HttpApp } from '../http/server.js';
 import type { RegistrationLimit } from './registration-limit.js';
 import { holdUntilStarted } from '../http/startup.js';
-import { PASSWORD_MAX_LENGTH, USER_NAME_RULE } from './rules.js';
+import { PASSWORD_MAX_LENGTH, USER_NAME_RULE } from '../common/account-rules.js';
 import type { IdentityService } from './service.js';
 import { httpStatusOf, IdentityError, Status, statusMessage, type StatusCode } from './status.js';
 

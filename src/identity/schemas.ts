@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USER_NAME_PATTERN, USER_NAME_RULE } from './rules.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USER_NAME_PATTERN, USER_NAME_RULE } from '../common/account-rules.js';
 
 export const UserNameSchema = Type.String({ pattern: USER_NAME_PATTERN.source, description: USER_NAME_RULE });
 

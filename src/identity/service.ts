@@ -1,10 +1,10 @@
 import { and, count, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../store/store.js';
-import { countActiveJobs } from '../jobs/active.js';
+import { countActiveJobs } from '../store/active-jobs.js';
 import { roles, tokens, userRoles, userNamed, users } from '../store/schema.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
-import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from './rules.js';
+import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from '../common/account-rules.js';
 import { IdentityError, Status } from './status.js';
 import { hashToken, isWellFormedToken, newToken } from './tokens.js';
 

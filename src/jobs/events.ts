@@ -1,4 +1,4 @@
-import type { ServiceUrl } from '../runtime/types.js';
+import type { ServiceUrl } from '../common/job-ports.js';
 import type { JobStatus } from '../store/schema.js';
 
 /** A job's state as a progress page shows it. */

@@ -1,9 +1,9 @@
 import { and, count, desc, eq, inArray, ne, or, sql, sum } from 'drizzle-orm';
 import { rfc3339 } from '../common/time.js';
-import type { ServiceUrl } from '../runtime/types.js';
+import type { ServiceUrl } from '../common/job-ports.js';
 import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
 import type { Database, Queryable } from '../store/store.js';
-import { countActiveJobs } from './active.js';
+import { countActiveJobs } from '../store/active-jobs.js';
 
 export interface JobRow {
   id: string;

@@ -3,7 +3,7 @@ import { actingUserName, isAdmin } from '../auth/permissions.js';
 import { ServiceError, SpecFailure } from '../common/errors.js';
 import { refuseIfUnrunnable } from '../courses/feasibility.js';
 import type { CourseService, CourseView } from '../courses/service.js';
-import { sameUserName } from '../identity/rules.js';
+import { sameUserName } from '../common/account-rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeUnavailable, type JobRuntime } from '../runtime/types.js';
 import { rootMessage } from '../store/errors.js';

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Principal, IdentityService } from '../identity/service.js';
-import { isValidUserName } from '../identity/rules.js';
+import { isValidUserName } from '../common/account-rules.js';
 import { IdentityError, Status } from '../identity/status.js';
 import { isUniqueViolation } from '../store/errors.js';
 import type { Database } from '../store/store.js';

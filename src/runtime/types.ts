@@ -5,17 +5,7 @@
  * writes job rows itself.
  */
 
-/** A port a job's environment serves, named for the URL label (`jupyter`, `digits`, …). */
-export interface PortSpec {
-  name: string;
-  port: number;
-}
-
-/** A URL the student opens, labelled with its port's name, as the spec's `service` items. */
-export interface ServiceUrl {
-  label: string;
-  value: string;
-}
+import type { PortSpec, ServiceUrl } from '../common/job-ports.js';
 
 /** Everything a runtime needs to start one job. Names are the real ones; runtimes sanitise. */
 export interface LaunchSpec {

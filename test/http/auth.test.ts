@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CachedTokenVerifier, TokenRejectedError, type TokenVerifier, type VerifiedToken } from '../../src/auth/verifier.js';
-import { buildApiApp } from '../../src/http/api.js';
+import { buildApiApp } from '../../src/api-app.js';
 import { hashToken } from '../../src/identity/tokens.js';
 import { tokens } from '../../src/store/schema.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
+import { DEFAULT_CATALOG } from '../../src/config/image-catalog.js';
 import { ScriptedRuntime } from '../support/fake-runtime.js';
 import { startTestPlatform, type TestPlatform, type TestUser } from '../support/platform.js';
 import { startTestRuntime, type TestRuntime } from '../runtime/support-local.js';

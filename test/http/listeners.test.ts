@@ -2,7 +2,7 @@ import dns from 'node:dns';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HttpLimits } from '../../src/config/http-settings.js';
-import { buildApiApp } from '../../src/http/api.js';
+import { buildApiApp } from '../../src/api-app.js';
 import type { HttpApp } from '../../src/http/server.js';
 import { buildIdentityApp } from '../../src/identity/http.js';
 import { listen, StartError } from '../../src/main.js';

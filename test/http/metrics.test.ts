@@ -1,7 +1,7 @@
 /** Where /metrics is served and who may read it: CLASSLAB_METRICS_PORT and CLASSLAB_METRICS_TOKEN. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { buildApiApp } from '../../src/http/api.js';
+import { buildApiApp } from '../../src/api-app.js';
 import { buildMetricsApp } from '../../src/http/metrics.js';
 import type { HttpApp } from '../../src/http/server.js';
 import { capturingLogger } from '../support/logs.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CachedTokenVerifier, IdentityTokenVerifier } from '../../src/auth/verifier.js';
 import { loadConfig } from '../../src/config/load.js';
-import { buildApiApp } from '../../src/http/api.js';
+import { buildApiApp } from '../../src/api-app.js';
 import type { HttpApp } from '../../src/http/server.js';
 import { GITHUB_ENDPOINTS, GITHUB_ISSUER, GitHubProvider } from '../../src/oauth/github.js';
 import { createOAuth, type OAuthServices } from '../../src/oauth/setup.js';

@@ -3,7 +3,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { V1Node } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config/load.js';
-import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
+import { DEFAULT_CATALOG } from '../../src/config/image-catalog.js';
 import type { LaunchSpec } from '../../src/runtime/types.js';
 import { jobLabels, sanitiseLabelValue } from '../../src/runtime/kubernetes/labels.js';
 import { buildDeployment, buildService, isValidPortName, planJob, type ManifestSettings } from '../../src/runtime/kubernetes/manifests.js';

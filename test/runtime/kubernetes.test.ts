@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
-import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
+import { DEFAULT_CATALOG } from '../../src/config/image-catalog.js';
 import { buildDeployment, planJob, type ManifestSettings } from '../../src/runtime/kubernetes/manifests.js';
 import { KubernetesRuntime } from '../../src/runtime/kubernetes/index.js';
 import { RuntimeError, RuntimeNotSynced } from '../../src/runtime/types.js';

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
+import { DEFAULT_CATALOG } from '../../src/config/image-catalog.js';
 import { portInUse } from '../../src/runtime/local/ports.js';
 import { browse, httpGet, httpSend, launchSpec, sandboxed, processAlive, startedPid, startTestRuntime, waitForState, type TestRuntime } from './support-local.js';
 

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
+import { DEFAULT_CATALOG } from '../../src/config/image-catalog.js';
 import { startTestRuntime, type TestRuntime } from './support-local.js';
 
 let current: TestRuntime | undefined;

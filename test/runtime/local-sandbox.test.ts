@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ImageCatalog } from '../../src/runtime/catalog.js';
+import type { ImageCatalog } from '../../src/config/image-catalog.js';
 import { RuntimeBusy, RuntimeUnavailable } from '../../src/runtime/types.js';
 import { PROJECT_DIR } from '../e2e/cli-process.js';
 import { httpGet, launchSpec, sandboxed, startTestRuntime, TEST_CATALOG, waitForState, type TestRuntime } from './support-local.js';

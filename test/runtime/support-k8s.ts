@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 import { startKubeSimulator } from '../kube-sim/index.js';
 import { capturingLogger } from '../support/logs.js';
-import { DEFAULT_CATALOG } from '../../src/runtime/catalog.js';
+import { DEFAULT_CATALOG } from '../../src/config/image-catalog.js';
 import { KubernetesRuntime, type KubernetesRuntimeOptions } from '../../src/runtime/kubernetes/index.js';
 import type { ManifestSettings } from '../../src/runtime/kubernetes/manifests.js';
 import type { LaunchSpec, RuntimeJobState, RuntimeUpdate } from '../../src/runtime/types.js';

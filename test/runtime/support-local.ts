@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { DEFAULT_CATALOG, type ImageCatalog } from '../../src/runtime/catalog.js';
+import { DEFAULT_CATALOG, type ImageCatalog } from '../../src/config/image-catalog.js';
 import { checkIsolation } from '../../src/runtime/local/isolation.js';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../src/runtime/local/local-runtime.js';
 import type { LaunchSpec, RuntimeJobState, RuntimeUpdate } from '../../src/runtime/types.js';

@@ -1,5 +1,6 @@
 import { gpuShortfall } from '../../src/runtime/capacity.js';
-import { RuntimeError, RuntimeNotSynced, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate, type ServiceUrl } from '../../src/runtime/types.js';
+import { RuntimeError, RuntimeNotSynced, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate } from '../../src/runtime/types.js';
+import type { ServiceUrl } from '../../src/common/job-ports.js';
 
 /**
  * A runtime the test drives by hand: it records launches and stops, and the test decides each

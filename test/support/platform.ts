@@ -1,7 +1,7 @@
 import type { InjectOptions } from 'fastify';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/settings.js';
-import { buildApiApp } from '../../src/http/api.js';
+import { buildApiApp } from '../../src/api-app.js';
 import type { HttpApp } from '../../src/http/server.js';
 import { ensureAdmin } from '../../src/identity/bootstrap.js';
 import { buildIdentityApp } from '../../src/identity/http.js';

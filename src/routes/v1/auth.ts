@@ -5,7 +5,7 @@ import { principalOf } from '../../http/auth.js';
 import { errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
 import { absentBodyIsEmpty } from '../../http/json-body.js';
 import { PasswordSchema, UserNameSchema } from '../../identity/schemas.js';
-import { isUuid, sameUserName } from '../../identity/rules.js';
+import { isUuid, sameUserName } from '../../common/account-rules.js';
 import type { UserRef } from '../../identity/service.js';
 import { IdentityError, Status } from '../../identity/status.js';
 import type { HttpApp } from '../../http/server.js';

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { LEVEL_NAMES } from '../../courses/levels.js';
 import { INTRODUCTION_MAX_BYTES } from '../../courses/service.js';
-import { PortSpecSchema } from '../../runtime/catalog.js';
+import { PortSpecSchema } from '../../common/job-ports.js';
 import { COURSE_LEVELS } from '../../store/schema.js';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'a UUID' });

@@ -4,8 +4,10 @@
  */
 
 import type { V1Container, V1Deployment, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { fillPlaceholders, findCatalogEntry, type ImageCatalog } from '../catalog.js';
-import type { LaunchSpec, PortSpec } from '../types.js';
+import type { ImageCatalog } from '../../config/image-catalog.js';
+import { fillPlaceholders, findCatalogEntry } from '../catalog.js';
+import type { PortSpec } from '../../common/job-ports.js';
+import type { LaunchSpec } from '../types.js';
 import { JOB_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, URL_PATH_ANNOTATION, jobAnnotations, jobLabels, objectName } from './labels.js';
 
 /** The settings that shape a job's objects. */

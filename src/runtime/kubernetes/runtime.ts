@@ -6,9 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { ServiceUrl } from '../../common/job-ports.js';
 import { Latch } from '../../common/latch.js';
 import { gpuShortfall } from '../capacity.js';
-import { catalogImages, type ImageCatalog } from '../catalog.js';
+import type { ImageCatalog } from '../../config/image-catalog.js';
+import { catalogImages } from '../catalog.js';
 import {
   LaunchRefused,
   RuntimeError,
@@ -18,7 +20,6 @@ import {
   type NodeInfo,
   type RuntimeJob,
   type RuntimeUpdate,
-  type ServiceUrl,
 } from '../types.js';
 import { apiMessage, isNotFound, statusCodeOf } from './api-errors.js';
 import { loadKubeConfig, makeClients, type KubernetesClients } from './clients.js';

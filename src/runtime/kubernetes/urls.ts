@@ -1,7 +1,7 @@
 /** The URLs a student opens, computed from a job's Service alone so the informer cache suffices. */
 
 import type { V1Service } from '@kubernetes/client-node';
-import type { ServiceUrl } from '../types.js';
+import type { ServiceUrl } from '../../common/job-ports.js';
 import { URL_PATH_ANNOTATION } from './labels.js';
 
 function hostForUrl(host: string): string {

@@ -7,7 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Logger } from 'pino';
-import type { RuntimeJobState, RuntimeUpdate, ServiceUrl } from '../types.js';
+import type { ServiceUrl } from '../../common/job-ports.js';
+import type { RuntimeJobState, RuntimeUpdate } from '../types.js';
 import { probeStatus } from './http-probe.js';
 import { signalGroup, signalGroupMembers } from './orphans.js';
 import { OutputTail } from './output-tail.js';

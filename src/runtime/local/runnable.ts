@@ -4,7 +4,8 @@
  */
 
 import { isAbsolute } from 'node:path';
-import { catalogImages, findCatalogEntry, type CatalogEntry, type ImageCatalog } from '../catalog.js';
+import type { CatalogEntry, ImageCatalog } from '../../config/image-catalog.js';
+import { catalogImages, findCatalogEntry } from '../catalog.js';
 import { resolveCommand } from './host-paths.js';
 
 /** Whether `program` can be started: `{node}` is this Node; a bare name is looked up on PATH, as spawn does. */

@@ -1,8 +1,11 @@
 import { and, count, eq, inArray } from 'drizzle-orm';
-import { ACTIVE_JOB_STATUSES, jobs } from '../store/schema.js';
-import type { Queryable } from '../store/store.js';
+import { ACTIVE_JOB_STATUSES, jobs } from './schema.js';
+import type { Queryable } from './store.js';
 
-/** How many jobs of a course, or of a user, are still running or about to. */
+/**
+ * How many jobs of a course, or of a user, are still running or about to. A query of the store's
+ * own: deleting a user or a course asks it, as quotas do, and neither may import the jobs service.
+ */
 export async function countActiveJobs(db: Queryable, of: { courseId: string } | { userId: string }): Promise<number> {
   const owner = 'courseId' in of ? eq(jobs.courseId, of.courseId) : eq(jobs.userId, of.userId);
   const [row] = await db

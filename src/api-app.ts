@@ -1,16 +1,16 @@
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import type { FastifyBaseLogger } from 'fastify';
-import type { HttpLimits } from '../config/http-settings.js';
-import { oauthRoutes } from '../oauth/http.js';
-import { v1Routes } from '../routes/v1/index.js';
-import type { Services } from '../services.js';
-import { registerDocs } from './docs.js';
-import { HttpError } from './envelope.js';
-import { sendV1Error } from './errors.js';
-import { registerMetrics, type MetricsOptions } from './metrics.js';
-import { createHttpApp, pathOf, type HttpApp } from './server.js';
-import { holdUntilStarted } from './startup.js';
+import type { HttpLimits } from './config/http-settings.js';
+import { oauthRoutes } from './oauth/http.js';
+import { v1Routes } from './routes/v1/index.js';
+import type { Services } from './services.js';
+import { registerDocs } from './http/docs.js';
+import { HttpError } from './http/envelope.js';
+import { sendV1Error } from './http/errors.js';
+import { registerMetrics, type MetricsOptions } from './http/metrics.js';
+import { createHttpApp, pathOf, type HttpApp } from './http/server.js';
+import { holdUntilStarted } from './http/startup.js';
 
 export interface ApiOptions {
   services: Services;
@@ -24,7 +24,10 @@ export interface ApiOptions {
   limits?: HttpLimits;
 }
 
-/** The public API: v1 routes, docs at /docs, metrics at /metrics (unless they have a port of their own). */
+/**
+ * The public API, assembled beside main.ts from the generic HTTP layer (src/http/), the v1 routes
+ * and OAuth: v1 routes, docs at /docs, metrics at /metrics (unless they have a port of their own).
+ */
 export async function buildApiApp({ services, logger, corsOrigins, startup, metrics, limits }: ApiOptions): Promise<HttpApp> {
   const app = createHttpApp(
     logger,
