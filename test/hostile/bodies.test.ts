@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestUser } from '../support/platform.js';
+import { bodyFromSchema, type Dictionary } from './from-schema.js';
+import { describeProbe, problemsOf, send, type Listener, type Probe } from './probe.js';
+import { encodeAny, Random, randomJson, randomRawBody, randomString, randomUuid, replayHint, runSeed } from './random.js';
+import { operationsOf, takesBody, urlOf, type Operation } from './routes.js';
+import { openWorld, type World } from './world.js';
+
+/**
+ * Bodies of random shape, depth and size on every route that takes one, on both listeners, from
+ * callers of every kind: no 5xx, no dropped request, nothing of another user's in any answer.
+ * The routes come from the OpenAPI documents, so a new route is covered as soon as it exists.
+ */
+
+const FILE = 'test/hostile/bodies.test.ts';
+const SEED = runSeed();
+const HINT = replayHint(SEED, FILE);
+/** Bodies per route: enough to reach past validation now and then, few enough for CI. */
+const BODIES_PER_ROUTE = 40;
+
+const CONTENT_TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'multipart/form-data; boundary=x', ''];
+
+describe(`hostile bodies (${HINT})`, () => {
+  let world: World;
+  let dictionary: Dictionary;
+
+  beforeAll(async () => {
+    world = await openWorld();
+    const { victim, victimTeacher, mallory, tess, admin } = world;
+    // What a body may name to reach past validation: real ids and names, a token that may be spent.
+    dictionary = [
+      world.victimCourseId,
+      ...world.jobOf.values(),
+      ...[victim, victimTeacher, mallory, tess, admin].map((user) => user.name),
+      'VICTOR',
+      'mallory-password',
+      'tess-password',
+      'newcomer',
+      'Newcomer.2',
+      world.spareToken,
+      'basic',
+      'advance',
+      'nvidia/digits:6.0',
+      'jupyter/base-notebook',
+      'mnist',
+      'cifar-10',
+      'no-such-dataset',
+      'jupyter',
+      'lab-role',
+      'profile',
+    ];
+  });
+  afterAll(() => world?.close());
+
+  /** One random request to the operation, from a random caller, with a random body. */
+  function probeOf(random: Random, listener: Listener, operation: Operation): Probe {
+    const callers: Array<TestUser | undefined> = [world.mallory, world.tess, world.admin, world.victimTeacher, undefined];
+    const caller = random.pick(callers);
+    const headers: Record<string, string> = {};
+    if (caller) headers.authorization = `Bearer ${caller.token}`;
+    else if (random.chance(0.5)) headers.authorization = random.pick(['Bearer null', 'Bearer', `Bearer ${world.expiredToken}`, `Bearer ${world.revokedToken}`, `Basic ${randomString(random, 40)}`]);
+    const contentType = random.pick(CONTENT_TYPES);
+    if (contentType !== '') headers['content-type'] = contentType;
+    let body: unknown;
+    const roll = random.next();
+    if (operation.body && roll < 0.55) body = bodyFromSchema(random, operation.body, dictionary);
+    else if (operation.form && roll < 0.7) body = formOf(random);
+    else if (roll < 0.85) body = randomJson(random);
+    else body = randomRawBody(random);
+    // Raw bodies are sent as they are; the rest as JSON, which a string body would not be.
+    if (typeof body === 'string' && !operation.form && roll < 0.85) body = JSON.stringify(body);
+    const url = urlOf(operation.path, (name) => pathValue(random, name));
+    return { listener, operation, url, caller, options: { headers, body } };
+  }
+
+  function pathValue(random: Random, name: string): string {
+    if (name === 'level') return random.pick(['basic', 'advance', 'advanced', randomString(random, 70)]);
+    if (name === 'user') return random.pick([world.victim.name, world.mallory.name, 'VICTOR', randomString(random, 70)]);
+    return random.pick([world.victimCourseId, world.victimJobId, ...world.jobOf.values(), randomUuid(random), randomString(random, 70)]);
+  }
+
+  function formOf(random: Random): string {
+    const fields = ['grant_type', 'code', 'client_id', 'client_secret', 'redirect_uri', 'token', 'username', 'password', 'state', 'code_verifier', 'response_type', 'scope'];
+    return Array.from({ length: random.int(0, 8) }, () => `${encodeAny(random.pick(fields))}=${encodeAny(random.chance(0.5) ? random.pick(dictionary) : randomString(random, 80))}`).join('&');
+  }
+
+  async function hammer(listener: Listener, operations: Operation[], salt: number): Promise<string[]> {
+    const failures: string[] = [];
+    for (const [index, operation] of operations.entries()) {
+      // A generator per route: adding a route does not change what the others are sent.
+      const random = new Random((SEED ^ Math.imul(salt + index + 1, 0x9e3779b1)) >>> 0);
+      for (let i = 0; i < BODIES_PER_ROUTE; i += 1) {
+        const probe = probeOf(random, listener, operation);
+        const answer = await send(world, probe);
+        const problems = problemsOf(world, probe, answer);
+        if (problems.length > 0) failures.push(describeProbe(probe, answer, problems));
+      }
+    }
+    return failures;
+  }
+
+  it('every v1 and OAuth route with a body holds', async () => {
+    const operations = operationsOf((await world.platform.call('GET', '/docs/json')).body).filter(takesBody);
+    expect(operations.map((operation) => operation.path)).toEqual(expect.arrayContaining(['/v1/course/create', '/v1/auth/delete', '/v1/job/delete/{id}', '/oauth/token']));
+    const failures = await hammer('api', operations, 1);
+    expect(failures, HINT).toEqual([]);
+    expect((await world.platform.call('GET', '/v1/health/kubernetes')).status).toBe(200);
+  });
+
+  it('every identity function with a body holds, its GETs included', async () => {
+    const operations = operationsOf((await world.platform.callIdentity('GET', '/docs/json')).body).filter(takesBody);
+    expect(operations.map((operation) => `${operation.method} ${operation.path}`)).toEqual(expect.arrayContaining(['POST /user', 'DELETE /user', 'POST /user/auth', 'GET /token/role', 'GET /token/roles']));
+    const failures = await hammer('identity', operations, 1000);
+    expect(failures, HINT).toEqual([]);
+    expect((await world.platform.callIdentity('POST', '/user/auth', { body: { user_name: world.tess.name, password: world.tess.password } })).body.status).toBe(20008);
+  });
+});
