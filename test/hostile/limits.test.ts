@@ -30,7 +30,8 @@ describe(`limits answer 429 and 40029, not 5xx (${HINT})`, () => {
     const answers: Answer[] = [];
     for (let i = 0; i < 10; i += 1) {
       const name = `reg${i}-${random.int(0, 1e6)}`;
-      const password = i < 6 || random.chance(0.5) ? 'student-pass' : randomString(random, 30);
+      // A malformed body is a 400 before any limit counts it: only the two before the last may be one.
+      const password = i < 6 || i > 7 || random.chance(0.5) ? 'student-pass' : randomString(random, 30);
       answers.push(
         i % 2 === 0
           ? await platform.call('POST', '/v1/auth/register', { body: { username: name, password }, remoteAddress: ADDRESS })
