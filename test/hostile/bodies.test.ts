@@ -51,6 +51,13 @@ describe(`hostile bodies (${HINT})`, () => {
       'jupyter',
       'lab-role',
       'profile',
+      'read_write',
+      // The OAuth endpoints' words, so that forms get past their first checks.
+      'classlab-web',
+      'authorization_code',
+      'refresh_token',
+      'code',
+      'http://localhost:8080/oauth/callback',
     ];
   });
   afterAll(() => world?.close());
