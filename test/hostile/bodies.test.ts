@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestUser } from '../support/platform.js';
 import { bodyFromSchema, type Dictionary } from './from-schema.js';
 import { describeProbe, problemsOf, send, type Listener, type Probe } from './probe.js';
-import { encodeAny, Random, randomJson, randomRawBody, randomString, randomUuid, replayHint, runSeed } from './random.js';
+import { encodeAny, Random, randomJson, randomNumber, randomRawBody, randomString, randomUuid, replayHint, runSeed } from './random.js';
 import { operationsOf, takesBody, urlOf, type Operation } from './routes.js';
 import { openWorld, type World } from './world.js';
 
 /**
- * Bodies of random shape, depth and size on every route that takes one, on both listeners, from
- * callers of every kind: no 5xx, no dropped request, nothing of another user's in any answer,
- * and no token or password in the logs.
- * The routes come from the OpenAPI documents, so a new route is covered as soon as it exists.
+ * Bodies of random shape, depth and size on every route that takes one, on both listeners, and
+ * random queries on every GET that reads one, from callers of every kind: no 5xx, no dropped
+ * request, nothing of another user's in any answer, and no token or password in the logs. The
+ * routes come from the OpenAPI documents, so a new route is covered as soon as it exists.
  */
 
 const FILE = 'test/hostile/bodies.test.ts';
@@ -125,6 +125,36 @@ describe(`hostile bodies (${HINT})`, () => {
     expect(failures, HINT).toEqual([]);
     expect(secretsInLogs(), HINT).toEqual([]);
     expect((await world.platform.call('GET', '/v1/health/kubernetes')).status).toBe(200);
+  }, RUN_TIMEOUT_MS);
+
+  it('every API GET that reads a query holds, whatever the query', async () => {
+    const doc = (await world.platform.call('GET', '/docs/json')).body;
+    // The OAuth pages read the RFC 6749 parameters, which the document does not list.
+    const oauthParameters = ['response_type', 'client_id', 'redirect_uri', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'code', 'error'];
+    const queryOf = (operation: Operation): string[] =>
+      operation.path.startsWith('/oauth/')
+        ? oauthParameters
+        : ((doc.paths[operation.path].get.parameters ?? []) as Array<{ in: string; name: string }>).filter((p) => p.in === 'query').map((p) => p.name);
+    const withQuery = operationsOf(doc).filter((operation) => operation.method === 'GET' && queryOf(operation).length > 0);
+    expect(withQuery.map((operation) => operation.path)).toEqual(expect.arrayContaining(['/v1/course/level/{level}', '/oauth/authorize', '/oauth/callback']));
+    const failures: string[] = [];
+    const random = new Random((SEED ^ 0x51ed27) >>> 0);
+    for (const operation of withQuery) {
+      const names = queryOf(operation);
+      for (let i = 0; i < BODIES_PER_ROUTE; i += 1) {
+        const probe = probeOf(random, 'api', operation);
+        const pairs = Array.from({ length: random.int(0, names.length + 2) }, () => {
+          const name = random.chance(0.8) ? random.pick(names) : randomString(random, 20);
+          const value = random.pick([() => random.pick(dictionary), () => randomString(random, 200), () => String(randomNumber(random))])();
+          return `${encodeAny(name)}=${encodeAny(value)}`;
+        });
+        const queried = { ...probe, url: `${probe.url}?${pairs.join('&')}`, options: { ...probe.options, body: undefined } };
+        const answer = await send(world, queried);
+        const problems = problemsOf(world, queried, answer);
+        if (problems.length > 0) failures.push(describeProbe(queried, answer, problems));
+      }
+    }
+    expect(failures, HINT).toEqual([]);
   }, RUN_TIMEOUT_MS);
 
   it('every identity function with a body holds, its GETs included', async () => {
