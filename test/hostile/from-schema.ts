@@ -20,10 +20,15 @@ export interface Schema {
 }
 
 /**
- * Strings that mean something here: real ids, names, tokens and images of this platform. A body
- * built from them gets past validation and reaches the services, where a 5xx or a leak would be.
+ * Strings that mean something here: real ids, and names, tokens and images of this platform. A
+ * body built from them gets past validation and reaches the services, where a 5xx or a leak
+ * would be. Ids go only where a UUID is asked for: typed into a course's text, another user's job
+ * id would show in the public lists, and look like a leak that is not one.
  */
-export type Dictionary = readonly string[];
+export interface Dictionary {
+  ids: readonly string[];
+  words: readonly string[];
+}
 
 /**
  * A body close to what the route accepts, then bent: a value of the schema's shape (from the
@@ -75,7 +80,7 @@ function stringOf(random: Random, schema: Schema, dictionary: Dictionary): strin
     text.length <= (schema.maxLength ?? Infinity) &&
     (schema.format !== 'uuid' || /^[0-9a-f-]{36}$/i.test(text));
   if (random.chance(0.8)) {
-    const fitting = dictionary.filter(fits);
+    const fitting = (schema.format === 'uuid' ? dictionary.ids : dictionary.words).filter(fits);
     if (fitting.length > 0) return random.pick(fitting);
   }
   if (schema.format === 'uuid' && random.chance(0.7)) return randomUuid(random);
