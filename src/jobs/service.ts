@@ -104,7 +104,7 @@ export class JobService {
   async delete(actor: Principal, jobId: string, userInPath?: string): Promise<void> {
     if (userInPath !== undefined) actingUserName(actor, userInPath);
     const job = await this.requireJob(actor, jobId);
-    if (userInPath !== undefined && job.userName !== userInPath) throw new ServiceError('not_found', 'job id is not found');
+    if (userInPath !== undefined && !sameUserName(job.userName, userInPath)) throw new ServiceError('not_found', 'job id is not found');
     if (job.status === 'Deleted') return;
     await this.runtime.stop(jobId).catch((error: unknown) => {
       throw new SpecFailure(`delete job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });

@@ -204,6 +204,12 @@ describe.each(storeTargets)('jobs on $name', (target) => {
     expect((await launch(student)).status).toBe(200);
   });
 
+  it("the draft's path names the owner in any case, as every user name is compared", async () => {
+    const jobId = (await launch(student)).body.job.job_id;
+    expect((await platform.call('DELETE', `/v1/job/Jimmy@NCHC/${jobId}`, { token: platform.admin.token })).status).toBe(200);
+    expect((await ready(student, jobId)).body.job.status).toBe('Deleted');
+  });
+
   it('answers an unknown job id with the spec message', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     expect(await ready(student, unknown)).toMatchObject({ status: 400, body: { message: 'job id is not found' } });
