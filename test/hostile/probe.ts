@@ -1,4 +1,4 @@
-import { sameUserName } from '../../src/identity/rules.js';
+import { sameUserName } from '../../src/common/account-rules.js';
 import type { Answer, CallOptions, TestUser } from '../support/platform.js';
 import type { Operation } from './routes.js';
 import { leakedSecrets, type World } from './world.js';
