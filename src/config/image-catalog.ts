@@ -57,8 +57,8 @@ export const DEFAULT_CATALOG: ImageCatalog = [
         'jupyter',
         'notebook',
         '--no-browser',
-        // Jupyter refuses to start as root without it, and lab machines and CI often run the
-        // server as root; the server's user is already the jobs' user, so it adds no power.
+        // Sandboxed jobs never run as root; with CLASSLAB_LOCAL_ISOLATION=off on a server run as
+        // root, Jupyter would refuse to start without it. It grants nothing by itself.
         '--allow-root',
         '--ip={host}',
         '--port={port}',
