@@ -171,6 +171,7 @@ export class LocalRuntime implements JobRuntime {
     if (this.isolation.mode === 'off') return ['CLASSLAB_LOCAL_ISOLATION=off: local jobs run unsandboxed, as the server\'s own user; any student can read the server\'s secrets and other students\' work'];
     if (this.isolation.mode === 'unavailable') return this.synced ? [this.isolation.problem] : [];
     if (!this.cgroups) {
+      if (!this.isolation.programs.prlimit) return ['no writable cgroup tree and no prlimit: the memory, CPU and process limits of local jobs are not enforced'];
       const unenforced = this.limits.cpus === undefined ? '' : '; CPU limits are not enforced';
       return [`no writable cgroup tree: memory and process limits of local jobs fall back to prlimit${unenforced}`];
     }
