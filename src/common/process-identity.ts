@@ -15,6 +15,8 @@ export interface ProcessStamp {
 
 interface ProcStat {
   state: string;
+  /** The process group it belongs to (field 5). */
+  groupId: number;
   startTime: string;
 }
 
@@ -30,8 +32,13 @@ function readProcStat(pid: number): ProcStat | undefined {
     return undefined;
   }
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const [state, startTime] = [fields[0], fields[19]];
-  return state === undefined || startTime === undefined ? undefined : { state, startTime };
+  const [state, groupId, startTime] = [fields[0], fields[2], fields[19]];
+  return state === undefined || groupId === undefined || startTime === undefined ? undefined : { state, groupId: Number(groupId), startTime };
+}
+
+/** The process group of a pid, where /proc shows it. */
+export function processGroupOf(pid: number): number | undefined {
+  return readProcStat(pid)?.groupId;
 }
 
 /** This process, as a record that a later process can check. */

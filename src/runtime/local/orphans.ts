@@ -6,6 +6,7 @@
  */
 
 import { readdir, readFile } from 'node:fs/promises';
+import { isProcessRunning, processGroupOf } from '../../common/process-identity.js';
 import { JOB_ID_VARIABLE, RUNTIME_MARKER } from './child-env.js';
 
 export interface OrphanProcess {
@@ -45,26 +46,6 @@ export async function findOrphans(marker: string, exclude: ReadonlySet<number>):
   return orphans;
 }
 
-/** Alive and not a zombie: a zombie has exited and only waits for its parent to reap it. */
-export async function isAlive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return processExists(pid);
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Signals the process group a job leads (spawned detached, its pid is its group id). A group id
  * is not reused while any member lives, so this is safe even after the leader has been reaped.
@@ -90,15 +71,8 @@ export async function signalGroupMembers(pgid: number, signal: NodeJS.Signals, o
 }
 
 async function groupMembers(pgid: number): Promise<number[]> {
-  const members: number[] = [];
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // After the command's name in parentheses: state, parent pid, process group.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid) members.push(Number(entry));
-  }
-  return members;
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((entry) => /^\d+$/.test(entry)).map(Number);
+  return pids.filter((pid) => processGroupOf(pid) === pgid);
 }
 
 /** The group and the process itself: an orphan found by its environment may not lead a group. */
@@ -118,18 +92,17 @@ export async function killOrphans(orphans: readonly OrphanProcess[], graceMs: nu
   let alive = [...orphans];
   while (alive.length > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    alive = await filterAlive(alive);
+    alive = filterAlive(alive);
   }
   for (const orphan of alive) signalTree(orphan.pid, 'SIGKILL');
   const killDeadline = Date.now() + 2000;
   while (alive.length > 0 && Date.now() < killDeadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    alive = await filterAlive(alive);
+    alive = filterAlive(alive);
   }
 }
 
-async function filterAlive(orphans: readonly OrphanProcess[]): Promise<OrphanProcess[]> {
-  const alive: OrphanProcess[] = [];
-  for (const orphan of orphans) if (await isAlive(orphan.pid)) alive.push(orphan);
-  return alive;
+/** A zombie counts as gone: it has exited and only waits for its parent to reap it. */
+function filterAlive(orphans: readonly OrphanProcess[]): OrphanProcess[] {
+  return orphans.filter((orphan) => isProcessRunning({ pid: orphan.pid }));
 }
