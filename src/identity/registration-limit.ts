@@ -4,37 +4,32 @@
  * memory, per server: with several replicas, each allows its own count.
  */
 
-import { LRUCache } from 'lru-cache';
 import type { RegistrationRule } from '../config/settings.js';
+import { WindowCounter } from '../common/window-counter.js';
 import { IdentityError, Status } from './status.js';
 
-/** Addresses remembered at once; the oldest are forgotten first, which only ever allows more. */
-const ADDRESSES_KEPT = 100_000;
-
 export class RegistrationLimit {
-  private readonly windows: LRUCache<string, { count: number; endsAt: number }> = new LRUCache({ max: ADDRESSES_KEPT });
+  private readonly counter: WindowCounter | undefined;
 
   constructor(
     /** Undefined: no limit. */
     private readonly rule: RegistrationRule | undefined,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.counter = rule ? new WindowCounter(rule.windowSeconds, now) : undefined;
+  }
 
   /** Counts a registration from `address`, or refuses it with 40029 and when to try again. */
   admit(address: string): void {
-    if (!this.rule) return;
-    const now = this.now();
-    const current = this.windows.get(address);
-    const window = current && current.endsAt > now ? current : { count: 0, endsAt: now + this.rule.windowSeconds * 1000 };
-    if (window.count >= this.rule.max) {
-      const retryAfterSeconds = Math.max(1, Math.ceil((window.endsAt - now) / 1000));
+    if (!this.rule || !this.counter) return;
+    const retryAfterSeconds = this.counter.waitFor(address, this.rule.max);
+    if (retryAfterSeconds > 0) {
       throw new IdentityError(
         Status.TooManyAttempts,
         `too many accounts registered from this address: ${this.rule.max} in ${this.rule.windowSeconds} s (CLASSLAB_REGISTRATION_RATE_LIMIT); try again in ${retryAfterSeconds} s`,
         { retryAfterSeconds },
       );
     }
-    window.count += 1;
-    this.windows.set(address, window);
+    this.counter.add(address);
   }
 }

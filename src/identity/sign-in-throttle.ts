@@ -1,5 +1,5 @@
-import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { WindowCounter } from '../common/window-counter.js';
 import { IdentityError, Status } from './status.js';
 
 export interface SignInLimits {
@@ -18,11 +18,6 @@ export interface ThrottleOptions extends SignInLimits {
   maxEntries?: number;
 }
 
-interface Failures {
-  count: number;
-  since: number;
-}
-
 /** Who is trying: the user name typed, and the client's address when there is one. */
 export interface Attempt {
   name: string;
@@ -37,13 +32,13 @@ export interface Attempt {
  * several replicas, each counts its own share, and a restart forgets.
  */
 export class SignInThrottle {
-  private readonly byUser: LRUCache<string, Failures>;
-  private readonly byAddress: LRUCache<string, Failures>;
+  private readonly byUser: WindowCounter;
+  private readonly byAddress: WindowCounter;
 
   constructor(private readonly options: ThrottleOptions) {
-    const cache = () => new LRUCache<string, Failures>({ max: options.maxEntries ?? 100_000 });
-    this.byUser = cache();
-    this.byAddress = cache();
+    const counter = () => new WindowCounter(options.windowSeconds, () => (options.now?.() ?? new Date()).getTime(), options.maxEntries);
+    this.byUser = counter();
+    this.byAddress = counter();
   }
 
   /** Runs `verify` unless the attempt is locked; counts it when it proves a wrong name or password. */
@@ -53,7 +48,7 @@ export class SignInThrottle {
     if (wait > 0) throw tooManyAttempts(wait);
     try {
       const result = await verify();
-      this.byUser.delete(userKey);
+      this.byUser.forget(userKey);
       return result;
     } catch (error) {
       if (error instanceof IdentityError && (error.status === Status.UserPasswordNotMatch || error.status === Status.UserNotFound)) {
@@ -64,27 +59,18 @@ export class SignInThrottle {
     }
   }
 
-  private nowMs(): number {
-    return (this.options.now?.() ?? new Date()).getTime();
-  }
-
   /** Seconds until the key may try again; 0 when it may now. */
-  private lockedFor(counts: LRUCache<string, Failures>, key: string | undefined, limit: number): number {
-    const failures = key === undefined ? undefined : counts.get(key);
-    if (!failures || failures.count < limit) return 0;
-    return Math.max(0, Math.ceil((failures.since + this.options.windowSeconds * 1000 - this.nowMs()) / 1000));
+  private lockedFor(counts: WindowCounter, key: string | undefined, limit: number): number {
+    return key === undefined ? 0 : counts.waitFor(key, limit);
   }
 
-  private fail(counts: LRUCache<string, Failures>, key: string | undefined, limit: number, attempt: Attempt): void {
+  private fail(counts: WindowCounter, key: string | undefined, limit: number, attempt: Attempt): void {
     if (key === undefined) return;
-    const now = this.nowMs();
-    let failures = counts.get(key);
-    if (!failures || now - failures.since >= this.options.windowSeconds * 1000) counts.set(key, (failures = { count: 0, since: now }));
-    failures.count += 1;
-    if (failures.count === limit) {
+    const failures = counts.add(key);
+    if (failures === limit) {
       // The name and address tell an operator who is targeted and from where; never the password.
       this.options.logger?.warn(
-        { user: attempt.name, address: attempt.address, failures: failures.count, lockedFor: this.lockedFor(counts, key, limit), by: counts === this.byUser ? 'user' : 'address' },
+        { user: attempt.name, address: attempt.address, failures, lockedFor: this.lockedFor(counts, key, limit), by: counts === this.byUser ? 'user' : 'address' },
         'sign-in locked after repeated wrong passwords',
       );
     }
