@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { IsolationMode } from '../../config/local-settings.js';
 import { resolveCommand } from './host-paths.js';
-import type { SandboxPrograms } from './sandbox.js';
+import { dropPrivileges, type SandboxPrograms } from './sandbox.js';
 
 export type Isolation =
   | { mode: 'sandbox'; programs: SandboxPrograms }
@@ -41,7 +41,7 @@ export async function checkIsolation(check: IsolationCheck): Promise<Isolation> 
     return unavailable(`the server runs as user id ${euid ?? 'unknown'}, not root, so it cannot give each job a user id of its own (CLASSLAB_LOCAL_UIDS); start it as root`);
   }
   const trueCommand = resolveCommand('true', path) ?? '/bin/true';
-  const trial = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--', setpriv, `--reuid=${check.trialUid}`, `--regid=${check.trialUid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', trueCommand];
+  const trial = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--', ...dropPrivileges(setpriv, check.trialUid), trueCommand];
   try {
     await promisify(execFile)(bwrap, trial, { timeout: TRIAL_TIMEOUT_MS, env: { PATH: path ?? '' } });
   } catch (error) {

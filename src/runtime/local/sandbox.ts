@@ -87,13 +87,17 @@ export function sandboxArguments(layout: SandboxLayout, programs: SandboxProgram
   args.push('--ro-bind', layout.passwdFile, '/etc/passwd', '--ro-bind', layout.groupFile, '/etc/group');
   for (const device of layout.devices) args.push('--dev-bind', device, device);
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'classlab', '--chdir', SANDBOX_HOME, '--');
-  const uid = String(layout.uid);
-  args.push(programs.setpriv, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--');
+  args.push(...dropPrivileges(programs.setpriv, layout.uid));
   const { addressSpaceBytes, processes } = layout.rlimits ?? {};
   if (programs.prlimit && (addressSpaceBytes !== undefined || processes !== undefined)) {
     args.push(programs.prlimit, ...(addressSpaceBytes === undefined ? [] : [`--as=${addressSpaceBytes}`]), ...(processes === undefined ? [] : [`--nproc=${processes}`]), '--');
   }
   return args;
+}
+
+/** setpriv to the job's user and group alone, with no capabilities and no way to gain any. */
+export function dropPrivileges(setpriv: string, uid: number): string[] {
+  return [setpriv, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
 }
 
 /** passwd and group lines that give the job's user id a name and a home, after the machine's own. */
