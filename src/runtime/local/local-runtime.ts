@@ -35,7 +35,7 @@ import { findOrphans, killOrphans } from './orphans.js';
 import { freePort, httpOrigin } from './ports.js';
 import { SANDBOX_HOME, SANDBOX_USER } from './sandbox.js';
 import { UidPool } from './uid-pool.js';
-import { runnableImages, whyGpusCannotRun, whyImageCannotRun } from './runnable.js';
+import { imageReason, runnableImages, whyGpusCannotRun, whyImageCannotRun } from './runnable.js';
 import { createWorkFolder, isPlainName, listDatasets, listWorkFolders, missingDatasets, removeWorkFolder, workFolderPath } from './work-folder.js';
 
 export interface LocalRuntimeOptions {
@@ -213,7 +213,7 @@ export class LocalRuntime implements JobRuntime {
     if (this.isolation.mode === 'unavailable') throw new RuntimeUnavailable(this.isolation.problem);
     if (!Number.isInteger(spec.gpu) || spec.gpu < 0) throw new LaunchRefused(`gpu must be a whole number of GPUs, got ${spec.gpu}`);
     const entry = findCatalogEntry(this.catalog, spec.image);
-    if (!entry?.local) throw new LaunchRefused(this.noCommandMessage(spec.image, entry));
+    if (!entry?.local) throw new LaunchRefused(this.noCommandMessage(spec.image));
     const missing = await missingDatasets(this.datasetsDir, spec.datasets);
     if (missing.length > 0) throw new LaunchRefused(`dataset ${missing.join(', ')} not found in ${this.datasetsDir}`);
     return this.launchProcess(spec, entry, entry.local);
@@ -357,9 +357,9 @@ export class LocalRuntime implements JobRuntime {
     return fetchLastActivity(job.spec.origin, job.spec.token, ACTIVITY_TIMEOUT_MS);
   }
 
-  private noCommandMessage(image: string, entry: CatalogEntry | undefined): string {
+  private noCommandMessage(image: string): string {
     const runnable = runnableImages(this.catalog, this.searchPath);
-    const why = entry ? `the catalog entry ${JSON.stringify(entry.name)} has no local command` : 'no catalog entry matches it';
+    const why = imageReason(this.catalog, image, this.searchPath);
     return `image ${image} cannot run on the local runtime (${why}); images it can run: ${runnable.join(', ') || 'none'}`;
   }
 

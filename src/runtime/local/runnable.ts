@@ -26,15 +26,20 @@ export function runnableImages(catalog: ImageCatalog, searchPath?: string): stri
   return [...new Set(catalogImages(catalog.filter((entry) => isRunnable(entry, searchPath))))];
 }
 
-/** Why this machine cannot run the image now, naming the images it can; undefined when it can. */
-export function whyImageCannotRun(catalog: ImageCatalog, image: string, searchPath?: string): string | undefined {
+/** Why this machine cannot run the image now, in a few words; undefined when it can. */
+export function imageReason(catalog: ImageCatalog, image: string, searchPath?: string): string | undefined {
   const entry = findCatalogEntry(catalog, image);
   const program = entry?.local?.command[0];
-  let why: string;
-  if (!entry) why = 'no catalog entry matches it';
-  else if (program === undefined) why = `the catalog entry ${JSON.stringify(entry.name)} has no local command`;
-  else if (!programFound(program, searchPath)) why = `its command ${JSON.stringify(program)} was not found on PATH`;
-  else return undefined;
+  if (!entry) return 'no catalog entry matches it';
+  if (program === undefined) return `the catalog entry ${JSON.stringify(entry.name)} has no local command`;
+  if (!programFound(program, searchPath)) return `its command ${JSON.stringify(program)} was not found on PATH`;
+  return undefined;
+}
+
+/** Why this machine cannot run the image now, naming the images it can; undefined when it can. */
+export function whyImageCannotRun(catalog: ImageCatalog, image: string, searchPath?: string): string | undefined {
+  const why = imageReason(catalog, image, searchPath);
+  if (why === undefined) return undefined;
   return `uses image ${image}, which the local runtime cannot run (${why}); images it can run: ${runnableImages(catalog, searchPath).join(', ') || 'none'}`;
 }
 
