@@ -73,28 +73,43 @@ user
     }),
   );
 
+/** Signals this soon after the first are the same request to stop, not a second one. */
+const SAME_STOP_MS = 1000;
+
 async function runServer(options: { api: boolean }): Promise<void> {
   const config = configOf();
   const logger = createLogger(config.logLevel);
-  const server = await serve(config, logger, {
+  const starting = serve(config, logger, {
     api: options.api,
     announce: (line) => process.stderr.write(`\n${line}\n\n`),
   });
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: string) => {
-    if (stopping) process.exit(1); // a second signal: give up on a clean stop
-    stopping = true;
+    if (stoppingSince !== undefined) {
+      // Ctrl-C under `npm start` arrives twice at once: from the terminal, and forwarded by npm.
+      if (Date.now() - stoppingSince < SAME_STOP_MS) return;
+      process.exit(1); // a second signal: give up on a clean stop
+    }
+    stoppingSince = Date.now();
     logger.info({ signal }, 'stopping');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'stopping failed');
-        process.exit(1);
-      },
+    starting.then(
+      (server) =>
+        server.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'stopping failed');
+            process.exit(1);
+          },
+        ),
+      // A start that failed has nothing to close; its own error is reported where it is awaited.
+      () => undefined,
     );
   };
+  // Before the start completes, which announces "ready": a signal sent on that line must stop
+  // the server cleanly, not kill it with the data directory still locked.
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  await starting;
 }
 
 /** Commands other than serve open the store, do one thing, and close it. */
