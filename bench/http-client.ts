@@ -25,7 +25,8 @@ export function headersOf(call: Call): Record<string, string> {
   };
 }
 
-export function send(baseUrl: string, call: Call): Promise<Answer> {
+/** `timeoutMs`: give up on an answer that takes longer (the promise rejects). */
+export function send(baseUrl: string, call: Call, timeoutMs?: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
     const req = httpRequest(new URL(call.path, baseUrl), { method: call.method, headers: headersOf(call), agent: burstAgent }, (res) => {
@@ -38,6 +39,7 @@ export function send(baseUrl: string, call: Call): Promise<Answer> {
       res.on('error', reject);
     });
     req.on('error', reject);
+    if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs)} ms`)));
     req.end(payload);
   });
 }

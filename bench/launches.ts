@@ -41,6 +41,7 @@ export async function launchBurst(
 ): Promise<Burst> {
   const startedAt = performance.now();
   const deadline = startedAt + options.budgetMs;
+  const readyDeadline = deadline + (options.readyGraceMs ?? 5_000);
   const jobs: LaunchedJob[] = [];
   const readiness: Promise<void>[] = [];
   let refused = 0;
@@ -51,17 +52,19 @@ export async function launchBurst(
     while (next < students.length && performance.now() < deadline) {
       const student = students[next++] as Account;
       const began = performance.now();
-      const answer = await send(url, { method: 'POST', path: '/v1/course/launch', token: student.token, body: { course_id: courseId, user: student.name } });
+      const call = { method: 'POST', path: '/v1/course/launch', token: student.token, body: { course_id: courseId, user: student.name } } as const;
+      // A launch still unanswered when the budget and its grace are spent counts as refused.
+      const answer = await send(url, call, Math.max(1, readyDeadline - began)).catch((error: Error) => ({ status: 0, bytes: 0, text: error.message }));
       const callMs = performance.now() - began;
       if (answer.status !== 200) {
         refused += 1;
-        firstRefusal ??= `${answer.status} ${answer.text.slice(0, 200)}`;
+        firstRefusal ??= `${answer.status || 'no answer'} ${answer.text.slice(0, 200)}`;
         continue;
       }
       answerBytes ||= answer.bytes;
       const job: LaunchedJob = { id: (JSON.parse(answer.text) as { job: { job_id: string } }).job.job_id, token: student.token, callMs, readyAt: undefined };
       jobs.push(job);
-      readiness.push(followUntilReady(url, job, deadline + (options.readyGraceMs ?? 5_000)));
+      readiness.push(followUntilReady(url, job, readyDeadline));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));

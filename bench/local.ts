@@ -12,7 +12,6 @@ import { seedActiveJobs, seedCatalog, withStore, type Seeded } from './seed.js';
 import { ClasslabServer, sleep } from './server.js';
 import { median } from './stats.js';
 
-const IDLE_SETTLE_MS = 2_000;
 const LOCAL_SCENARIOS = ['T1', 'T2', 'T5', 'T7', 'T8', 'T9'] as const;
 
 export async function localScenarios(ctx: BenchContext): Promise<{ profile?: ProfileSummary }> {
@@ -33,7 +32,7 @@ export async function localScenarios(ctx: BenchContext): Promise<{ profile?: Pro
   let server = await ClasslabServer.start({ database, logFile });
   try {
     if (wants(options, 'T9')) {
-      await sleep(IDLE_SETTLE_MS);
+      await sleep(sizes.idleSettleMs);
       ctx.rows.push(rssRow('idle after the first start', server.rssBytes()));
     }
     if (wants(options, 'T1')) {
@@ -49,7 +48,7 @@ export async function localScenarios(ctx: BenchContext): Promise<{ profile?: Pro
         await catalogScenarios(ctx, server.url, seeded);
       }
       if (wants(options, 'T9')) {
-        await sleep(IDLE_SETTLE_MS);
+        await sleep(sizes.idleSettleMs);
         ctx.rows.push(rssRow('idle after T1', server.rssBytes()));
       }
     }

@@ -24,6 +24,8 @@ export interface Sizes {
   ceilingSeconds: number;
   /** Each figure is the median of this many runs. */
   runs: number;
+  /** How long the server is left idle before its memory is read (T9). */
+  idleSettleMs: number;
 }
 
 export interface BenchOptions {
@@ -50,9 +52,10 @@ const FULL: Sizes = {
   streams: [100, 1_000],
   localLaunches: 100,
   connections: 50,
-  loadSeconds: 5,
-  ceilingSeconds: 3,
+  loadSeconds: 4,
+  ceilingSeconds: 2,
   runs: 3,
+  idleSettleMs: 2_000,
 };
 
 const QUICK: Sizes = {
@@ -72,6 +75,7 @@ const QUICK: Sizes = {
   loadSeconds: 1,
   ceilingSeconds: 1,
   runs: 1,
+  idleSettleMs: 500,
 };
 
 export const SCENARIOS = ['T1', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8', 'T9'] as const;

@@ -49,11 +49,13 @@ function commit(): string {
   }
 }
 
-const START = '<!-- bench:generated:start -->';
-const END = '<!-- bench:generated:end -->';
 
 export function writeResults(options: BenchOptions, info: RunInfo, rows: Row[], profile: ProfileSummary | undefined): { json: string; markdown: string } {
-  const json = options.outDir ? join(options.outDir, 'results.json') : join(PROJECT_DIR, 'bench/results.json');
+  // A PostgreSQL run has its own file and its own part of the document, beside PGlite's.
+  const suffix = info.database === 'postgresql' ? '-postgresql' : '';
+  const START = `<!-- bench:generated:${info.database}:start -->`;
+  const END = `<!-- bench:generated:${info.database}:end -->`;
+  const json = options.outDir ? join(options.outDir, `results${suffix}.json`) : join(PROJECT_DIR, `bench/results${suffix}.json`);
   const markdown = options.outDir ? join(options.outDir, 'benchmarks.md') : join(PROJECT_DIR, 'docs/benchmarks.md');
   mkdirSync(dirname(json), { recursive: true });
   mkdirSync(dirname(markdown), { recursive: true });
