@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { startKubeSimulator, type KubeSimulator, type SimNode } from '../test/kube-sim/index.js';
 import type { BenchContext } from './context.js';
-import { sendOk } from './http-client.js';
+import { send } from './http-client.js';
 import { launchBurst, type Burst, type LaunchedJob } from './launches.js';
 import { autocannon } from './load.js';
 import { objectName } from '../src/runtime/kubernetes/labels.js';
@@ -19,10 +19,14 @@ const SIM_TOKEN = 'kube-sim-token';
 const NODES: SimNode[] = Array.from({ length: 30 }, (_, n) => ({ name: `node-${n + 1}`, gpus: 8, cpu: 64, memory: '512Gi' }));
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 const READ_VERBS = new Set(['get', 'list']);
+const QUERY_BUDGET_MS = 15_000;
+const STREAM_OPEN_BUDGET_MS = 15_000;
+const QUIET_BUDGET_MS = 90_000;
 
 interface RunFigures {
   burst: Burst;
   availableToReadyP95: number;
+  deployments: number;
   writesPerLaunch: number;
   readsPerLaunch: number;
   readsForQueries: number;
@@ -40,7 +44,7 @@ export async function clusterScenarios(ctx: BenchContext): Promise<void> {
     const last = run === launchRuns - 1;
     runs.push(await clusterRun(ctx, run, last && wants(options, 'T6')));
   }
-  const launches = runs[0]?.burst.jobs.length ?? 0;
+  const launches = runs[0]?.deployments ?? 0;
   const attempted = sizes.clusterLaunches;
   const rate = round(median(runs.map((r) => r.burst.launchesPerSecond)));
   const callP95 = Math.round(median(runs.map((r) => r.burst.launchP95Ms)));
@@ -57,7 +61,7 @@ export async function clusterScenarios(ctx: BenchContext): Promise<void> {
   }
   if (wants(options, 'T4')) {
     const first = runs[0] as RunFigures;
-    ctx.rows.push({ scenario: 'T4', what: `cluster writes per launch (${launches} launches)`, figure: round(first.writesPerLaunch, 2), unit: 'calls', target: '≤ 3', met: launches > 0 && first.writesPerLaunch <= 3 });
+    ctx.rows.push({ scenario: 'T4', what: `cluster writes per launch (${launches} Deployments made)`, figure: round(first.writesPerLaunch, 2), unit: 'calls', target: '≤ 3', met: launches > 0 && first.writesPerLaunch <= 3 });
     ctx.rows.push({ scenario: 'T4', what: 'cluster reads (get, list) per launch', figure: round(first.readsPerLaunch, 2), unit: 'calls', target: '0', met: launches > 0 && first.readsPerLaunch === 0 });
     ctx.rows.push({ scenario: 'T4', what: `cluster reads for ${first.queries} job-ready and job-list calls`, figure: first.readsForQueries, unit: 'calls', target: '0', met: first.readsForQueries === 0 });
   }
@@ -76,18 +80,25 @@ async function clusterRun(ctx: BenchContext, run: number, withStreams: boolean):
     const students = seeded.students.slice(0, sizes.clusterLaunches);
     const burst = await launchBurst(server.url, seeded.launchCourseId, students, { concurrency: sizes.clusterConcurrency, budgetMs: sizes.clusterBudgetMs });
     ctx.log(`T3 run ${run + 1}: ${burst.ready}/${students.length} Ready in ${Math.round(burst.allReadyMs)} ms, ${round(burst.launchesPerSecond)} launches/s`);
+    // Launches cut off at the budget may still be running in the server: let them finish, so
+    // that the counts and the streams below measure what they claim to.
+    const measureMore = run === 0 || withStreams;
+    if (measureMore) ctx.log(`waited ${Math.round((await server.waitQuiet(QUIET_BUDGET_MS)) / 1000)} s for the server to finish launching`);
     const afterLaunches = countCalls(sim);
-    const queries = await queryWithoutCluster(server.url, burst.jobs.slice(0, 100));
+    const deployments = sim.objects('deployments', NAMESPACE).length;
+    const queries = run === 0 ? await queryWithoutCluster(server.url, burst.jobs.slice(0, 100)) : 0;
     const afterQueries = countCalls(sim);
     const gaps = burst.jobs.flatMap((job) => {
       const available = watch.availableAt.get(job.id);
       return job.readyAt !== undefined && available !== undefined ? [job.readyAt - available] : [];
     });
-    const launched = Math.max(1, burst.jobs.length);
+    // Per Deployment made: a launch cut off at the budget has written too.
+    const launched = Math.max(1, deployments);
     if (withStreams) await streamScenarios(ctx, server, sim, burst.jobs.filter((job) => job.readyAt !== undefined));
     return {
       burst,
       availableToReadyP95: quantile(gaps, 0.95),
+      deployments,
       writesPerLaunch: afterLaunches.writes / launched,
       readsPerLaunch: afterLaunches.reads / launched,
       readsForQueries: afterQueries.reads - afterLaunches.reads,
@@ -111,13 +122,21 @@ function countCalls(sim: KubeSimulator): { writes: number; reads: number } {
   return { writes, reads };
 }
 
-/** job-ready and job-list for each launched job: answered from the watches, they must not reach the cluster. */
+/**
+ * job-ready and job-list for launched jobs: answered from the watches, they must not reach the
+ * cluster. A server still busy with launches gets QUERY_BUDGET_MS; the calls answered are counted.
+ */
 async function queryWithoutCluster(url: string, jobs: readonly LaunchedJob[]): Promise<number> {
+  const deadline = performance.now() + QUERY_BUDGET_MS;
+  let answered = 0;
   for (const job of jobs) {
-    await sendOk(url, { method: 'GET', path: `/v1/job/ready/${job.id}`, token: job.token });
-    await sendOk(url, { method: 'POST', path: '/v1/job/list', token: job.token, body: {} });
+    const left = deadline - performance.now();
+    if (left <= 0) break;
+    const ready = await send(url, { method: 'GET', path: `/v1/job/ready/${job.id}`, token: job.token }, left).catch(() => undefined);
+    const list = await send(url, { method: 'POST', path: '/v1/job/list', token: job.token, body: {} }, Math.max(1, deadline - performance.now())).catch(() => undefined);
+    answered += (ready?.status === 200 ? 1 : 0) + (list?.status === 200 ? 1 : 0);
   }
-  return jobs.length * 2;
+  return answered;
 }
 
 /**
@@ -141,7 +160,8 @@ async function streamScenarios(ctx: BenchContext, server: ClasslabServer, sim: K
       const job = jobs[n % jobs.length] as LaunchedJob;
       return new JobStream(server.url, job.id, job.token);
     });
-    await Promise.all(streams.map((stream) => stream.opened));
+    // Streams that do not open within the budget are counted as not reached, not waited for.
+    await Promise.race([Promise.allSettled(streams.map((stream) => stream.opened)), sleep(STREAM_OPEN_BUDGET_MS)]);
     await sleep(500);
     const perStreamKb = round((server.rssBytes() - rssBefore) / count / 1024);
     const deletedAt = new Map<string, number>();

@@ -103,6 +103,7 @@ async function catalogScenarios(ctx: BenchContext, url: string, seeded: Seeded):
   const call: Call = { method: 'GET', path: '/v1/course/level/basic' };
   const measured = await measureAgainstCeiling(url, call, ctx.ceiling, sizes);
   ctx.rows.push(loadRow('T1', `GET /v1/course/level/basic, ${sizes.basicCourses} courses at that level`, measured, T1_TARGET, meetsT1(measured)));
+  ctx.log(`T1 level basic: ${Math.round(measured.figure.requestsPerSecond)} req/s`);
 }
 
 async function tokenCheckScenario(ctx: BenchContext, url: string, seeded: Seeded): Promise<void> {
@@ -113,6 +114,7 @@ async function tokenCheckScenario(ctx: BenchContext, url: string, seeded: Seeded
   const guarded = await measureAgainstCeiling(url, { method: 'GET', path: '/v1/health/kubernetesAuth', token }, ctx.ceiling, sizes);
   const share = guarded.figure.requestsPerSecond / open.figure.requestsPerSecond;
   const row = loadRow('T2', 'GET /v1/health/kubernetesAuth, with a token', guarded, '≥ 60 % of the route without a token', share >= 0.6);
+  ctx.log(`T2: ${Math.round(guarded.figure.requestsPerSecond)} against ${Math.round(open.figure.requestsPerSecond)} req/s`);
   ctx.rows.push({ ...row, notes: [`${Math.round(share * 100)} % of the route without a token`, row.notes].filter(Boolean).join('; ') });
 }
 
@@ -127,6 +129,7 @@ async function activeJobsScenario(ctx: BenchContext, server: ClasslabServer, see
   const ready = await measureAgainstCeiling(server.url, { method: 'GET', path: `/v1/job/ready/${jobId}`, token: student.token }, ctx.ceiling, sizes);
   ctx.rows.push(loadRow('T5', `GET /v1/job/ready/:id, ${seeded.activeJobs} active jobs`, ready, headline ? '≥ 5,000 req/s' : '', headline ? ready.figure.requestsPerSecond >= 5_000 : null));
   const mb = round(server.rssBytes() / MB);
+  ctx.log(`T5 ${seeded.activeJobs} jobs: list p99 ${list.figure.p99Ms} ms, ready ${Math.round(ready.figure.requestsPerSecond)} req/s, ${mb} MB`);
   ctx.rows.push({ scenario: 'T5', what: `server RSS with ${seeded.activeJobs} active jobs, after the loads`, figure: mb, unit: 'MB', target: headline ? '≤ 300 MB' : '', met: headline ? mb <= 300 : null });
 }
 
@@ -141,6 +144,7 @@ async function localLaunchScenario(ctx: BenchContext, url: string, seeded: Seede
     p95s.push(burst.launchP95Ms);
     allReady.push(burst.allReadyMs);
     readyCount = burst.ready;
+    ctx.log(`T7 run ${run + 1}: launch p95 ${Math.round(burst.launchP95Ms)} ms, ${burst.ready} Ready after ${Math.round(burst.allReadyMs)} ms${burst.firstRefusal ? `; refused: ${burst.firstRefusal}` : ''}`);
     // Stop every job, so that the next run (and T5) start from the same state.
     await Promise.all(burst.jobIds.map((id, index) => sendOk(url, { method: 'DELETE', path: `/v1/job/delete/${id}`, token: burst.tokens[index] as string })));
   }

@@ -48,7 +48,7 @@ const FULL: Sizes = {
   activeJobs: [1_000, 10_000],
   clusterLaunches: 1_000,
   clusterConcurrency: 100,
-  clusterBudgetMs: 45_000,
+  clusterBudgetMs: 30_000,
   streams: [100, 1_000],
   localLaunches: 100,
   connections: 50,

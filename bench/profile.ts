@@ -34,15 +34,16 @@ export function summariseProfile(dir: string): ProfileSummary {
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   const nameOf = new Map(profile.nodes.map((node) => [node.id, frameName(node)]));
   const selfUs = new Map<string, number>();
+  // Shares are of the time the server was busy: idle samples are left out of the total.
   let totalUs = 0;
   profile.samples.forEach((id, index) => {
     const delta = profile.timeDeltas[index] ?? 0;
     const name = nameOf.get(id) ?? '(unknown)';
+    if (name === '(idle)') return;
     selfUs.set(name, (selfUs.get(name) ?? 0) + delta);
     totalUs += delta;
   });
   const top = [...selfUs.entries()]
-    .filter(([name]) => name !== '(idle)')
     .sort((a, b) => b[1] - a[1])
     .slice(0, TOP)
     .map(([frame, us]) => ({ frame, selfMs: Math.round(us / 1000), percent: Math.round((us / totalUs) * 1000) / 10 }));
@@ -57,7 +58,7 @@ function frameName({ callFrame }: ProfileNode): string {
 }
 
 export function formatProfile(summary: ProfileSummary): string {
-  const lines = ['| self ms | % of samples | frame |', '|---:|---:|---|'];
+  const lines = ['| self ms | % of busy time | frame |', '|---:|---:|---|'];
   for (const frame of summary.top) lines.push(`| ${frame.selfMs} | ${frame.percent} | \`${frame.frame.replace(/\|/g, '\\|')}\` |`);
   return lines.join('\n');
 }

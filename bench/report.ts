@@ -88,7 +88,7 @@ function renderGenerated(info: RunInfo, rows: Row[], profile: ProfileSummary | u
     const what = row.what + (row.bytes ? ` (${formatNumber(Math.round(row.bytes / 100) / 10)} KB)` : '') + (row.notes ? `; ${row.notes}` : '');
     lines.push(`| ${row.scenario} | ${what} | ${figure} | ${p99} | ${ceiling} | ${ratio} | ${row.target} | ${met} |`);
   }
-  if (profile) lines.push('', `CPU profile of the server during T1 (\`--profile\`), ${profile.totalMs} ms sampled, top self time:`, '', formatProfile(profile));
+  if (profile) lines.push('', `CPU profile of the server from its start through T1 (\`--profile\`), ${profile.totalMs} ms busy, top self time:`, '', formatProfile(profile));
   return lines.join('\n');
 }
 

@@ -10,6 +10,8 @@ import { send } from './http-client.js';
 export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(PROJECT_DIR, 'dist/cli/main.js');
 const START_TIMEOUT_MS = 60_000;
+/** USER_HZ on Linux: /proc/<pid>/stat counts CPU time in these. */
+const CLOCK_TICKS = 100;
 
 export interface ServerSettings {
   /** The PGlite folder, or a PostgreSQL URL. */
@@ -86,6 +88,26 @@ export class ClasslabServer {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
     return kb * 1024;
+  }
+
+  /** CPU seconds the server has used (user + system), from /proc. */
+  cpuSeconds(): number {
+    const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  }
+
+  /**
+   * Waits until the server has used under a fifth of a core for a second (work still queued from
+   * an earlier scenario would skew the next one), or `maxMs` has passed. Answers the time waited.
+   */
+  async waitQuiet(maxMs: number): Promise<number> {
+    const began = performance.now();
+    while (performance.now() - began < maxMs) {
+      const before = this.cpuSeconds();
+      await sleep(1_000);
+      if (this.cpuSeconds() - before < 0.2) break;
+    }
+    return performance.now() - began;
   }
 
   /** SIGTERM, as Ctrl-C would; the server closes its ports and its database before it exits. */
