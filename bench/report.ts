@@ -59,8 +59,9 @@ export function writeResults(options: BenchOptions, info: RunInfo, rows: Row[], 
   const markdown = options.outDir ? join(options.outDir, 'benchmarks.md') : join(PROJECT_DIR, 'docs/benchmarks.md');
   mkdirSync(dirname(json), { recursive: true });
   mkdirSync(dirname(markdown), { recursive: true });
-  writeFileSync(json, `${JSON.stringify({ ...info, scenarios: rows, ...(profile ? { profileT1: profile } : {}) }, null, 2)}\n`);
-  const generated = `${START}\n${renderGenerated(info, rows, profile)}\n${END}`;
+  const merged = mergeWithEarlier(json, options, info, rows, profile);
+  writeFileSync(json, `${JSON.stringify(merged, null, 2)}\n`);
+  const generated = `${START}\n${renderGenerated(merged, merged.scenarios, merged.profileT1)}\n${END}`;
   const current = existsSync(markdown) ? readFileSync(markdown, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
   const at = current.indexOf(START);
   const end = current.indexOf(END);
@@ -69,12 +70,37 @@ export function writeResults(options: BenchOptions, info: RunInfo, rows: Row[], 
   return { json, markdown };
 }
 
-function renderGenerated(info: RunInfo, rows: Row[], profile: ProfileSummary | undefined): string {
+interface ResultsFile extends RunInfo {
+  scenarios: Row[];
+  profileT1?: ProfileSummary;
+  /** Scenarios rerun alone (`--only`) after the run above, with when. */
+  rerun?: { scenarios: string[]; date: string; classlabCommit: string; loadBefore: number[] }[];
+}
+
+/**
+ * An `--only` run replaces its scenarios' rows in the results of the same mode and database and
+ * keeps the others, saying so; any other run replaces the file.
+ */
+function mergeWithEarlier(json: string, options: BenchOptions, info: RunInfo, rows: Row[], profile: ProfileSummary | undefined): ResultsFile {
+  const fresh: ResultsFile = { ...info, scenarios: rows, ...(profile ? { profileT1: profile } : {}) };
+  if (options.only.length === 0 || !existsSync(json)) return fresh;
+  const earlier = JSON.parse(readFileSync(json, 'utf8')) as ResultsFile;
+  if (earlier.mode !== info.mode || earlier.database !== info.database) return fresh;
+  const order = (row: Row) => Number(row.scenario.slice(1));
+  const kept = earlier.scenarios.filter((row) => !options.only.includes(row.scenario));
+  const scenarios = [...kept, ...rows].sort((a, b) => order(a) - order(b));
+  const rerun = [...(earlier.rerun ?? []), { scenarios: options.only, date: info.date, classlabCommit: info.classlabCommit, loadBefore: info.loadBefore }];
+  return { ...earlier, scenarios, rerun, ...(profile ? { profileT1: profile } : {}) };
+}
+
+function renderGenerated(info: ResultsFile, rows: Row[], profile: ProfileSummary | undefined): string {
+  const reruns = (info.rerun ?? []).map((r) => `${r.scenarios.join(', ')} rerun alone at ${r.date.slice(0, 16).replace('T', ' ')} UTC (classlab ${r.classlabCommit}, load ${r.loadBefore.join(' / ')}).`);
   const lines = [
     `Run of ${info.date.slice(0, 16).replace('T', ' ')} UTC (${info.mode}, ${info.database}): classlab ${info.classlabCommit}, Node ${info.node}, autocannon ${info.autocannon};`,
     `${info.machine.cores} × ${info.machine.cpu}, ${info.machine.memoryGiB} GiB, ${info.machine.os}. Load average before ${info.loadBefore.join(' / ')}` +
       (info.loadAfter ? `, after ${info.loadAfter.join(' / ')}` : '') +
       (info.durationSeconds ? `; the run took ${Math.round(info.durationSeconds)} s.` : '.'),
+    ...reruns,
     '',
     '| # | what | figure | p99 | ceiling (req/s) | ratio | target | met |',
     '|---|---|---:|---:|---:|---:|---|---|',
