@@ -61,7 +61,7 @@ export async function launchBurst(
       callTimes.push(callMs);
       if (answer.status !== 200) {
         refused += 1;
-        firstRefusal ??= `${answer.status || 'no answer'} ${answer.text.slice(0, 200)}`;
+        firstRefusal ??= answer.status ? `${answer.status} ${answer.text.slice(0, 200)}` : answer.text;
         continue;
       }
       answerBytes ||= answer.bytes;

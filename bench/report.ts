@@ -39,16 +39,18 @@ export function runInfo(options: BenchOptions): RunInfo {
   };
 }
 
+/** The branch's commit, and the last one that changed src: the code measured. */
 function commit(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: PROJECT_DIR, encoding: 'utf8' }).trim();
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_DIR, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: PROJECT_DIR, encoding: 'utf8' }).trim();
-    return dirty ? `${head} (with uncommitted changes in src)` : head;
+    const head = git('rev-parse', '--short', 'HEAD');
+    const source = git('log', '-1', '--format=%h', '--', 'src');
+    const dirty = git('status', '--porcelain', '--', 'src') ? ', with uncommitted changes in src' : '';
+    return source === head ? `${head}${dirty}` : `${head} (src as of ${source}${dirty})`;
   } catch {
     return 'unknown';
   }
 }
-
 
 export function writeResults(options: BenchOptions, info: RunInfo, rows: Row[], profile: ProfileSummary | undefined): { json: string; markdown: string } {
   // A PostgreSQL run has its own file and its own part of the document, beside PGlite's.
