@@ -9,6 +9,7 @@ import { registerDocs } from './http/docs.js';
 import { HttpError } from './http/envelope.js';
 import { sendV1Error } from './http/errors.js';
 import { registerMetrics, type MetricsOptions } from './http/metrics.js';
+import { registerProbes, type Readiness } from './http/probes.js';
 import { createHttpApp, pathOf, type HttpApp } from './http/server.js';
 import { holdUntilStarted } from './http/startup.js';
 
@@ -22,13 +23,16 @@ export interface ApiOptions {
   metrics?: MetricsOptions;
   /** Request timeouts and the connection limit; their defaults when absent. */
   limits?: HttpLimits;
+  /** When given, /livez and /readyz are served (top level, without a token). */
+  readiness?: Readiness;
 }
 
 /**
  * The public API, assembled beside main.ts from the generic HTTP layer (src/http/), the v1 routes
- * and OAuth: v1 routes, docs at /docs, metrics at /metrics (unless they have a port of their own).
+ * and OAuth: v1 routes, docs at /docs, metrics at /metrics (unless they have a port of their own),
+ * probes at /livez and /readyz.
  */
-export async function buildApiApp({ services, logger, corsOrigins, startup, metrics, limits }: ApiOptions): Promise<HttpApp> {
+export async function buildApiApp({ services, logger, corsOrigins, startup, metrics, limits, readiness }: ApiOptions): Promise<HttpApp> {
   const app = createHttpApp(
     logger,
     (error, request, reply) => {
@@ -55,6 +59,7 @@ export async function buildApiApp({ services, logger, corsOrigins, startup, metr
   }
   // Answers over 1 KiB to clients that accept gzip, brotli or deflate; event streams stay as they are.
   await app.register(compress);
+  if (readiness) registerProbes(app, readiness);
   registerMetrics(app, { jobsByStatus: () => services.jobs.countByStatus() }, metrics);
   await registerDocs(app, {
     title: 'classlab API',

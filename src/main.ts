@@ -9,6 +9,7 @@ import { HealthService } from './health/service.js';
 import { buildApiApp } from './api-app.js';
 import { buildMetricsApp } from './http/metrics.js';
 import type { HttpApp } from './http/server.js';
+import { Readiness } from './http/probes.js';
 import { startupGate } from './http/startup.js';
 import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
 import { buildIdentityApp } from './identity/http.js';
@@ -123,6 +124,7 @@ export interface RunningServer {
   identityUrl: string | undefined;
   /** Set when /metrics has a listener of its own. */
   metricsUrl: string | undefined;
+  /** Answers 503 on /readyz, serves on for CLASSLAB_SHUTDOWN_DRAIN, then closes everything. */
   close(): Promise<void>;
 }
 
@@ -137,12 +139,23 @@ export async function serve(
 ): Promise<RunningServer> {
   const platform = await openPlatform(config, logger);
   const gate = startupGate();
+  // The store is open by now; the listeners come up before the rest, and say so on /readyz.
+  const readiness = new Readiness({ startup: 'classlab is starting', runtime: "the runtime's watches have not synced yet" });
   const apps: HttpApp[] = [];
   let purgeTimer: NodeJS.Timeout | undefined;
   const close = async () => {
     clearInterval(purgeTimer);
     await Promise.allSettled(apps.map((app) => app.close()));
     await platform.close();
+  };
+  /** Not ready at once, but still serving for the drain, so that load balancers stop sending first. */
+  const drainAndClose = async () => {
+    readiness.block('shutdown', 'classlab is shutting down');
+    if (config.shutdownDrainSeconds > 0) {
+      logger.info({ drainSeconds: config.shutdownDrainSeconds }, 'not ready any more; serving until the drain ends');
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
+    }
+    await close();
   };
   try {
     const { identity } = platform.services;
@@ -151,7 +164,7 @@ export async function serve(
     if (options.api !== false) {
       const { metricsListen, metricsToken: token } = config;
       const metrics = { registry: new Registry(), serve: metricsListen === 'api', token };
-      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, startup: gate.started, metrics, limits: httpLimitsOf(config) });
+      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, startup: gate.started, metrics, limits: httpLimitsOf(config), readiness });
       apps.push(api);
       apiUrl = await listen(api, { host: 'HOST', port: 'PORT' }, config.host, config.port);
       if (metricsListen !== null && metricsListen !== 'api') {
@@ -170,7 +183,10 @@ export async function serve(
 
     // Only once both listeners are up and the runtime has started, so that a start that fails (a
     // port in use, no cluster) writes nothing.
-    if (options.api !== false) await platform.startJobs();
+    if (options.api !== false) {
+      await platform.startJobs();
+      void platform.runtime.whenSynced().then(() => readiness.clear('runtime'));
+    }
     reportAdmin(await ensureAdmin(identity, config), logger, options.announce);
 
     // Expired tokens are kept a week, so that their owners hear "expired" rather than "invalid".
@@ -181,9 +197,10 @@ export async function serve(
     void purge();
     purgeTimer = setInterval(purge, 60 * 60 * 1000).unref();
     gate.open();
+    readiness.clear('startup');
 
     logger.info({ api: apiUrl, identity: identityUrl, metrics: metricsUrl, database: platform.store.location, runtime: config.runtime }, 'classlab is ready');
-    return { platform, apiUrl, identityUrl, metricsUrl, close };
+    return { platform, apiUrl, identityUrl, metricsUrl, close: drainAndClose };
   } catch (error) {
     gate.fail();
     await close();
