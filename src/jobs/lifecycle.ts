@@ -165,9 +165,12 @@ export class JobLifecycle {
       running = new Map((await this.runtime.jobs()).map((job) => [job.jobId, job]));
     }
     const settled = new Date(this.now().getTime() - this.launchGraceMs);
+    // The server that ended a job wrote the row first and is deleting its objects now: stopping
+    // them here too would delete them twice. If that server died meanwhile, a later round stops them.
+    const beingStopped = new Set(await this.repository.listEndedSince(settled));
 
     for (const job of snapshot) {
-      if (activeIds.has(job.jobId)) continue;
+      if (activeIds.has(job.jobId) || beingStopped.has(job.jobId)) continue;
       await this.guarded(job.jobId, async () => {
         await this.runtime.stop(job.jobId);
         report.orphansStopped.push(job.jobId);
@@ -222,8 +225,9 @@ export class JobLifecycle {
       const userRoles = roles.get(job.userId) ?? [];
       const reason = (await this.cullReason(job, userRoles, now)) ?? undefined;
       if (!reason) continue;
-      await this.runtime.stop(job.id);
+      // The row first, as for a user's delete: see JobService.delete.
       await announceDeleted(this.repository, this.hub, job.id, reason);
+      await this.runtime.stop(job.id);
       culled.push(job.id);
     }
     return culled;

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, ne, or, sql, sum } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, ne, or, sql, sum } from 'drizzle-orm';
 import { rfc3339 } from '../common/time.js';
 import type { ServiceUrl } from '../common/job-ports.js';
 import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
@@ -60,6 +60,12 @@ export class JobRepository {
 
   listActive(): Promise<JobRow[]> {
     return this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(isActive);
+  }
+
+  /** Jobs that ended (Failed or Deleted) at or after `since`: a server may still be removing their objects. */
+  async listEndedSince(since: Date): Promise<string[]> {
+    const rows = await this.db.select({ id: jobs.id }).from(jobs).where(and(gte(jobs.endedAt, since), inArray(jobs.status, ['Failed', 'Deleted'])));
+    return rows.map((row) => row.id);
   }
 
   /** A user's jobs that are not deleted, newest first, with their courses. */

@@ -100,17 +100,23 @@ export class JobService {
     return ticketOf(await this.requireJob(actor, jobId));
   }
 
-  /** Stops the job's environment and marks it Deleted. Deleting a deleted job succeeds. */
+  /**
+   * Marks the job Deleted, then stops its environment. Deleting a deleted job succeeds.
+   *
+   * The row comes first: other servers watching the cluster see the objects vanish, and must
+   * find the job already Deleted, not call it "deleted outside classlab" and delete it again.
+   * If the stop fails, the row stays Deleted and reconciling stops what is left.
+   */
   async delete(actor: Principal, jobId: string, userInPath?: string): Promise<void> {
     if (userInPath !== undefined) actingUserName(actor, userInPath);
     const job = await this.requireJob(actor, jobId);
     if (userInPath !== undefined && !sameUserName(job.userName, userInPath)) throw new ServiceError('not_found', 'job id is not found');
     if (job.status === 'Deleted') return;
+    const reason = job.userId === actor.userId ? `deleted by ${actor.name}` : `deleted by ${actor.name} (admin)`;
+    await announceDeleted(this.repository, this.hub, jobId, reason);
     await this.runtime.stop(jobId).catch((error: unknown) => {
       throw new SpecFailure(`delete job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
     });
-    const reason = job.userId === actor.userId ? `deleted by ${actor.name}` : `deleted by ${actor.name} (admin)`;
-    await announceDeleted(this.repository, this.hub, jobId, reason);
     this.logger.info({ jobId, by: actor.name }, 'job deleted');
   }
 
