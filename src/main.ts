@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { shareTokenChanges } from './auth/revocations.js';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
 import { httpLimitsOf } from './config/http-settings.js';
 import type { Config } from './config/settings.js';
@@ -69,7 +70,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     });
     const identity = new IdentityService(opened.db, { tokenTtlSeconds: config.tokenTtlSeconds, throttle });
     const verifier = new CachedTokenVerifier(new IdentityTokenVerifier(identity), { ttlMs: config.tokenCacheMs });
-    identity.onChange(() => verifier.clear());
+    const stopSharingTokenChanges = shareTokenChanges(opened.changes, identity, verifier);
     const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });
     const runtime = parts.runtime ?? (await createRuntime(config, logger));
     const courses = new CourseService(opened.db, identity, runtime);
@@ -108,6 +109,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       },
       async close() {
         if (jobsStarted) await lifecycle.stop();
+        stopSharingTokenChanges();
         oauth.close();
         await runtime.close();
         await opened.close();
