@@ -126,20 +126,26 @@ export class JobLifecycle {
       return;
     }
     const state: RuntimeJobState = update.kind === 'gone' ? { status: 'Failed', reason: update.reason } : update.state;
-    await this.record(update.jobId, state.status, 'reason' in state ? state.reason : null);
+    const changed = await this.record(update.jobId, state.status, 'reason' in state ? state.reason : null);
+    // Only news when the job was still active: a job another server deleted was Deleted first.
+    if (changed && update.kind === 'gone') this.logger.warn({ jobId: update.jobId, reason: update.reason }, 'job failed: its objects were deleted outside classlab');
   }
 
-  /** Writes a state; a job that fails is stopped, so it holds no GPU while its reason is read. */
-  private async record(jobId: string, status: JobStatus, reason: string | null): Promise<void> {
+  /**
+   * Writes a state; a job that fails is stopped, so it holds no GPU while its reason is read.
+   * Answers whether this call changed the row.
+   */
+  private async record(jobId: string, status: JobStatus, reason: string | null): Promise<boolean> {
     const changed = await this.repository.transition(jobId, status, reason);
     // Another server may have written it first; pages watching this one still hear of it.
     const current = changed ?? (await this.repository.find(jobId));
     if (current) this.hub.publish(stateMessage(current));
-    if (!changed) return;
+    if (!changed) return false;
     if (status === 'Failed' || status === 'Deleted') {
       this.hub.forget(jobId);
       await this.runtime.stop(jobId).catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not stop a finished job; reconciling will retry'));
     }
+    return true;
   }
 
   /**

@@ -167,7 +167,8 @@ export class JobWatcher {
       if (jobId === undefined) return;
       this.reportedStates.delete(jobId);
       if (this.stoppedByUs.has(jobId)) return;
-      this.options.logger.warn({ job: jobId, kind }, 'kubernetes job object deleted outside classlab');
+      // Another classlab server may have deleted it: the jobs service, which reads the job's row, says whether that is news.
+      this.options.logger.debug({ job: jobId, kind }, 'kubernetes job object deleted, not by this server');
       this.options.emit({ kind: 'gone', jobId, reason: GONE_REASONS[kind] });
     };
     return { added: changed, updated: changed, deleted };
