@@ -14,6 +14,7 @@ import { Readiness } from './http/probes.js';
 import { startupGate } from './http/startup.js';
 import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
 import { buildIdentityApp } from './identity/http.js';
+import { DatabaseFailureCounts } from './identity/failure-counts.js';
 import { RegistrationLimit } from './identity/registration-limit.js';
 import { IdentityService } from './identity/service.js';
 import { SignInThrottle } from './identity/sign-in-throttle.js';
@@ -67,6 +68,8 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       failuresPerAddress: config.signInFailuresPerAddress,
       windowSeconds: config.signInWindowSeconds,
       logger: logger.child({ area: 'sign-in' }),
+      // A server database may have several replicas on it: they count together.
+      ...(config.databaseUrl ? { counts: (kind: 'user' | 'address') => new DatabaseFailureCounts(opened.db, kind, config.signInWindowSeconds) } : {}),
     });
     const identity = new IdentityService(opened.db, { tokenTtlSeconds: config.tokenTtlSeconds, throttle });
     const verifier = new CachedTokenVerifier(new IdentityTokenVerifier(identity), { ttlMs: config.tokenCacheMs });
