@@ -140,7 +140,11 @@ export class JobLifecycle {
     // Another server may have written it first; pages watching this one still hear of it.
     const current = changed ?? (await this.repository.find(jobId));
     if (current) this.hub.publish(stateMessage(current));
-    if (!changed) return false;
+    if (!changed) {
+      // Ended by another server: its streams here have closed, and its history is no use.
+      if (current?.status === 'Failed' || current?.status === 'Deleted') this.hub.forget(jobId);
+      return false;
+    }
     if (status === 'Failed' || status === 'Deleted') {
       this.hub.forget(jobId);
       await this.runtime.stop(jobId).catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not stop a finished job; reconciling will retry'));
