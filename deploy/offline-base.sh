@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 "$node_bin" -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<12)) { console.error("node "+process.version+" is older than 20.12"); process.exit(1) }'
 mmdebstrap --variant=minbase --include=ca-certificates,libstdc++6 \
   --customize-hook="copy-in $node_bin /usr/local/bin" \
-  --customize-hook="mkdir -p \"\$1/usr/local/lib/node_modules\"" \
+  --customize-hook="mkdir -p \"\$1/usr/local/lib/node_modules/npm\"" \
   --customize-hook="sync-in $(readlink -f "$npm_dir") /usr/local/lib/node_modules/npm" \
   --customize-hook='ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm"' \
   --customize-hook='ln -s ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"' \
