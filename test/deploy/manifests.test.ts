@@ -95,6 +95,10 @@ describe.skipIf(!kubectl)(`deploy/overlays/example${kubectl ? '' : ' (skipped: n
     expect(config.runtime).toBe('kubernetes');
     expect(config.databaseUrl).toBe((secret['stringData'] as Json)['database-url']);
     expect(config.namespace).toBe(only(objects, 'Role')['metadata']['namespace']);
+    // /metrics stays off the public port: the Ingress reaches only the Service's port.
+    const metricsPort = main['ports'].find((port: Json) => port['name'] === 'metrics')['containerPort'];
+    expect(config.metricsListen).toEqual({ host: '0.0.0.0', port: metricsPort });
+    expect((only(objects, 'Service', 'classlab')['spec'] as Json)['ports'].map((port: Json) => port['targetPort'])).not.toContain('metrics');
   });
 
   it('binds the Deployment\'s ServiceAccount to the jobs\' Role and the nodes\' ClusterRole', () => {
