@@ -48,7 +48,7 @@ export async function buildApiApp({ services, logger, corsOrigins, startup, metr
     // Bearer tokens, not cookies, carry identity, so credentials are never allowed cross-origin.
     await app.register(cors, {
       origin: corsOrigins === '*' ? '*' : corsOrigins,
-      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
       credentials: false,
       maxAge: 600,
     });
