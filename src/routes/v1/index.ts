@@ -8,6 +8,7 @@ import { healthRoutes } from './health.js';
 import { imageRoutes } from './image.js';
 import { jobRoutes } from './job.js';
 import { proxyRoutes } from './proxy.js';
+import { userRoutes } from './user.js';
 
 /** The v1 API: protected by a bearer token unless a route says `public: true`. */
 export async function v1Routes(app: HttpApp, options: { services: Services }): Promise<void> {
@@ -26,4 +27,5 @@ export async function v1Routes(app: HttpApp, options: { services: Services }): P
   await app.register(datasetRoutes, { services });
   await app.register(imageRoutes, { services });
   await app.register(proxyRoutes, { services });
+  await app.register(userRoutes, { services });
 }
