@@ -2,6 +2,7 @@ import { bearerAuthentication } from '../../http/auth.js';
 import type { HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 import { authRoutes } from './auth.js';
+import { clusterRoutes } from './cluster.js';
 import { courseRoutes } from './course.js';
 import { datasetRoutes } from './dataset.js';
 import { healthRoutes } from './health.js';
@@ -28,4 +29,5 @@ export async function v1Routes(app: HttpApp, options: { services: Services }): P
   await app.register(imageRoutes, { services });
   await app.register(proxyRoutes, { services });
   await app.register(userRoutes, { services });
+  await app.register(clusterRoutes, { services });
 }
