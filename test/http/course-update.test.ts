@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeTargets } from '../support/stores.js';
 import { startTestPlatform, type Json, type TestPlatform, type TestUser } from '../support/platform.js';
 
 const course = (overrides: Record<string, unknown> = {}) => ({
@@ -12,14 +13,14 @@ const course = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-describe('PUT /v1/course/update/:id', () => {
+describe.each(storeTargets)('PUT /v1/course/update/:id on $name', (target) => {
   let platform: TestPlatform;
   let teacher: TestUser;
   let otherTeacher: TestUser;
   let student: TestUser;
 
   beforeAll(async () => {
-    platform = await startTestPlatform();
+    platform = await startTestPlatform({ target });
     [teacher, otherTeacher, student] = await Promise.all([
       platform.user('tina', ['teacher']),
       platform.user('otto', ['teacher']),

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeTargets } from '../support/stores.js';
 import { startTestPlatform, type Json, type TestPlatform, type TestUser } from '../support/platform.js';
 
-describe('the admin user list and role grants', () => {
+describe.each(storeTargets)('the admin user list and role grants on $name', (target) => {
   let platform: TestPlatform;
   let teacher: TestUser;
   let student: TestUser;
 
   beforeAll(async () => {
-    platform = await startTestPlatform();
+    platform = await startTestPlatform({ target });
     teacher = await platform.user('Tina', ['teacher']);
     student = await platform.user('sam', ['student']);
     for (const name of ['abby', 'Abe', 'abc_d', 'abcxd', 'bob']) await platform.services.identity.createUser(name, `${name}-password`, ['student']);
