@@ -1,24 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPlatform, type Answer, type TestPlatform, type TestUser } from '../support/platform.js';
-import { openLoginPage, submitLogin } from './browser.js';
-
-/** The cookies a browser holds for this server, as Set-Cookie lines change them. */
-class CookieJar {
-  readonly cookies = new Map<string, { value: string; attributes: string }>();
-
-  take(answer: Answer): void {
-    for (const line of setCookieLines(answer)) {
-      const [pair = '', ...attributes] = line.split(';');
-      const [name = '', value = ''] = pair.split('=');
-      if (clears(line) || value === '') this.cookies.delete(name.trim());
-      else this.cookies.set(name.trim(), { value, attributes: attributes.join(';').trim() });
-    }
-  }
-
-  header(): string {
-    return [...this.cookies].map(([name, { value }]) => `${name}=${value}`).join('; ');
-  }
-}
+import { startTestPlatform, type TestPlatform, type TestUser } from '../support/platform.js';
+import { CookieJar, cookieNames, openLoginPage, submitLogin } from './browser.js';
 
 const APP = { 'x-classlab-app': '1' };
 
@@ -159,15 +141,3 @@ describe('the web app session, with the built-in provider', () => {
     expect(refused.text).toMatch(/Sign-in failed/);
   });
 });
-
-function setCookieLines(answer: Answer): string[] {
-  const header = answer.headers['set-cookie'];
-  return Array.isArray(header) ? (header as string[]) : typeof header === 'string' ? [header] : [];
-}
-
-const clears = (line: string) => /max-age=0|expires=thu, 01 jan 1970/i.test(line);
-
-/** The cookies an answer sets, not those it clears. */
-function cookieNames(answer: Answer): string[] {
-  return setCookieLines(answer).filter((line) => !clears(line)).map((line) => line.split('=')[0] ?? '');
-}
