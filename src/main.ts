@@ -97,7 +97,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       courses,
       health: new HealthService(opened.db),
       jobs: new JobService(repository, runtime, courses, identity, hub, policy, jobLogger),
-      cluster: new ClusterService(runtime, config.namespace),
+      cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
       policy: { selfRegistration: config.selfRegistration, registrations: new RegistrationLimit(config.registrationRateLimit) },
     };
     let jobsStarted = false;

@@ -1,4 +1,4 @@
-import { and, count, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
+import { and, count, eq, gt, inArray, lt, ne } from 'drizzle-orm';
 import type { Database, Queryable } from '../store/store.js';
 import { countActiveJobs } from '../store/active-jobs.js';
 import { roles, tokens, userRoles, userNamed, users } from '../store/schema.js';
@@ -7,6 +7,7 @@ import type { SignInThrottle } from './sign-in-throttle.js';
 import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from '../common/account-rules.js';
 import { IdentityError, Status } from './status.js';
 import { hashToken, isWellFormedToken, newToken } from './tokens.js';
+import { listUsers, rolesOfUser, type UserPage, type UserQuery } from './user-list.js';
 
 /**
  * What an identity change makes wrong in a cache of token decisions: some tokens (by hash), every
@@ -46,8 +47,6 @@ export interface IdentityOptions {
   /** Limits wrong passwords wherever one is proven; none when absent. */
   throttle?: SignInThrottle;
 }
-
-const rolesOfUser = sql<string[]>`coalesce((select array_agg(${userRoles.roleName} order by ${userRoles.roleName}) from ${userRoles} where ${userRoles.userId} = ${users.id}), '{}')`;
 
 /** Users, roles and tokens: the logic behind both the identity API and the v1 auth routes. */
 export class IdentityService {
@@ -163,6 +162,11 @@ export class IdentityService {
       return user.id;
     });
     this.changed({ userId });
+  }
+
+  /** The admin's user list: a page of users by name, with their roles. */
+  listUsers(query: UserQuery): Promise<UserPage> {
+    return listUsers(this.db, query);
   }
 
   async createRole(name: string): Promise<void> {

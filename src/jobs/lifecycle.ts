@@ -4,6 +4,7 @@ import { RuntimeNotSynced, type JobRuntime, type RuntimeJob, type RuntimeJobStat
 import type { JobStatus } from '../store/schema.js';
 import type { JobEventHub, JobStateMessage } from './events.js';
 import type { DatabaseLease } from './lease.js';
+import { deadlineAfter, lastActivityOf } from './cull-times.js';
 import { allowanceFor, formatDuration, type JobPolicy } from './quotas.js';
 import type { JobRepository, JobRow } from './repository.js';
 
@@ -245,13 +246,14 @@ export class JobLifecycle {
 
   private async cullReason(job: JobRow, roles: string[], now: number): Promise<string | undefined> {
     const maxAge = allowanceFor(this.policy.maxAgeSeconds, roles);
-    if (maxAge !== undefined && now - job.createdAt.getTime() > maxAge * 1000) {
+    const ageDeadline = deadlineAfter(job.createdAt, maxAge);
+    if (maxAge !== undefined && ageDeadline && now > ageDeadline.getTime()) {
       return `culled: reached the maximum age of ${formatDuration(maxAge)} for ${job.userName}'s role`;
     }
     const idle = allowanceFor(this.policy.idleTimeoutSeconds, roles);
     if (idle === undefined || job.status !== 'Ready') return undefined;
-    const lastActivity = await this.runtime.lastActivity(job.id).catch(() => undefined);
-    if (lastActivity && now - lastActivity.getTime() > idle * 1000) {
+    const idleDeadline = deadlineAfter(await lastActivityOf(this.runtime, job.id), idle);
+    if (idleDeadline && now > idleDeadline.getTime()) {
       return `culled: idle for more than ${formatDuration(idle)}`;
     }
     return undefined;

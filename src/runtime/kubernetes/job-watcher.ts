@@ -125,6 +125,11 @@ export class JobWatcher {
     });
   }
 
+  /** The pods of classlab's jobs, as cached. */
+  jobPods(): V1Pod[] {
+    return this.pods.list();
+  }
+
   /** Before a launch creates the job's objects: whatever happened to an earlier job of this id is past. */
   launching(jobId: string): void {
     this.stoppedByUs.delete(jobId);
