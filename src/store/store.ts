@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { asc, eq } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import pg from 'pg';
 import { privateFolder } from '../common/private-folder.js';
+import { openEmbeddedPostgres } from './embedded-postgres.js';
 import { LocalChangeFeed, PostgresChangeFeed, type ChangeFeed, type FeedErrorReporter } from './change-feed.js';
 import { lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema.js';
@@ -91,13 +92,13 @@ async function openEmbedded(options: Extract<StoreOptions, { kind: 'pglite' | 'm
     await privateFolder(location);
     release = lockDataDir(location).release;
     try {
-      client = await PGlite.create(join(location, 'pg'));
+      client = await openEmbeddedPostgres(join(location, 'pg'));
     } catch (error) {
       release();
       throw error;
     }
   } else {
-    client = await PGlite.create();
+    client = await openEmbeddedPostgres();
   }
   const db = drizzlePglite({ client, schema });
   // One process owns an embedded database, so its changes need not travel.
