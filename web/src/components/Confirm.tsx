@@ -1,0 +1,40 @@
+import { useEffect, useRef, useState } from 'react';
+import { useT } from '../i18n/i18n';
+
+/**
+ * A button that asks before it acts: the question and Yes/No appear in place, and focus moves
+ * to "No" so that Enter never deletes by accident.
+ */
+export function ConfirmButton({ label, question, onConfirm, disabled }: { label: string; question: string; onConfirm: () => void; disabled?: boolean }) {
+  const t = useT();
+  const [asking, setAsking] = useState(false);
+  const noRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (asking) noRef.current?.focus();
+  }, [asking]);
+  if (!asking) {
+    return (
+      <button type="button" className="danger" disabled={disabled} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <span className="confirm" role="group" aria-label={question}>
+      <span>{question}</span>
+      <button
+        type="button"
+        className="danger"
+        onClick={() => {
+          setAsking(false);
+          onConfirm();
+        }}
+      >
+        {t('action.yes')}
+      </button>
+      <button type="button" ref={noRef} onClick={() => setAsking(false)}>
+        {t('action.no')}
+      </button>
+    </span>
+  );
+}

@@ -1,0 +1,59 @@
+import { api } from '../../api/client';
+import type { ClusterNode, Job } from '../../api/types';
+import { JobTable } from '../../components/JobRow';
+import { Loading, Problem } from '../../components/Problem';
+import { useLoad } from '../../hooks';
+import { useT } from '../../i18n/i18n';
+import { useJobList } from '../../useJobList';
+import { ALL_JOBS_PATH } from './routes';
+
+function Nodes() {
+  const t = useT();
+  const nodes = useLoad((signal) => api<{ nodes: ClusterNode[] }>('GET', '/v1/cluster/nodes', { signal }), []);
+  return (
+    <section aria-labelledby="nodes-title">
+      <h2 id="nodes-title">{t('admin.nodes')}</h2>
+      {nodes.loading && !nodes.data && <Loading />}
+      <Problem error={nodes.error} onRetry={nodes.reload} />
+      {nodes.data && nodes.data.nodes.length === 0 && <p className="empty">{t('admin.noNodes')}</p>}
+      <ul className="cards">
+        {nodes.data?.nodes.map((node) => (
+          <li key={node.name} className="card">
+            <strong>{node.name}</strong>
+            <span className={`badge ${node.ready ? 'ready' : 'failed'}`}>{node.ready ? t('admin.ready') : t('admin.notReady')}</span>
+            <span>{t('admin.gpus', { used: node.gpu.used, free: node.gpu.free, total: node.gpu.total })}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+const loadAll = async (signal: AbortSignal) => (await api<{ jobs: Job[] }>('GET', ALL_JOBS_PATH, { signal })).jobs;
+
+function AllJobs() {
+  const t = useT();
+  const { jobs, now, remove, deleteError } = useJobList(loadAll);
+  const list = (jobs.data ?? []).filter((job) => job.status !== 'Deleted');
+  return (
+    <section aria-labelledby="all-jobs-title">
+      <h2 id="all-jobs-title">{t('admin.jobs')}</h2>
+      <Problem error={deleteError} />
+      {jobs.loading && !jobs.data && <Loading />}
+      <Problem error={jobs.error} onRetry={jobs.reload} />
+      {jobs.data && list.length === 0 && <p className="empty">{t('admin.noJobs')}</p>}
+      {list.length > 0 && <JobTable jobs={list} now={now} onDelete={remove} showOwner />}
+    </section>
+  );
+}
+
+export default function Cluster() {
+  const t = useT();
+  return (
+    <div>
+      <h1>{t('admin.title')}</h1>
+      <Nodes />
+      <AllJobs />
+    </div>
+  );
+}
