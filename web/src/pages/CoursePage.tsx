@@ -1,33 +1,18 @@
-import { useState } from 'react';
-import { api, ApiError } from '../api/client';
+import { api } from '../api/client';
 import type { Course } from '../api/types';
 import { Markdown } from '../components/Markdown';
 import { Loading, Problem } from '../components/Problem';
-import { QuotaNote } from '../components/QuotaNote';
+import { LaunchRefusal } from '../components/LaunchRefusal';
 import { dateTime } from '../format';
 import { useLoad } from '../hooks';
 import { useI18n } from '../i18n/i18n';
-import { launchCourse, progressPath } from '../launch';
-import { navigate } from '../router';
+import { useLaunch } from '../launch';
 
 export function CoursePage({ id }: { id: string }) {
   const { t, language } = useI18n();
   const loaded = useLoad((signal) => api<{ course: Course }>('GET', `/v1/course/get/${encodeURIComponent(id)}`, { signal }), [id]);
-  const [launching, setLaunching] = useState(false);
-  const [launchError, setLaunchError] = useState<unknown>();
+  const { busy, error: launchError, launch } = useLaunch(id);
   const course = loaded.data?.course;
-
-  const launch = async () => {
-    setLaunching(true);
-    setLaunchError(undefined);
-    try {
-      const job = await launchCourse(id);
-      navigate(progressPath(job.job_id, id));
-    } catch (error) {
-      setLaunchError(error);
-      setLaunching(false);
-    }
-  };
 
   if (!course) return loaded.loading ? <Loading /> : <Problem error={loaded.error} onRetry={loaded.reload} />;
   return (
@@ -50,15 +35,11 @@ export function CoursePage({ id }: { id: string }) {
         <dd>{dateTime(course.createAt, language)}</dd>
       </dl>
       <div className="actions">
-        <button type="button" className="primary" onClick={() => void launch()} disabled={launching}>
-          {launching ? t('launch.starting') : t('launch.button')}
+        <button type="button" className="primary" onClick={launch} disabled={busy}>
+          {busy ? t('launch.starting') : t('launch.button')}
         </button>
       </div>
-      {launchError instanceof ApiError && launchError.status === 429 ? (
-        <QuotaNote error={launchError} />
-      ) : (
-        <Problem error={launchError} />
-      )}
+      <LaunchRefusal error={launchError} />
       <h2>{t('course.introduction')}</h2>
       <Markdown source={course.introduction} />
     </article>

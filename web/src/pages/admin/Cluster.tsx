@@ -1,10 +1,9 @@
 import { api } from '../../api/client';
 import type { ClusterNode, Job } from '../../api/types';
-import { JobTable } from '../../components/JobRow';
+import { JobsSection } from '../../components/JobsSection';
 import { Loading, Problem } from '../../components/Problem';
 import { useLoad } from '../../hooks';
 import { useT } from '../../i18n/i18n';
-import { useJobList } from '../../useJobList';
 import { ALL_JOBS_PATH } from './routes';
 
 function Nodes() {
@@ -33,16 +32,10 @@ const loadAll = async (signal: AbortSignal) => (await api<{ jobs: Job[] }>('GET'
 
 function AllJobs() {
   const t = useT();
-  const { jobs, now, remove, deleteError } = useJobList(loadAll);
-  const list = (jobs.data ?? []).filter((job) => job.status !== 'Deleted');
   return (
     <section aria-labelledby="all-jobs-title">
       <h2 id="all-jobs-title">{t('admin.jobs')}</h2>
-      <Problem error={deleteError} />
-      {jobs.loading && !jobs.data && <Loading />}
-      <Problem error={jobs.error} onRetry={jobs.reload} />
-      {jobs.data && list.length === 0 && <p className="empty">{t('admin.noJobs')}</p>}
-      {list.length > 0 && <JobTable jobs={list} now={now} onDelete={remove} showOwner />}
+      <JobsSection load={loadAll} empty={t('admin.noJobs')} showOwner />
     </section>
   );
 }
