@@ -1,4 +1,4 @@
-import type { MessageKey } from './en';
+import type { MessageKey } from './en.js';
 
 /** 繁體中文 (Taiwan). */
 export const zhTW: Record<MessageKey, string> = {
