@@ -1,12 +1,14 @@
 import DOMPurify from 'dompurify';
 import { marked } from 'marked';
 
-// Links in an introduction leave the app: a new tab, and no window.opener for the other site.
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+  // Links in an introduction leave the app: a new tab, and no window.opener for the other site.
   if (node.tagName === 'A' && node.getAttribute('href')) {
     node.setAttribute('target', '_blank');
     node.setAttribute('rel', 'noopener noreferrer');
   }
+  // An image written as raw HTML without alt text is taken as decoration, not read out as its URL.
+  if (node.tagName === 'IMG' && !node.hasAttribute('alt')) node.setAttribute('alt', '');
 });
 
 /**
