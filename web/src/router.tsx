@@ -18,8 +18,10 @@ export function navigate(to: string, replace = false): void {
   if (to === location()) return;
   if (replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
-  window.scrollTo?.(0, 0);
   for (const listener of listeners) listener();
+  // A new page: screen readers and keyboards start at its content, as after a full load.
+  document.getElementById('main')?.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
 }
 
 /** The path and query of the page, re-rendering on each navigation. */

@@ -7,6 +7,9 @@ import { I18nProvider } from '../src/i18n/i18n';
 import { navigate } from '../src/router';
 import { json, mockFetch, signedIn } from './fetch-mock';
 
+// jsdom does not scroll.
+window.scrollTo = () => undefined;
+
 const course = (index: number, extra: object = {}) => ({
   id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
   createAt: '2026-11-01T00:00:00Z',
