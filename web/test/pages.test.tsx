@@ -123,4 +123,22 @@ describe('pages', () => {
     await waitFor(() => expect(deleted).toBe(true));
     await screen.findByText(/You have no running jobs/);
   });
+
+  it("the course form shows the API's validation error next to its field, and previews the markdown", async () => {
+    mockFetch({
+      'POST /oauth/session/refresh': () => signedIn(['teacher']),
+      'GET /v1/images/': () => json(200, { error: false, images: [{ label: 'hello', value: 'classlab/hello' }] }),
+      'GET /v1/datasets/': () => json(200, { error: false, datasets: [{ label: 'mnist', value: 'mnist' }] }),
+      'POST /v1/course/create': () => json(400, { error: true, message: 'Failed to parse spec request request: body/name must be 1 to 128 characters, not all blank' }),
+    });
+    show('/teach/new');
+    const introduction = await screen.findByLabelText('Introduction (markdown)');
+    fireEvent.change(introduction, { target: { value: '**bold** <img src=x onerror="window.hacked=1">' } });
+    expect(screen.getByLabelText('Preview').innerHTML).toBe('<p><strong>bold</strong> <img src="x" alt=""></p>\n');
+    await screen.findByLabelText('mnist');
+    fireEvent.click(screen.getByRole('button', { name: 'Create course' }));
+    const name = screen.getByLabelText('Name');
+    await waitFor(() => expect(name.getAttribute('aria-describedby')).toBe('name-error'));
+    expect(document.getElementById('name-error')?.textContent).toBe('body/name must be 1 to 128 characters, not all blank');
+  });
 });
