@@ -47,9 +47,10 @@ export interface PlatformParts {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function storeOptionsOf(config: Config, logger: Logger): StoreOptions {
+  const onFeedError = (message: string, err: unknown) => logger.warn({ err }, message);
   return config.databaseUrl
-    ? { kind: 'postgres', url: config.databaseUrl, onPoolError: (err) => logger.warn({ err }, 'database connection lost; it will be replaced') }
-    : { kind: 'pglite', dataDir: config.dataDir };
+    ? { kind: 'postgres', url: config.databaseUrl, onPoolError: (err) => logger.warn({ err }, 'database connection lost; it will be replaced'), onFeedError }
+    : { kind: 'pglite', dataDir: config.dataDir, onFeedError };
 }
 
 /** Wiring only: store → identity → runtime → services. The listeners are added by `serve`. */

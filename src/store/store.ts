@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import pg from 'pg';
 import { privateFolder } from '../common/private-folder.js';
+import { LocalChangeFeed, PostgresChangeFeed, type ChangeFeed, type FeedErrorReporter } from './change-feed.js';
 import { lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema.js';
 
@@ -24,14 +25,16 @@ export interface Store {
   readonly db: Database;
   /** For logs: where the data lives, without credentials. */
   readonly location: string;
+  /** Tells every server on this database what changed, so that their caches stay true. */
+  readonly changes: ChangeFeed;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
 
 export type StoreOptions =
-  | { kind: 'postgres'; url: string; poolSize?: number; onPoolError?: (error: Error) => void }
-  | { kind: 'pglite'; dataDir: string }
-  | { kind: 'memory' };
+  | { kind: 'postgres'; url: string; poolSize?: number; onPoolError?: (error: Error) => void; onFeedError?: FeedErrorReporter }
+  | { kind: 'pglite'; dataDir: string; onFeedError?: FeedErrorReporter }
+  | { kind: 'memory'; onFeedError?: FeedErrorReporter };
 
 const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 /** Any constant works; it only has to be the same in every classlab process. */
@@ -47,9 +50,17 @@ async function openServer(options: Extract<StoreOptions, { kind: 'postgres' }>):
   // replaces it on the next query.
   pool.on('error', (error) => options.onPoolError?.(error));
   const db = drizzleNodePg({ client: pool, schema });
+  const changes = new PostgresChangeFeed({
+    connect: () => new pg.Client({ connectionString: options.url, keepAlive: true }),
+    query: (text, values) => pool.query(text, values),
+    ...(options.onFeedError ? { report: options.onFeedError } : {}),
+  });
+  // A database that is down now is reported by the first query; the listener keeps retrying.
+  await changes.start().catch(() => {});
   return {
     db,
     location: redactUrl(options.url),
+    changes,
     async migrate() {
       // Two processes may start at once: the advisory lock lets one migrate while the other waits.
       const client = await pool.connect();
@@ -64,7 +75,10 @@ async function openServer(options: Extract<StoreOptions, { kind: 'postgres' }>):
         client.release();
       }
     },
-    close: () => pool.end(),
+    async close() {
+      await changes.close();
+      await pool.end();
+    },
   };
 }
 
@@ -86,11 +100,15 @@ async function openEmbedded(options: Extract<StoreOptions, { kind: 'pglite' | 'm
     client = await PGlite.create();
   }
   const db = drizzlePglite({ client, schema });
+  // One process owns an embedded database, so its changes need not travel.
+  const changes = new LocalChangeFeed(options.onFeedError);
   return {
     db,
     location,
+    changes,
     migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     async close() {
+      await changes.close();
       try {
         await client.close();
       } finally {
