@@ -56,8 +56,9 @@ export interface ListedUser extends User {
 export interface GpuCount {
   resource: string;
   total: number;
-  used: number;
-  free: number;
+  /** null where the runtime cannot tell. */
+  used: number | null;
+  free: number | null;
 }
 
 export interface ClusterNode {

@@ -118,6 +118,7 @@ export const en = {
   'admin.ready': 'Ready',
   'admin.notReady': 'Not ready',
   'admin.gpus': 'GPUs: {used} in use, {free} free of {total}',
+  'admin.gpusUnknown': 'GPUs: {total}; this runtime cannot tell how many are in use',
   'admin.jobs': 'All running jobs',
   'admin.noJobs': 'No jobs are running.',
 

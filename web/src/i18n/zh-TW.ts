@@ -120,6 +120,7 @@ export const zhTW: Record<MessageKey, string> = {
   'admin.ready': '就緒',
   'admin.notReady': '未就緒',
   'admin.gpus': 'GPU：使用中 {used}，可用 {free}，共 {total}',
+  'admin.gpusUnknown': 'GPU：共 {total}；此執行環境無法得知使用中的數量',
   'admin.jobs': '所有執行中的工作',
   'admin.noJobs': '目前沒有執行中的工作。',
 

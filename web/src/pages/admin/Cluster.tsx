@@ -20,7 +20,11 @@ function Nodes() {
           <li key={node.name} className="card">
             <strong>{node.name}</strong>
             <span className={`badge ${node.ready ? 'ready' : 'failed'}`}>{node.ready ? t('admin.ready') : t('admin.notReady')}</span>
-            <span>{t('admin.gpus', { used: node.gpu.used, free: node.gpu.free, total: node.gpu.total })}</span>
+            <span>
+              {node.gpu.used === null || node.gpu.free === null
+                ? t('admin.gpusUnknown', { total: node.gpu.total })
+                : t('admin.gpus', { used: node.gpu.used, free: node.gpu.free, total: node.gpu.total })}
+            </span>
           </li>
         ))}
       </ul>
