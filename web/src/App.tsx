@@ -1,7 +1,8 @@
 import { lazy, Suspense, useEffect, useSyncExternalStore, type ReactNode } from 'react';
 import { hasRole, sessionState, startSession, subscribeSession } from './api/session';
 import { Header } from './components/Header';
-import { Loading } from './components/Problem';
+import { ApiError } from './api/client';
+import { Loading, Problem } from './components/Problem';
 import { useT } from './i18n/i18n';
 import { Catalog } from './pages/Catalog';
 import { CoursePage } from './pages/CoursePage';
@@ -52,7 +53,7 @@ export function App() {
     <>
       <Header user={user} />
       <main id="main" tabIndex={-1}>
-        {session.status === 'starting' && <Loading />}
+        {session.status === 'starting' && (session.retrying ? <Problem error={new ApiError(0, 'unreachable')} /> : <Loading />)}
         {session.status === 'signed-out' && <SignIn message={session.message} />}
         {user && (
           <Suspense fallback={<Loading />}>

@@ -141,4 +141,10 @@ describe('pages', () => {
     await waitFor(() => expect(name.getAttribute('aria-describedby')).toBe('name-error'));
     expect(document.getElementById('name-error')?.textContent).toBe('body/name must be 1 to 128 characters, not all blank');
   });
+
+  it('says when the server cannot be reached at start-up, instead of an empty page', async () => {
+    mockFetch({ 'POST /oauth/session/refresh': () => Promise.reject(new TypeError('Failed to fetch')) });
+    show('/');
+    await screen.findByText('The server cannot be reached; retrying…');
+  });
 });

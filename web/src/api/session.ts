@@ -5,7 +5,8 @@ import type { User } from './types';
  * never in a URL); the refresh token is an HttpOnly cookie that only /oauth/session/* reads.
  */
 export type SessionState =
-  | { status: 'starting' }
+  /** `retrying`: the server could not be reached (or failed) at start-up; tried again soon. */
+  | { status: 'starting'; retrying?: boolean }
   | { status: 'signed-in'; user: User }
   | { status: 'signed-out'; message?: string };
 
@@ -54,12 +55,16 @@ async function messageOf(response: Response): Promise<string | undefined> {
 }
 
 async function doRefresh(endMessage: boolean): Promise<boolean> {
-  let response: Response;
+  let response: Response | undefined;
   try {
     response = await postSession('refresh');
   } catch {
-    // Unreachable server: keep the session; the next call (or timer) tries again.
+    response = undefined;
+  }
+  if (!response || response.status >= 500) {
+    // Unreachable or failing server: keep the session; the timer tries again.
     scheduleRenewal(MIN_RENEW_DELAY_S * 2);
+    if (state.status === 'starting') setState({ status: 'starting', retrying: true });
     return state.status === 'signed-in';
   }
   if (!response.ok) {
@@ -91,7 +96,10 @@ export function refreshSession(endMessage = true): Promise<boolean> {
 }
 
 /** At start-up: a missing cookie is no error, just a person who has not signed in yet. */
-export const startSession = (): Promise<boolean> => refreshSession(false);
+export function startSession(): Promise<boolean> {
+  if (state.status !== 'signed-in') setState({ status: 'starting' });
+  return refreshSession(false);
+}
 
 /** Forgets the token and shows the sign-in page, with why when there is a reason to say. */
 export function endSession(message?: string): void {
