@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { shareTokenChanges } from './auth/revocations.js';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
 import { httpLimitsOf } from './config/http-settings.js';
 import type { Config } from './config/settings.js';
@@ -9,9 +10,11 @@ import { HealthService } from './health/service.js';
 import { buildApiApp } from './api-app.js';
 import { buildMetricsApp } from './http/metrics.js';
 import type { HttpApp } from './http/server.js';
+import { Readiness } from './http/probes.js';
 import { startupGate } from './http/startup.js';
 import { ensureAdmin, type AdminBootstrap } from './identity/bootstrap.js';
 import { buildIdentityApp } from './identity/http.js';
+import { DatabaseFailureCounts } from './identity/failure-counts.js';
 import { RegistrationLimit } from './identity/registration-limit.js';
 import { IdentityService } from './identity/service.js';
 import { SignInThrottle } from './identity/sign-in-throttle.js';
@@ -65,10 +68,12 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       failuresPerAddress: config.signInFailuresPerAddress,
       windowSeconds: config.signInWindowSeconds,
       logger: logger.child({ area: 'sign-in' }),
+      // A server database may have several replicas on it: they count together.
+      ...(config.databaseUrl ? { counts: (kind: 'user' | 'address') => new DatabaseFailureCounts(opened.db, kind, config.signInWindowSeconds) } : {}),
     });
     const identity = new IdentityService(opened.db, { tokenTtlSeconds: config.tokenTtlSeconds, throttle });
     const verifier = new CachedTokenVerifier(new IdentityTokenVerifier(identity), { ttlMs: config.tokenCacheMs });
-    identity.onChange(() => verifier.clear());
+    const stopSharingTokenChanges = shareTokenChanges(opened.changes, identity, verifier);
     const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });
     const runtime = parts.runtime ?? (await createRuntime(config, logger));
     const courses = new CourseService(opened.db, identity, runtime);
@@ -92,7 +97,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       courses,
       health: new HealthService(opened.db),
       jobs: new JobService(repository, runtime, courses, identity, hub, policy, jobLogger),
-      cluster: new ClusterService(runtime, config.namespace),
+      cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
       policy: { selfRegistration: config.selfRegistration, registrations: new RegistrationLimit(config.registrationRateLimit) },
     };
     let jobsStarted = false;
@@ -107,6 +112,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       },
       async close() {
         if (jobsStarted) await lifecycle.stop();
+        stopSharingTokenChanges();
         oauth.close();
         await runtime.close();
         await opened.close();
@@ -124,6 +130,7 @@ export interface RunningServer {
   identityUrl: string | undefined;
   /** Set when /metrics has a listener of its own. */
   metricsUrl: string | undefined;
+  /** Answers 503 on /readyz, serves on for CLASSLAB_SHUTDOWN_DRAIN, then closes everything. */
   close(): Promise<void>;
 }
 
@@ -138,12 +145,23 @@ export async function serve(
 ): Promise<RunningServer> {
   const platform = await openPlatform(config, logger);
   const gate = startupGate();
+  // The store is open by now; the listeners come up before the rest, and say so on /readyz.
+  const readiness = new Readiness({ startup: 'classlab is starting', runtime: "the runtime's watches have not synced yet" });
   const apps: HttpApp[] = [];
   let purgeTimer: NodeJS.Timeout | undefined;
   const close = async () => {
     clearInterval(purgeTimer);
     await Promise.allSettled(apps.map((app) => app.close()));
     await platform.close();
+  };
+  /** Not ready at once, but still serving for the drain, so that load balancers stop sending first. */
+  const drainAndClose = async () => {
+    readiness.block('shutdown', 'classlab is shutting down');
+    if (config.shutdownDrainSeconds > 0) {
+      logger.info({ drainSeconds: config.shutdownDrainSeconds }, 'not ready any more; serving until the drain ends');
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
+    }
+    await close();
   };
   try {
     const { identity } = platform.services;
@@ -152,7 +170,7 @@ export async function serve(
     if (options.api !== false) {
       const { metricsListen, metricsToken: token } = config;
       const metrics = { registry: new Registry(), serve: metricsListen === 'api', token };
-      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, startup: gate.started, metrics, limits: httpLimitsOf(config) });
+      const api = await buildApiApp({ services: platform.services, logger, corsOrigins: config.corsOrigins, startup: gate.started, metrics, limits: httpLimitsOf(config), readiness });
       apps.push(api);
       apiUrl = await listen(api, { host: 'HOST', port: 'PORT' }, config.host, config.port);
       if (metricsListen !== null && metricsListen !== 'api') {
@@ -171,7 +189,10 @@ export async function serve(
 
     // Only once both listeners are up and the runtime has started, so that a start that fails (a
     // port in use, no cluster) writes nothing.
-    if (options.api !== false) await platform.startJobs();
+    if (options.api !== false) {
+      await platform.startJobs();
+      void platform.runtime.whenSynced().then(() => readiness.clear('runtime'));
+    }
     reportAdmin(await ensureAdmin(identity, config), logger, options.announce);
 
     // Expired tokens are kept a week, so that their owners hear "expired" rather than "invalid".
@@ -182,9 +203,10 @@ export async function serve(
     void purge();
     purgeTimer = setInterval(purge, 60 * 60 * 1000).unref();
     gate.open();
+    readiness.clear('startup');
 
     logger.info({ api: apiUrl, identity: identityUrl, metrics: metricsUrl, database: platform.store.location, runtime: config.runtime }, 'classlab is ready');
-    return { platform, apiUrl, identityUrl, metricsUrl, close };
+    return { platform, apiUrl, identityUrl, metricsUrl, close: drainAndClose };
   } catch (error) {
     gate.fail();
     await close();

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { IdentityService, Principal } from '../identity/service.js';
+import type { IdentityChange, IdentityService, Principal } from '../identity/service.js';
 import { IdentityError, Status } from '../identity/status.js';
 import { hashToken } from '../identity/tokens.js';
 
@@ -55,8 +55,8 @@ export interface TokenCacheOptions {
 /**
  * Remembers verified tokens briefly, so that a page's burst of requests costs one store lookup,
  * and concurrent first requests with the same token share that lookup. Only successes are kept:
- * a revoked token stops working when its entry runs out (`ttlMs`), or at once when the identity
- * service in this process reports a change.
+ * a revoked token stops working when its entry runs out (`ttlMs`), or at once when a change is
+ * reported to `forget` (from any server on the database: see revocations.ts).
  */
 export class CachedTokenVerifier implements TokenVerifier {
   private readonly cache: LRUCache<string, VerifiedToken, string> | undefined;
@@ -81,6 +81,22 @@ export class CachedTokenVerifier implements TokenVerifier {
     const now = this.options.now?.() ?? new Date();
     if (verified.expiresAt && verified.expiresAt.getTime() <= now.getTime()) throw new TokenRejectedError('expired');
     return verified;
+  }
+
+  /** Drops the decisions the change makes wrong. A lookup under way for such a token is abandoned. */
+  forget(change: IdentityChange): void {
+    const cache = this.cache;
+    if (!cache) return;
+    if ('everyone' in change) return cache.clear();
+    if ('tokenHashes' in change) {
+      for (const hash of change.tokenHashes) cache.delete(hash);
+      return;
+    }
+    const stale: string[] = [];
+    cache.forEach((verified, hash) => {
+      if (verified.principal.userId === change.userId) stale.push(hash);
+    });
+    for (const hash of stale) cache.delete(hash);
   }
 
   clear(): void {

@@ -1,5 +1,5 @@
 import { SpecFailure } from '../common/errors.js';
-import type { JobRuntime } from '../runtime/types.js';
+import type { JobRuntime, NodeInfo } from '../runtime/types.js';
 import { rootMessage } from '../store/errors.js';
 
 export interface LabelledValue {
@@ -7,18 +7,42 @@ export interface LabelledValue {
   value: string;
 }
 
+export interface NodeCapacity {
+  name: string;
+  ready: boolean;
+  /** `used` and `free` are null where the runtime cannot tell what its jobs hold. */
+  gpu: { resource: string; total: number; used: number | null; free: number | null };
+}
+
 /** What the cluster offers, as the dataset, image and health routes show it. */
 export class ClusterService {
   constructor(
     private readonly runtime: JobRuntime,
     private readonly namespace: string,
+    /** The resource name GPUs go by, e.g. nvidia.com/gpu. */
+    private readonly gpuResource: string,
   ) {}
 
   async nodes(): Promise<{ name: string; status: 'Ready' | 'NotReady' }[]> {
-    const nodes = await this.runtime.nodes().catch((error: unknown) => {
+    return (await this.listNodes()).map((node) => ({ name: node.name, status: node.ready ? 'Ready' : 'NotReady' }));
+  }
+
+  /** Each node with its GPUs: all it can give to jobs, those classlab's jobs hold, and the rest. */
+  async capacity(): Promise<NodeCapacity[]> {
+    return (await this.listNodes()).map((node) => {
+      const used = node.gpuInUse ?? null;
+      return {
+        name: node.name,
+        ready: node.ready,
+        gpu: { resource: this.gpuResource, total: node.gpuAllocatable, used, free: used === null ? null : Math.max(node.gpuAllocatable - used, 0) },
+      };
+    });
+  }
+
+  private listNodes(): Promise<NodeInfo[]> {
+    return this.runtime.nodes().catch((error: unknown) => {
       throw new SpecFailure(`List Node fail: ${rootMessage(error)}`, { cause: error });
     });
-    return nodes.map((node) => ({ name: node.name, status: node.ready ? 'Ready' : 'NotReady' }));
   }
 
   /** How jobs run here, where an admin must act: unsandboxed, or unable to launch. */

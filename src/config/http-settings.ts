@@ -29,6 +29,12 @@ export const httpSettings = {
     default: 30,
     parse: seconds(1, 3600),
   } satisfies Setting<number>,
+  shutdownDrainSeconds: {
+    env: 'CLASSLAB_SHUTDOWN_DRAIN',
+    description: 'on SIGTERM, seconds during which /readyz answers 503 while requests are still served, so that load balancers stop sending first; 0 stops at once',
+    default: 5,
+    parse: integer(0, 300),
+  } satisfies Setting<number>,
   maxConnections: {
     env: 'CLASSLAB_MAX_CONNECTIONS',
     description: 'connections each listener (API, identity) keeps open at once; more are closed as they arrive',

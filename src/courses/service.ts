@@ -9,7 +9,7 @@ import { checkNewCourse } from './feasibility.js';
 import type { PortSpec } from '../common/job-ports.js';
 import type { JobRuntime } from '../runtime/types.js';
 import { courseDatasets, courses, userNamed, users, type CourseLevel } from '../store/schema.js';
-import type { Database } from '../store/store.js';
+import type { Database, Queryable } from '../store/store.js';
 
 export interface CourseInput {
   name: string;
@@ -62,16 +62,12 @@ export class CourseService {
    * are written in one transaction.
    */
   async create(actor: Principal, input: CourseInput, requestedUser?: string): Promise<PublishedCourse> {
-    const portNames = input.ports.map((port) => port.name);
-    if (new Set(portNames).size !== portNames.length) throw new ServiceError('invalid', 'ports must have distinct names');
+    checkFields(input);
     const ownerName = actingUserName(actor, requestedUser);
     if (!canPublishCourses(actor)) {
       throw new ServiceError('forbidden', 'Permission denied: only teachers and admins can create courses');
     }
     const owner = sameUserName(ownerName, actor.name) ? { id: actor.userId } : await this.requirePublisher(ownerName);
-    if (Buffer.byteLength(input.introduction, 'utf8') > INTRODUCTION_MAX_BYTES) {
-      throw new ServiceError('invalid', `introduction must be at most ${INTRODUCTION_MAX_BYTES} bytes of UTF-8`);
-    }
     const warnings = this.runtime ? await checkNewCourse(this.runtime, input) : [];
     const id = await this.db.transaction(async (tx) => {
       const [course] = await tx
@@ -87,11 +83,7 @@ export class CourseService {
         })
         .returning({ id: courses.id });
       if (!course) throw new Error('insert returned no course');
-      if (input.datasets.length > 0) {
-        await tx
-          .insert(courseDatasets)
-          .values(input.datasets.map((dataset, position) => ({ courseId: course.id, dataset, position })));
-      }
+      await linkDatasets(tx, course.id, input.datasets);
       return course.id;
     });
     this.changed();
@@ -120,15 +112,7 @@ export class CourseService {
    */
   async delete(actor: Principal, id: string): Promise<{ id: string; name: string }> {
     const deleted = await this.db.transaction(async (tx) => {
-      const [course] = await tx
-        .select({ id: courses.id, name: courses.name, ownerId: courses.ownerId })
-        .from(courses)
-        .where(eq(courses.id, id))
-        .for('update');
-      if (!course) throw new ServiceError('not_found', 'Course Id is not found');
-      if (course.ownerId !== actor.userId && !isAdmin(actor)) {
-        throw new ServiceError('forbidden', 'Permission denied: only the course owner or an admin can delete this course');
-      }
+      const course = await managedCourse(tx, actor, id, 'delete', true);
       const active = await countActiveJobs(tx, { courseId: id });
       if (active > 0) {
         throw new ServiceError(
@@ -141,6 +125,32 @@ export class CourseService {
     });
     this.changed();
     return deleted;
+  }
+
+  /**
+   * The owner or an admin changes any of create's fields, checked as create checks them. The
+   * datasets, when given, replace the old ones in their new order. Row and links are written in
+   * one transaction, under the row's lock. Running jobs keep what they were launched with: the
+   * runtime copied the image, GPUs and datasets when it started them.
+   */
+  async update(actor: Principal, id: string, changes: Partial<CourseInput>): Promise<PublishedCourse> {
+    const current = await this.get(id);
+    await managedCourse(this.db, actor, id, 'change', false);
+    const merged: CourseInput = { ...current, ...definedFields(changes) };
+    checkFields(merged);
+    const runnable = changes.image !== undefined || changes.gpu !== undefined || changes.datasets !== undefined;
+    const warnings = this.runtime && runnable ? await checkNewCourse(this.runtime, merged) : [];
+    await this.db.transaction(async (tx) => {
+      await managedCourse(tx, actor, id, 'change', true);
+      const { datasets, ...row } = definedFields(changes);
+      if (Object.keys(row).length > 0) await tx.update(courses).set(row).where(eq(courses.id, id));
+      if (datasets !== undefined) {
+        await tx.delete(courseDatasets).where(eq(courseDatasets.courseId, id));
+        await linkDatasets(tx, id, datasets);
+      }
+    });
+    this.changed();
+    return { ...(await this.get(id)), warnings };
   }
 
   private async requirePublisher(name: string): Promise<{ id: string }> {
@@ -172,4 +182,37 @@ export class CourseService {
       .orderBy(asc(courses.createdAt), asc(courses.id));
     return rows.map(({ createdAt, ...course }) => ({ ...course, createAt: rfc3339(createdAt) }));
   }
+}
+
+/** What create and update check beyond the schema: distinct port names, the introduction's size in bytes. */
+function checkFields(input: CourseInput): void {
+  const portNames = input.ports.map((port) => port.name);
+  if (new Set(portNames).size !== portNames.length) throw new ServiceError('invalid', 'ports must have distinct names');
+  if (Buffer.byteLength(input.introduction, 'utf8') > INTRODUCTION_MAX_BYTES) {
+    throw new ServiceError('invalid', `introduction must be at most ${INTRODUCTION_MAX_BYTES} bytes of UTF-8`);
+  }
+}
+
+/** Only the fields given: an absent one is left as it is, not set to undefined. */
+function definedFields(changes: Partial<CourseInput>): Partial<CourseInput> {
+  return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<CourseInput>;
+}
+
+async function linkDatasets(db: Queryable, courseId: string, datasets: readonly string[]): Promise<void> {
+  if (datasets.length === 0) return;
+  await db.insert(courseDatasets).values(datasets.map((dataset, position) => ({ courseId, dataset, position })));
+}
+
+/**
+ * The course, if the actor may change or delete it: its owner or an admin. `lock` holds the row
+ * until the transaction ends, so that a launch or another change waits.
+ */
+async function managedCourse(db: Queryable, actor: Principal, id: string, verb: 'change' | 'delete', lock: boolean) {
+  const query = db.select({ id: courses.id, name: courses.name, ownerId: courses.ownerId }).from(courses).where(eq(courses.id, id));
+  const [course] = lock ? await query.for('update') : await query;
+  if (!course) throw new ServiceError('not_found', 'Course Id is not found');
+  if (course.ownerId !== actor.userId && !isAdmin(actor)) {
+    throw new ServiceError('forbidden', `Permission denied: only the course owner or an admin can ${verb} this course`);
+  }
+  return course;
 }

@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './envelope.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answered while start-up still runs (the probes), instead of waiting for its end. */
+    beforeStartup?: boolean;
+  }
+}
+
 /**
  * The server listens before its start-up ends (the admin's bootstrap, the jobs), so that a port in
  * use stops the start before anything is written. Requests that come in between wait for the end
@@ -29,11 +36,15 @@ export function startupGate(): StartupGate {
   };
 }
 
-/** Holds each request until `started` settles: call it before any route or plugin is added. */
+/**
+ * Holds each request until `started` settles: call it before any route or plugin is added.
+ * Routes whose config says `beforeStartup` (the probes) answer at once.
+ */
 export function holdUntilStarted(app: FastifyInstance, started: Promise<void>): void {
   let ready = false;
   void started.then(() => (ready = true), () => undefined);
-  app.addHook('onRequest', async () => {
-    if (!ready) await started;
+  app.addHook('onRequest', async (request) => {
+    if (ready || request.routeOptions.config.beforeStartup) return;
+    await started;
   });
 }

@@ -1,4 +1,4 @@
-import { and, count, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
+import { and, count, eq, gt, inArray, lt, ne } from 'drizzle-orm';
 import type { Database, Queryable } from '../store/store.js';
 import { countActiveJobs } from '../store/active-jobs.js';
 import { roles, tokens, userRoles, userNamed, users } from '../store/schema.js';
@@ -7,6 +7,13 @@ import type { SignInThrottle } from './sign-in-throttle.js';
 import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from '../common/account-rules.js';
 import { IdentityError, Status } from './status.js';
 import { hashToken, isWellFormedToken, newToken } from './tokens.js';
+import { listUsers, rolesOfUser, type UserPage, type UserQuery } from './user-list.js';
+
+/**
+ * What an identity change makes wrong in a cache of token decisions: some tokens (by hash), every
+ * token of one user (deleted, or roles changed), or every token (a role deleted).
+ */
+export type IdentityChange = { tokenHashes: string[] } | { userId: string } | { everyone: true };
 
 /** Who a request acts as, as decided by its token. */
 export interface Principal {
@@ -41,11 +48,9 @@ export interface IdentityOptions {
   throttle?: SignInThrottle;
 }
 
-const rolesOfUser = sql<string[]>`coalesce((select array_agg(${userRoles.roleName} order by ${userRoles.roleName}) from ${userRoles} where ${userRoles.userId} = ${users.id}), '{}')`;
-
 /** Users, roles and tokens: the logic behind both the identity API and the v1 auth routes. */
 export class IdentityService {
-  private readonly changeListeners = new Set<() => void>();
+  private readonly changeListeners = new Set<(change: IdentityChange) => void>();
 
   constructor(
     private readonly db: Database,
@@ -60,13 +65,13 @@ export class IdentityService {
    * Called after any change that can make a cached token decision wrong: a revoked or renewed
    * token, a deleted user, a role granted or taken away.
    */
-  onChange(listener: () => void): () => void {
+  onChange(listener: (change: IdentityChange) => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
   }
 
-  private changed(): void {
-    for (const listener of this.changeListeners) listener();
+  private changed(change: IdentityChange): void {
+    for (const listener of this.changeListeners) listener(change);
   }
 
   async createUser(name: string, password: string, requestedRoles: readonly string[] = ['student']): Promise<UserRecord> {
@@ -129,22 +134,23 @@ export class IdentityService {
       await tx.delete(users).where(eq(users.id, user.id));
       return user;
     });
-    this.changed();
+    this.changed({ userId: removed.id });
     return removed;
   }
 
   async addUserRole(name: string, roleName: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    const userId = await this.db.transaction(async (tx) => {
       const user = await requireUser(tx, name);
       await requireRoles(tx, [roleName]);
       const added = await tx.insert(userRoles).values({ userId: user.id, roleName }).onConflictDoNothing().returning();
       if (added.length === 0) throw new IdentityError(Status.UserRoleAlreadyExisting, `user ${name} already has role ${roleName}`);
+      return user.id;
     });
-    this.changed();
+    this.changed({ userId });
   }
 
   async removeUserRole(name: string, roleName: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    const userId = await this.db.transaction(async (tx) => {
       const user = await requireUser(tx, name);
       await requireRoles(tx, [roleName]);
       if (roleName === 'admin') await requireAnotherAdmin(tx, user.id);
@@ -153,8 +159,14 @@ export class IdentityService {
         .where(and(eq(userRoles.userId, user.id), eq(userRoles.roleName, roleName)))
         .returning();
       if (removed.length === 0) throw new IdentityError(Status.RoleNotFound, `user ${name} does not have role ${roleName}`);
+      return user.id;
     });
-    this.changed();
+    this.changed({ userId });
+  }
+
+  /** The admin's user list: a page of users by name, with their roles. */
+  listUsers(query: UserQuery): Promise<UserPage> {
+    return listUsers(this.db, query);
   }
 
   async createRole(name: string): Promise<void> {
@@ -169,7 +181,7 @@ export class IdentityService {
     }
     const deleted = isValidRoleName(name) ? await this.db.delete(roles).where(eq(roles.name, name)).returning() : [];
     if (deleted.length === 0) throw new IdentityError(Status.RoleNotFound, `role ${name} not found`);
-    this.changed();
+    this.changed({ everyone: true });
   }
 
   /**
@@ -187,7 +199,7 @@ export class IdentityService {
         .where(and(eq(tokens.hash, hashToken(presentedToken)), eq(tokens.userId, user.id), gt(tokens.expiresAt, now)))
         .returning({ hash: tokens.hash });
       if (renewed.length > 0) {
-        this.changed();
+        this.changed({ tokenHashes: renewed.map((row) => row.hash) });
         return { token: presentedToken, expiresAt, renewed: true };
       }
     }
@@ -200,7 +212,7 @@ export class IdentityService {
     requireWellFormedToken(token);
     const deleted = await this.db.delete(tokens).where(eq(tokens.hash, hashToken(token))).returning({ hash: tokens.hash });
     if (deleted.length === 0) throw new IdentityError(Status.TokenNotFound);
-    this.changed();
+    this.changed({ tokenHashes: deleted.map((row) => row.hash) });
   }
 
   /** Whose token this is, and their roles. Refuses malformed (40020), unknown (40018) and expired (40019) tokens. */
@@ -255,7 +267,7 @@ export class IdentityService {
   async revokeTokenHashes(hashes: readonly string[]): Promise<number> {
     if (hashes.length === 0) return 0;
     const deleted = await this.db.delete(tokens).where(inArray(tokens.hash, [...hashes])).returning({ hash: tokens.hash });
-    if (deleted.length > 0) this.changed();
+    if (deleted.length > 0) this.changed({ tokenHashes: deleted.map((row) => row.hash) });
     return deleted.length;
   }
 

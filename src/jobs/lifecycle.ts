@@ -4,6 +4,7 @@ import { RuntimeNotSynced, type JobRuntime, type RuntimeJob, type RuntimeJobStat
 import type { JobStatus } from '../store/schema.js';
 import type { JobEventHub, JobStateMessage } from './events.js';
 import type { DatabaseLease } from './lease.js';
+import { deadlineAfter, lastActivityOf } from './cull-times.js';
 import { allowanceFor, formatDuration, type JobPolicy } from './quotas.js';
 import type { JobRepository, JobRow } from './repository.js';
 
@@ -126,20 +127,30 @@ export class JobLifecycle {
       return;
     }
     const state: RuntimeJobState = update.kind === 'gone' ? { status: 'Failed', reason: update.reason } : update.state;
-    await this.record(update.jobId, state.status, 'reason' in state ? state.reason : null);
+    const changed = await this.record(update.jobId, state.status, 'reason' in state ? state.reason : null);
+    // Only news when the job was still active: a job another server deleted was Deleted first.
+    if (changed && update.kind === 'gone') this.logger.warn({ jobId: update.jobId, reason: update.reason }, 'job failed: its objects were deleted outside classlab');
   }
 
-  /** Writes a state; a job that fails is stopped, so it holds no GPU while its reason is read. */
-  private async record(jobId: string, status: JobStatus, reason: string | null): Promise<void> {
+  /**
+   * Writes a state; a job that fails is stopped, so it holds no GPU while its reason is read.
+   * Answers whether this call changed the row.
+   */
+  private async record(jobId: string, status: JobStatus, reason: string | null): Promise<boolean> {
     const changed = await this.repository.transition(jobId, status, reason);
     // Another server may have written it first; pages watching this one still hear of it.
     const current = changed ?? (await this.repository.find(jobId));
     if (current) this.hub.publish(stateMessage(current));
-    if (!changed) return;
+    if (!changed) {
+      // Ended by another server: its streams here have closed, and its history is no use.
+      if (current?.status === 'Failed' || current?.status === 'Deleted') this.hub.forget(jobId);
+      return false;
+    }
     if (status === 'Failed' || status === 'Deleted') {
       this.hub.forget(jobId);
       await this.runtime.stop(jobId).catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not stop a finished job; reconciling will retry'));
     }
+    return true;
   }
 
   /**
@@ -165,9 +176,12 @@ export class JobLifecycle {
       running = new Map((await this.runtime.jobs()).map((job) => [job.jobId, job]));
     }
     const settled = new Date(this.now().getTime() - this.launchGraceMs);
+    // The server that ended a job wrote the row first and is deleting its objects now: stopping
+    // them here too would delete them twice. If that server died meanwhile, a later round stops them.
+    const beingStopped = new Set(await this.repository.listEndedSince(settled));
 
     for (const job of snapshot) {
-      if (activeIds.has(job.jobId)) continue;
+      if (activeIds.has(job.jobId) || beingStopped.has(job.jobId)) continue;
       await this.guarded(job.jobId, async () => {
         await this.runtime.stop(job.jobId);
         report.orphansStopped.push(job.jobId);
@@ -222,8 +236,9 @@ export class JobLifecycle {
       const userRoles = roles.get(job.userId) ?? [];
       const reason = (await this.cullReason(job, userRoles, now)) ?? undefined;
       if (!reason) continue;
-      await this.runtime.stop(job.id);
+      // The row first, as for a user's delete: see JobService.delete.
       await announceDeleted(this.repository, this.hub, job.id, reason);
+      await this.runtime.stop(job.id);
       culled.push(job.id);
     }
     return culled;
@@ -231,13 +246,14 @@ export class JobLifecycle {
 
   private async cullReason(job: JobRow, roles: string[], now: number): Promise<string | undefined> {
     const maxAge = allowanceFor(this.policy.maxAgeSeconds, roles);
-    if (maxAge !== undefined && now - job.createdAt.getTime() > maxAge * 1000) {
+    const ageDeadline = deadlineAfter(job.createdAt, maxAge);
+    if (maxAge !== undefined && ageDeadline && now > ageDeadline.getTime()) {
       return `culled: reached the maximum age of ${formatDuration(maxAge)} for ${job.userName}'s role`;
     }
     const idle = allowanceFor(this.policy.idleTimeoutSeconds, roles);
     if (idle === undefined || job.status !== 'Ready') return undefined;
-    const lastActivity = await this.runtime.lastActivity(job.id).catch(() => undefined);
-    if (lastActivity && now - lastActivity.getTime() > idle * 1000) {
+    const idleDeadline = deadlineAfter(await lastActivityOf(this.runtime, job.id), idle);
+    if (idleDeadline && now > idleDeadline.getTime()) {
       return `culled: idle for more than ${formatDuration(idle)}`;
     }
     return undefined;

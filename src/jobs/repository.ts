@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, ne, or, sql, sum } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, ne, or, sql, sum, type SQL } from 'drizzle-orm';
 import { rfc3339 } from '../common/time.js';
 import type { ServiceUrl } from '../common/job-ports.js';
 import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
@@ -32,6 +32,15 @@ export interface JobListItem {
   dataset: string[];
   datasets: string[];
   service: ServiceUrl[];
+  /** The job's owner. */
+  user: string;
+}
+
+/** A list item, with what deciding its cull times needs. */
+export interface ListedJob {
+  item: JobListItem;
+  userId: string;
+  createdAt: Date;
 }
 
 const ACTIVE = [...ACTIVE_JOB_STATUSES];
@@ -62,8 +71,23 @@ export class JobRepository {
     return this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(isActive);
   }
 
+  /** Jobs that ended (Failed or Deleted) at or after `since`: a server may still be removing their objects. */
+  async listEndedSince(since: Date): Promise<string[]> {
+    const rows = await this.db.select({ id: jobs.id }).from(jobs).where(and(gte(jobs.endedAt, since), inArray(jobs.status, ['Failed', 'Deleted'])));
+    return rows.map((row) => row.id);
+  }
+
   /** A user's jobs that are not deleted, newest first, with their courses. */
-  async listForUser(userId: string): Promise<JobListItem[]> {
+  listForUser(userId: string): Promise<ListedJob[]> {
+    return this.listNotDeleted(eq(jobs.userId, userId));
+  }
+
+  /** Everyone's jobs that are not deleted, newest first, with their courses and owners. */
+  listAll(): Promise<ListedJob[]> {
+    return this.listNotDeleted(undefined);
+  }
+
+  private async listNotDeleted(condition: SQL | undefined): Promise<ListedJob[]> {
     const datasets = sql<string[]>`coalesce((select array_agg(${courseDatasets.dataset} order by ${courseDatasets.position}) from ${courseDatasets} where ${courseDatasets.courseId} = ${courses.id}), '{}')`;
     const rows = await this.db
       .select({
@@ -79,25 +103,33 @@ export class JobRepository {
         level: courses.level,
         datasets,
         services: jobs.services,
+        userId: jobs.userId,
+        user: users.name,
       })
       .from(jobs)
       .innerJoin(courses, eq(jobs.courseId, courses.id))
-      .where(and(eq(jobs.userId, userId), ne(jobs.status, 'Deleted')))
+      .innerJoin(users, eq(jobs.userId, users.id))
+      .where(and(condition, ne(jobs.status, 'Deleted')))
       .orderBy(desc(jobs.createdAt), desc(jobs.id));
     return rows.map((row) => ({
-      id: row.id,
-      startAt: rfc3339(row.createdAt),
-      status: row.status,
-      reason: row.reason,
-      course_id: row.courseId,
-      name: row.name,
-      introduction: row.introduction,
-      image: row.image,
-      gpu: row.gpu,
-      level: row.level,
-      dataset: row.datasets,
-      datasets: row.datasets,
-      service: row.services,
+      item: {
+        id: row.id,
+        startAt: rfc3339(row.createdAt),
+        status: row.status,
+        reason: row.reason,
+        course_id: row.courseId,
+        name: row.name,
+        introduction: row.introduction,
+        image: row.image,
+        gpu: row.gpu,
+        level: row.level,
+        dataset: row.datasets,
+        datasets: row.datasets,
+        service: row.services,
+        user: row.user,
+      },
+      userId: row.userId,
+      createdAt: row.createdAt,
     }));
   }
 

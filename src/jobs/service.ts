@@ -9,6 +9,7 @@ import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeUnavailable, type JobR
 import { rootMessage } from '../store/errors.js';
 import type { JobEventHub, JobMessage } from './events.js';
 import { announceDeleted, stateMessage } from './lifecycle.js';
+import { cullTimes, type CullTimes } from './cull-times.js';
 import { allowanceFor, type JobPolicy } from './quotas.js';
 import type { JobListItem, JobRepository, JobRow } from './repository.js';
 
@@ -18,6 +19,8 @@ export interface JobTicket {
   status: JobRow['status'];
   reason: string | null;
 }
+
+export type ListedJobWithCullTimes = JobListItem & CullTimes;
 
 const RETRY_AFTER_QUOTA_SECONDS = 30;
 const RETRY_AFTER_CAPACITY_SECONDS = 60;
@@ -91,26 +94,46 @@ export class JobService {
     return ticketOf(row ?? { id: jobId, status: 'Created', reason: null });
   }
 
-  async list(actor: Principal, requestedUser: string | undefined): Promise<JobListItem[]> {
+  /** A user's jobs, each with when the culler will stop it. */
+  async list(actor: Principal, requestedUser: string | undefined): Promise<ListedJobWithCullTimes[]> {
     const owner = await this.resolveUser(actor, requestedUser);
-    return this.repository.listForUser(owner.userId);
+    const listed = await this.repository.listForUser(owner.userId);
+    return Promise.all(listed.map(({ item, createdAt }) => this.withCullTimes(item, createdAt, owner.roles)));
+  }
+
+  /** Every user's jobs that are not deleted, with their owners: the admin's overview. */
+  async listAll(actor: Principal): Promise<ListedJobWithCullTimes[]> {
+    if (!isAdmin(actor)) throw new ServiceError('forbidden', "Permission denied: only admins can list everyone's jobs");
+    const listed = await this.repository.listAll();
+    const roles = await this.repository.rolesOfUsers([...new Set(listed.map((job) => job.userId))]);
+    return Promise.all(listed.map(({ item, createdAt, userId }) => this.withCullTimes(item, createdAt, roles.get(userId) ?? [])));
+  }
+
+  private async withCullTimes(item: JobListItem, createdAt: Date, roles: readonly string[]): Promise<ListedJobWithCullTimes> {
+    return { ...item, ...(await cullTimes(this.runtime, this.policy, { id: item.id, status: item.status, createdAt }, roles)) };
   }
 
   async ready(actor: Principal, jobId: string): Promise<JobTicket> {
     return ticketOf(await this.requireJob(actor, jobId));
   }
 
-  /** Stops the job's environment and marks it Deleted. Deleting a deleted job succeeds. */
+  /**
+   * Marks the job Deleted, then stops its environment. Deleting a deleted job succeeds.
+   *
+   * The row comes first: other servers watching the cluster see the objects vanish, and must
+   * find the job already Deleted, not call it "deleted outside classlab" and delete it again.
+   * If the stop fails, the row stays Deleted and reconciling stops what is left.
+   */
   async delete(actor: Principal, jobId: string, userInPath?: string): Promise<void> {
     if (userInPath !== undefined) actingUserName(actor, userInPath);
     const job = await this.requireJob(actor, jobId);
     if (userInPath !== undefined && !sameUserName(job.userName, userInPath)) throw new ServiceError('not_found', 'job id is not found');
     if (job.status === 'Deleted') return;
+    const reason = job.userId === actor.userId ? `deleted by ${actor.name}` : `deleted by ${actor.name} (admin)`;
+    await announceDeleted(this.repository, this.hub, jobId, reason);
     await this.runtime.stop(jobId).catch((error: unknown) => {
       throw new SpecFailure(`delete job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
     });
-    const reason = job.userId === actor.userId ? `deleted by ${actor.name}` : `deleted by ${actor.name} (admin)`;
-    await announceDeleted(this.repository, this.hub, jobId, reason);
     this.logger.info({ jobId, by: actor.name }, 'job deleted');
   }
 

@@ -106,6 +106,17 @@ export class OidcProvider implements ExternalProvider {
     }
   }
 
+  /** RFC 7009 where the provider offers it; a provider without revocation lets tokens run out. */
+  async revoke(token: string): Promise<void> {
+    const config = await this.config();
+    if (!config.serverMetadata().revocation_endpoint) return;
+    try {
+      await client.tokenRevocation(config, token);
+    } catch (error) {
+      throw exchangeFailure(error);
+    }
+  }
+
   /** JWTs are checked against the provider's keys; opaque tokens by userinfo, else introspection. */
   async identify(accessToken: string): Promise<ExternalIdentity> {
     const config = await this.config();

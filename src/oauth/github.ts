@@ -83,6 +83,12 @@ export class GitHubProvider implements ExternalProvider {
     }
   }
 
+  /**
+   * GitHub revokes a token only through its REST API with the app's own credentials; classlab does
+   * not. The session cookie is cleared, and the token runs out at GitHub.
+   */
+  async revoke(): Promise<void> {}
+
   async identify(accessToken: string): Promise<ExternalIdentity> {
     let response: Response;
     try {

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../http/envelope.js';
 import { classifyFailure } from '../http/errors.js';
 import type { HttpApp } from '../http/server.js';
+import { appSessionRoutes } from './app-session.js';
 import { acceptForms } from './form-body.js';
 import { providerRoutes } from './provider-routes.js';
 import type { OAuthServices } from './setup.js';
@@ -25,6 +26,7 @@ export async function oauthRoutes(app: HttpApp, { oauth }: { oauth: OAuthService
   app.setErrorHandler(sendOAuthError);
   if (oauth.provider) await app.register(providerRoutes, { oauth, provider: oauth.provider });
   await app.register(webClientRoutes, { oauth });
+  await app.register(appSessionRoutes, { oauth });
 }
 
 /** RFC 6749 §5.2: `{error, error_description}`. Never a stack, never a secret. */

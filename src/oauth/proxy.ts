@@ -19,6 +19,11 @@ export interface TokenProxy {
   authorizationUrl(parameters: { state: string; codeChallenge: string }): Promise<URL>;
   exchange(request: CodeExchange): Promise<TokenPair>;
   refresh(refreshToken: string): Promise<TokenPair>;
+  /**
+   * Sign-out: the token (refresh or access) stops working, as far as the provider allows; a
+   * refresh token takes the access tokens issued with it along. Unknown tokens are no error.
+   */
+  revoke(token: string): Promise<void>;
 }
 
 /**
@@ -76,6 +81,13 @@ export class BuiltInProxy implements TokenProxy {
   async refresh(refreshToken: string): Promise<TokenPair> {
     const holder = await this.holder({ refreshToken });
     return this.grant({ grant_type: 'refresh_token', refresh_token: refreshToken }, holder?.client ?? this.client);
+  }
+
+  async revoke(token: string): Promise<void> {
+    const client = (await this.holder({ refreshToken: token }))?.client ?? this.client;
+    const credentials: Record<string, string> = { client_id: client.id };
+    if (client.secret !== undefined) credentials.client_secret = client.secret;
+    await this.provider.revoke({ token, ...credentials });
   }
 
   private async holder(grant: { code: string } | { refreshToken: string }) {

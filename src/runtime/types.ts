@@ -55,6 +55,8 @@ export interface NodeInfo {
   ready: boolean;
   /** GPUs this node can give to jobs (allocatable), 0 when it has none. */
   gpuAllocatable: number;
+  /** GPUs that classlab's jobs hold on this node, where the runtime can tell. */
+  gpuInUse?: number;
   /** Images present on the node, by name (`repo/name:tag`). */
   images: string[];
 }

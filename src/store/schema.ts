@@ -141,6 +141,16 @@ export const leases = pgTable('leases', {
   holder: text('holder').notNull(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
+
+/**
+ * Wrong passwords per key (a user name or a client address), counted in a window from the first:
+ * in the database, so that every server on it counts them together.
+ */
+export const signInFailures = pgTable('sign_in_failures', {
+  key: text('key').primaryKey(),
+  count: integer('count').notNull(),
+  since: timestamp('since', { withTimezone: true }).notNull(),
+});
 // ---------------------------------------------------------------------------------------------
 // OAuth2 sign-in (issue 4): the built-in provider's codes and refresh tokens, and the link
 // between an external provider's subject and a classlab user. Codes and tokens are stored as

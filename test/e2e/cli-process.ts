@@ -59,7 +59,8 @@ export function cliEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
     if (key.startsWith('CLASSLAB_') || ['DATABASE_URL', 'PORT', 'HOST'].includes(key)) continue;
     env[key] = value;
   }
-  return { ...env, HOST: '127.0.0.1', CLASSLAB_LOG_LEVEL: 'info', ...settings };
+  // No drain after SIGTERM unless a test asks for one: nothing balances load in front of it.
+  return { ...env, HOST: '127.0.0.1', CLASSLAB_LOG_LEVEL: 'info', CLASSLAB_SHUTDOWN_DRAIN: '0', ...settings };
 }
 
 function spawnCli(args: string[], settings: Record<string, string>): ChildProcess {

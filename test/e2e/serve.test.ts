@@ -25,6 +25,7 @@ async function settings(extra: Record<string, string> = {}): Promise<{ config: C
     CLASSLAB_DATA_DIR: join(dir, 'db'),
     CLASSLAB_LOCAL_DATASETS_DIR: join(dir, 'datasets'),
     CLASSLAB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    CLASSLAB_SHUTDOWN_DRAIN: '0',
     ...extra,
   });
   return { config, api: `http://127.0.0.1:${port}`, identity: `http://127.0.0.1:${identityPort}` };
@@ -131,5 +132,37 @@ describe('serve', () => {
     expect(fromApi).toEqual({ status: 503, body: { error: true, message: 'classlab could not start; see its log' } });
     // The identity service answers only 200, 400 and 500.
     expect(fromIdentity).toMatchObject({ status: 500, body: { status: 50000 } });
+  });
+
+  it('answers /livez at once, and /readyz 503 with reasons until started, then 200', { timeout: 60_000 }, async () => {
+    const { config, api } = await settings();
+    let release!: () => void;
+    holdAdminCreation(new Promise<void>((resolveRelease) => (release = resolveRelease)), 'create');
+    const starting = serve(config, capturingLogger().logger);
+    starting.catch(() => undefined);
+    await untilListening(api);
+
+    expect(await call('GET', `${api}/livez`)).toEqual({ status: 200, body: { status: 'alive' } });
+    const early = await call('GET', `${api}/readyz`);
+    expect(early.status).toBe(503);
+    expect(early.body).toMatchObject({ status: 'not ready', reasons: expect.arrayContaining(['classlab is starting']) });
+
+    release();
+    server = await starting;
+    await server.platform.runtime.whenSynced();
+    expect(await call('GET', `${api}/readyz`)).toEqual({ status: 200, body: { status: 'ready' } });
+  });
+
+  it('on close, answers /readyz 503 at once and goes on serving until the drain ends', { timeout: 60_000 }, async () => {
+    const { config, api } = await settings({ CLASSLAB_SHUTDOWN_DRAIN: '2' });
+    const running = await serve(config, capturingLogger().logger);
+    await running.platform.runtime.whenSynced();
+    expect((await call('GET', `${api}/readyz`)).status).toBe(200);
+
+    const closing = running.close();
+    expect(await call('GET', `${api}/readyz`)).toEqual({ status: 503, body: { status: 'not ready', reasons: ['classlab is shutting down'] } });
+    expect((await call('GET', `${api}/v1/course/level/basic`)).status).toBe(200);
+    await closing;
+    await expect(call('GET', `${api}/livez`)).rejects.toThrow();
   });
 });

@@ -84,8 +84,15 @@ describe.each(storeTargets)('jobs on $name', (target) => {
         dataset: ['mnist'],
         datasets: ['mnist'],
         service: [{ label: 'jupyter', value: expect.stringMatching(/^http:\/\/10\.0\.0\.1:3\d{4}$/) }],
+        user: 'jimmy@nchc',
+        cullAt: expect.stringMatching(/Z$/),
+        // The scripted runtime cannot tell when this job was last used.
+        idleCullAt: null,
       },
     ]);
+    const { startAt, cullAt } = listed.body.jobs[0];
+    // The default maximum age of a student's job: 4 hours.
+    expect(Date.parse(cullAt) - Date.parse(startAt)).toBe(4 * 3600 * 1000);
   });
 
   it('counts jobs by status in /metrics, from the database', async () => {

@@ -28,9 +28,32 @@ describe('the OpenAPI documents', () => {
     ['/oauth/revoke', 'post'],
     ['/oauth/sign-in', 'get'],
     ['/oauth/callback', 'get'],
+    ['/oauth/app/sign-in', 'get'],
+    ['/oauth/session/refresh', 'post'],
+    ['/oauth/session/sign-out', 'post'],
     ['/.well-known/oauth-authorization-server', 'get'],
   ])('lists the OAuth route %s (%s)', (path, method) => {
     expect(api.paths[path]?.[method]).toMatchObject({ tags: ['oauth'], summary: expect.any(String) });
+  });
+
+  it.each([
+    ['/v1/course/update/{id}', 'put'],
+    ['/v1/user/list', 'get'],
+    ['/v1/user/role', 'post'],
+    ['/v1/user/role', 'delete'],
+    ['/v1/cluster/nodes', 'get'],
+    ['/v1/job/all', 'get'],
+  ])('documents the web app\'s v1 route %s (%s), behind the bearer token', (path, method) => {
+    expect(api.paths[path]?.[method]).toMatchObject({ summary: expect.any(String), security: [{ bearer: [] }] });
+  });
+
+  it('documents the cull times of job list items', () => {
+    const list = api.paths['/v1/job/list'].post.responses['200'].content['application/json'].schema;
+    expect(Object.keys(list.properties.jobs.items.properties)).toEqual(expect.arrayContaining(['user', 'cullAt', 'idleCullAt']));
+  });
+
+  it('keeps the app\'s /assets route out of the document', () => {
+    expect(Object.keys(api.paths).filter((path) => path.startsWith('/assets'))).toEqual([]);
   });
 
   it.each([

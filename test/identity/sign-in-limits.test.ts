@@ -1,5 +1,9 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatabaseFailureCounts } from '../../src/identity/failure-counts.js';
 import { SignInThrottle } from '../../src/identity/sign-in-throttle.js';
+import type { Store } from '../../src/store/store.js';
+import { storeTargets } from '../support/stores.js';
 import { IdentityError, Status } from '../../src/identity/status.js';
 import { openLoginPage, signInForCode, submitLogin } from '../oauth/browser.js';
 import { startTestPlatform, type TestPlatform, type TestUser } from '../support/platform.js';
@@ -43,6 +47,40 @@ describe('the sign-in throttle', () => {
     await guard.guard({ name: 'typo', address: '10.0.0.1' }, right);
     for (let i = 0; i < 2; i += 1) await statusOf(guard.guard({ name: 'typo', address: '10.0.0.1' }, wrong));
     expect(await statusOf(guard.guard({ name: 'typo', address: '10.0.0.1' }, right))).toBe('ok');
+  });
+});
+
+describe.each(storeTargets)('sign-in limits counted in the database ($name), as replicas share them', (target) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await target.open();
+  });
+  afterAll(() => store?.close());
+
+  /** A server's throttle: each has its own, and they share the database. */
+  const server = () =>
+    new SignInThrottle({ failuresPerUser: 3, failuresPerAddress: 100, windowSeconds: 600, counts: (kind) => new DatabaseFailureCounts(store.db, kind, 600) });
+
+  it('counts wrong passwords sent to different servers together, and locks the name on all of them', async () => {
+    const [a, b] = [server(), server()];
+    expect(await statusOf(a.guard({ name: 'Shared', address: '10.0.0.1' }, wrong))).toBe(Status.UserPasswordNotMatch);
+    expect(await statusOf(b.guard({ name: 'shared', address: '10.0.0.2' }, wrong))).toBe(Status.UserPasswordNotMatch);
+    expect(await statusOf(a.guard({ name: 'shared', address: '10.0.0.3' }, wrong))).toBe(Status.UserPasswordNotMatch);
+    const locked = await b.guard({ name: 'shared', address: '10.0.0.4' }, right).catch((error: IdentityError) => error);
+    expect(locked).toMatchObject({ status: Status.TooManyAttempts });
+    expect((locked as IdentityError & { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(590);
+    expect(await statusOf(a.guard({ name: 'other', address: '10.0.0.4' }, right))).toBe('ok');
+  });
+
+  it('starts a new window once the last one has ended, and forgets a name that signs in', async () => {
+    const [a, b] = [server(), server()];
+    for (let i = 0; i < 3; i += 1) await statusOf(a.guard({ name: 'late', address: '10.0.1.1' }, wrong));
+    expect(await statusOf(b.guard({ name: 'late', address: '10.0.1.1' }, right))).toBe(Status.TooManyAttempts);
+    await store.db.execute(sql`update sign_in_failures set since = now() - interval '601 seconds'`);
+    expect(await statusOf(b.guard({ name: 'late', address: '10.0.1.1' }, wrong))).toBe(Status.UserPasswordNotMatch);
+    expect(await statusOf(a.guard({ name: 'late', address: '10.0.1.1' }, right))).toBe('ok');
+    for (let i = 0; i < 2; i += 1) await statusOf(a.guard({ name: 'late', address: '10.0.1.1' }, wrong));
+    expect(await statusOf(b.guard({ name: 'late', address: '10.0.1.1' }, right))).toBe('ok');
   });
 });
 

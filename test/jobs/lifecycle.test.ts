@@ -78,6 +78,16 @@ describe.each(storeTargets)('job lifecycle on $name', (target) => {
     expect(runtime.running.size).toBe(0);
   });
 
+  it('leaves the objects of a job another server has just ended to that server, and stops them once it is late', async () => {
+    const justDeleted = await job('Deleted', 600);
+    const longDeleted = await job('Deleted', 600);
+    await store.db.update(jobs).set({ endedAt: new Date(now.getTime() - 5_000) }).where(eq(jobs.id, justDeleted));
+    await store.db.update(jobs).set({ endedAt: new Date(now.getTime() - 120_000) }).where(eq(jobs.id, longDeleted));
+    for (const id of [justDeleted, longDeleted]) runtime.running.set(id, { jobId: id, state: { status: 'Ready' }, services: [], complete: true });
+    expect((await lifecycle().tick())?.orphansStopped).toEqual([longDeleted]);
+    expect(runtime.stopped).toEqual([longDeleted]);
+  });
+
   it('fails a job whose objects vanished, and one whose launch was interrupted; leaves a young launch alone', async () => {
     const vanished = await job('Ready', 600);
     const interrupted = await job('Created', 120);

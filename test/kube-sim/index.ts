@@ -12,6 +12,7 @@ import { Kubelets } from './kubelet.js';
 import { writeKubeconfigFile } from './kubeconfig.js';
 import { buildNode, defaultNodes, notReadyTaint, readyCondition, type SimNode } from './nodes.js';
 import { setCondition } from './pod-resources.js';
+import { RbacAuthorizer, type Denial, type ServiceAccountRef } from './rbac.js';
 import { EventRecorder } from './recorder.js';
 import { apiVersionOf, resourceByName } from './resources.js';
 import { Scheduler } from './scheduler.js';
@@ -25,6 +26,7 @@ import { WorkloadControllers } from './workloads.js';
 export type { KubeObject, ObjectMeta, OwnerReference } from './types.js';
 export type { SimNode } from './nodes.js';
 export type { FailureRule } from './faults.js';
+export type { Denial, ServiceAccountRef } from './rbac.js';
 
 export interface KubeSimOptions {
   /** 0 or undefined: a random free port. */
@@ -51,12 +53,17 @@ export interface KubeSimOptions {
 
 export type SimResource =
   | 'deployments' | 'pods' | 'services' | 'persistentvolumeclaims' | 'nodes' | 'events'
-  | 'replicasets' | 'namespaces' | 'leases';
+  | 'replicasets' | 'namespaces' | 'leases' | 'serviceaccounts' | 'configmaps' | 'secrets' | 'roles' | 'rolebindings'
+  | 'clusterroles' | 'clusterrolebindings' | 'ingresses' | 'poddisruptionbudgets';
 
 export interface KubeSimulator {
   url: string;
   kubeconfigPath: string;
-  writeKubeconfig(path: string): void;
+  /** Writes a kubeconfig; with `serviceAccount`, its token acts as that ServiceAccount under RBAC (rbac.ts). */
+  writeKubeconfig(path: string, options?: { serviceAccount?: ServiceAccountRef; namespace?: string }): void;
+  /** Requests refused by RBAC, oldest first, as `<verb> <resource>` with their namespace and name. */
+  denials(): Denial[];
+  resetDenials(): void;
   /** Request counters keyed `<verb> <resource>[/<subresource>]`: 'list pods', 'watch deployments', 'update deployments/status'. Verbs are Kubernetes verbs (PUT is 'update'). */
   stats(): Record<string, number>;
   resetStats(): void;
@@ -111,6 +118,7 @@ export async function startKubeSimulator(options: KubeSimOptions = {}): Promise<
   const api = new ResourceApi(store);
   const hub = new WatchHub(store, options.bookmarkIntervalMs ?? 1000);
   const faults = new Faults();
+  const rbac = new RbacAuthorizer(api);
   const recorder = new EventRecorder(api, namespace);
   seed(api, options, gpuResource);
 
@@ -144,7 +152,7 @@ export async function startKubeSimulator(options: KubeSimOptions = {}): Promise<
     objects: (resource: string, inNamespace?: string) => api.list(resource, inNamespace).map((o) => withTypeMeta(resource, o)),
   };
 
-  const server: Server = createServer(createHandler({ store, api, hub, faults, token, simRoutes: simRoutes(controls) }));
+  const server: Server = createServer(createHandler({ store, api, hub, faults, token, rbac, simRoutes: simRoutes(controls) }));
   const listen = (port: number): Promise<number> =>
     new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -170,7 +178,12 @@ export async function startKubeSimulator(options: KubeSimOptions = {}): Promise<
   return {
     url,
     kubeconfigPath,
-    writeKubeconfig: (path) => writeKubeconfigFile(path, url, token, namespace),
+    writeKubeconfig: (path, kubeconfigOptions = {}) => {
+      const { serviceAccount } = kubeconfigOptions;
+      writeKubeconfigFile(path, url, serviceAccount ? rbac.issueToken(serviceAccount) : token, kubeconfigOptions.namespace ?? namespace);
+    },
+    denials: () => rbac.denials(),
+    resetDenials: () => rbac.resetDenials(),
     ...controls,
     objects: (resource, inNamespace) => controls.objects(resource, inNamespace),
     deleteObject: (resource, inNamespace, name) => {

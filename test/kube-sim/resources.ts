@@ -19,6 +19,8 @@ export interface ResourceType {
   categories?: string[];
 }
 
+import { deployResourceTypes } from './deploy-resources.js';
+
 const readWrite = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 export const verbsFor = (_type: ResourceType): string[] => readWrite;
 
@@ -71,6 +73,7 @@ export const resourceTypes: ResourceType[] = [
     resource: 'leases', kind: 'Lease', group: 'coordination.k8s.io', version: 'v1', namespaced: true,
     shortNames: [], singular: 'lease', hasStatus: false, selectableFields: [], nameRule: 'subdomain',
   },
+  ...deployResourceTypes,
 ];
 
 export function apiVersionOf(type: ResourceType): string {

@@ -9,6 +9,7 @@ import { jsonPatch, jsonPatchType, mergePatch, mergePatchTypes } from './patch.j
 import { parseResourcePath, type ResourcePath } from './paths.js';
 import { apiVersionOf } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { requestAttributes, type RbacAuthorizer, type ServiceAccountRef } from './rbac.js';
 import { ApiError } from './status.js';
 import type { ObjectStore } from './store.js';
 import { isRecord, type KubeObject } from './types.js';
@@ -22,6 +23,8 @@ export interface ServerParts {
   hub: WatchHub;
   faults: Faults;
   token: string;
+  /** Checks ServiceAccount tokens against the stored Roles and bindings (any other token gets 401). */
+  rbac: RbacAuthorizer;
   /** Handles /_sim/… ; returns false when the path is not one of its own. */
   simRoutes(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean>;
 }
@@ -53,13 +56,12 @@ export function createHandler(parts: ServerParts) {
       if (serveUnauthenticated(url, response)) return;
       // kubectl never sends a bearer token over plain http, so requests without one are served as an
       // anonymous user would be on a permissive cluster; a wrong token is still refused.
-      const authorization = request.headers.authorization;
-      if (authorization !== undefined && authorization !== `Bearer ${parts.token}`) {
-        throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-      }
+      const account = authenticate(parts, request.headers.authorization);
+      // Discovery is open to every authenticated user, as the system:discovery ClusterRole makes it.
       if (serveDiscovery(url, response)) return;
       const path = parseResourcePath(url.pathname);
       if (!path) throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+      if (account) parts.rbac.authorize(account, requestAttributes(path, requestVerb(request, url, path)));
       await serveResource(parts, request, response, url, path);
     } catch (error) {
       if (response.headersSent) {
@@ -71,6 +73,18 @@ export function createHandler(parts: ServerParts) {
       sendError(response, apiError);
     }
   };
+}
+
+/** undefined: the administrator (the simulator's own token, or none); else the ServiceAccount the token acts as. */
+function authenticate(parts: ServerParts, authorization: string | undefined): ServiceAccountRef | undefined {
+  if (authorization === undefined || authorization === `Bearer ${parts.token}`) return undefined;
+  const account = authorization.startsWith('Bearer ') ? parts.rbac.accountFor(authorization.slice('Bearer '.length)) : undefined;
+  if (!account) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+  return account;
+}
+
+function requestVerb(request: IncomingMessage, url: URL, path: ResourcePath): string {
+  return verbOf(request.method ?? 'GET', path, path.legacyWatch || isTrue(url.searchParams.get('watch')));
 }
 
 function serveUnauthenticated(url: URL, response: ServerResponse): boolean {
@@ -112,7 +126,7 @@ async function serveResource(parts: ServerParts, request: IncomingMessage, respo
   const watch = path.legacyWatch || isTrue(url.searchParams.get('watch'));
   const description: RequestDescription = {
     httpMethod: method,
-    verb: verbOf(method, path, watch),
+    verb: requestVerb(request, url, path),
     resource: path.type.resource,
     ...(path.subresource ? { subresource: path.subresource } : {}),
   };

@@ -3,6 +3,7 @@
 import { Deployment, ReplicaSet } from 'kubernetes-models/apps/v1';
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1';
 import { Event, Namespace, Node, PersistentVolumeClaim, Pod, Service } from 'kubernetes-models/v1';
+import { deployModels } from './deploy-resources.js';
 import {
   checkDns1035Label,
   checkDns1123Label,
@@ -35,6 +36,7 @@ const models: Record<string, (data: unknown) => Validating> = {
   Deployment: (data) => new Deployment(data as never),
   ReplicaSet: (data) => new ReplicaSet(data as never),
   Lease: (data) => new Lease(data as never),
+  ...deployModels,
 };
 
 /** `/spec/template/spec/containers/0` → `spec.template.spec.containers[0]`. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { TestPlatform } from '../support/platform.js';
+import type { Answer, TestPlatform } from '../support/platform.js';
 
 /** A PKCE pair (RFC 7636, S256). */
 export function pkce(): { verifier: string; challenge: string } {
@@ -64,4 +64,34 @@ export async function signInForCode(
   const code = location.searchParams.get('code');
   if (!code) throw new Error(`redirect without a code: ${location.href}`);
   return { code, location };
+}
+
+/** The cookies a browser holds for this server, as Set-Cookie lines change them. */
+export class CookieJar {
+  readonly cookies = new Map<string, { value: string; attributes: string }>();
+
+  take(answer: Answer): void {
+    for (const line of setCookieLines(answer)) {
+      const [pair = '', ...attributes] = line.split(';');
+      const [name = '', value = ''] = pair.split('=');
+      if (clears(line) || value === '') this.cookies.delete(name.trim());
+      else this.cookies.set(name.trim(), { value, attributes: attributes.join(';').trim() });
+    }
+  }
+
+  header(): string {
+    return [...this.cookies].map(([name, { value }]) => `${name}=${value}`).join('; ');
+  }
+}
+
+function setCookieLines(answer: Answer): string[] {
+  const header = answer.headers['set-cookie'];
+  return Array.isArray(header) ? (header as string[]) : typeof header === 'string' ? [header] : [];
+}
+
+const clears = (line: string) => /max-age=0|expires=thu, 01 jan 1970/i.test(line);
+
+/** The cookies an answer sets, not those it clears. */
+export function cookieNames(answer: Answer): string[] {
+  return setCookieLines(answer).filter((line) => !clears(line)).map((line) => line.split('=')[0] ?? '');
 }

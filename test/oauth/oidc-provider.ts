@@ -23,6 +23,8 @@ export interface ProviderOptions {
    * claims, instead of opaque tokens that only userinfo can explain.
    */
   jwtAccessTokens?: boolean;
+  /** Offer RFC 7009 revocation, announced in the discovery document. */
+  revocation?: boolean;
 }
 
 const claimsOf = (sub: string) => ({ sub, preferred_username: `ext-${sub}`, email: `${sub}@uni.example`, classlab_roles: ['lab-teacher', 'other'] });
@@ -65,7 +67,7 @@ export async function startOidcProvider(redirectUri: string, options: ProviderOp
     ],
     cookies: { keys: ['test-cookie-key'] },
     claims: { openid: ['sub'], profile: ['preferred_username', 'classlab_roles'], email: ['email'] },
-    features: { devInteractions: { enabled: true }, ...jwt },
+    features: { devInteractions: { enabled: true }, revocation: { enabled: options.revocation ?? false }, ...jwt },
     issueRefreshToken: async () => true,
     // A JWT access token carries these; an opaque one is explained by userinfo.
     async extraTokenClaims(_ctx, token) {

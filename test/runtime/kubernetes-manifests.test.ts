@@ -7,7 +7,7 @@ import { DEFAULT_CATALOG } from '../../src/config/image-catalog.js';
 import type { LaunchSpec } from '../../src/runtime/types.js';
 import { jobLabels, sanitiseLabelValue } from '../../src/runtime/kubernetes/labels.js';
 import { buildDeployment, buildService, isValidPortName, planJob, type ManifestSettings } from '../../src/runtime/kubernetes/manifests.js';
-import { imageName, nodeInfoOf, nodePortHostOf } from '../../src/runtime/kubernetes/nodes.js';
+import { gpusInUseByNode, imageName, nodeInfoOf, nodePortHostOf } from '../../src/runtime/kubernetes/nodes.js';
 import { serviceUrls } from '../../src/runtime/kubernetes/urls.js';
 import { TEST_MANIFEST_SETTINGS } from './support-k8s.js';
 
@@ -188,6 +188,24 @@ describe('nodes', () => {
     expect(nodePortHostOf([node('d', false, [['InternalIP', '10.0.0.4']])])).toBeUndefined();
   });
 
+  it("count the GPUs held per node by pods that have not ended, from their containers' limits", () => {
+    const pod = (nodeName: string | undefined, phase: string, limits: Array<Record<string, string>>) => ({
+      spec: { ...(nodeName ? { nodeName } : {}), containers: limits.map((limit, i) => ({ name: `c${i}`, resources: { limits: limit } })) },
+      status: { phase },
+    });
+    const used = gpusInUseByNode(
+      [
+        pod('gpu-1', 'Running', [{ 'nvidia.com/gpu': '2' }, { cpu: '1' }]),
+        pod('gpu-1', 'Pending', [{ 'nvidia.com/gpu': '1' }]),
+        pod('gpu-2', 'Succeeded', [{ 'nvidia.com/gpu': '4' }]),
+        pod(undefined, 'Pending', [{ 'nvidia.com/gpu': '1' }]),
+        pod('gpu-3', 'Running', [{ 'amd.com/gpu': '1' }]),
+      ],
+      'nvidia.com/gpu',
+    );
+    expect(Object.fromEntries(used)).toEqual({ 'gpu-1': 3, 'gpu-3': 0 });
+  });
+
   it('report readiness, GPUs and image names without digests', () => {
     expect(nodeInfoOf(node('gpu-1', true, []), 'nvidia.com/gpu')).toEqual({
       name: 'gpu-1',
@@ -196,6 +214,8 @@ describe('nodes', () => {
       images: ['nvcr.io/nvidia/pytorch:24.01-py3', 'busybox'],
     });
     expect(nodeInfoOf(node('cpu-1', false, []), 'amd.com/gpu').gpuAllocatable).toBe(0);
+    expect(nodeInfoOf(node('gpu-1', true, []), 'nvidia.com/gpu', new Map([['gpu-1', 3]])).gpuInUse).toBe(3);
+    expect(nodeInfoOf(node('gpu-1', true, []), 'nvidia.com/gpu', new Map()).gpuInUse).toBe(0);
     expect(imageName({ names: [] })).toBeUndefined();
     expect(imageName({ names: ['docker.io/jupyter/base-notebook:latest'] })).toBe('jupyter/base-notebook:latest');
   });

@@ -353,10 +353,26 @@ describe('what the cluster offers', () => {
     sim.setNodeReady('gpu-2', false);
     const nodes = await runtime.nodes();
     expect(nodes).toEqual([
-      { name: 'gpu-1', ready: true, gpuAllocatable: 2, images: expect.arrayContaining(['jupyter/base-notebook:latest']) },
-      { name: 'gpu-2', ready: false, gpuAllocatable: 2, images: expect.arrayContaining(['nvcr.io/nvidia/pytorch:24.01-py3']) },
+      { name: 'gpu-1', ready: true, gpuAllocatable: 2, gpuInUse: 0, images: expect.arrayContaining(['jupyter/base-notebook:latest']) },
+      { name: 'gpu-2', ready: false, gpuAllocatable: 2, gpuInUse: 0, images: expect.arrayContaining(['nvcr.io/nvidia/pytorch:24.01-py3']) },
     ]);
     expect(nodes.flatMap((node) => node.images).some((image) => image.includes('@sha256'))).toBe(false);
+  });
+
+  it("counts the GPUs a job's pod holds on the node it runs on", async () => {
+    const { runtime } = await open();
+    const spec = launchSpec({ gpu: 2 });
+    await runtime.launch(spec);
+    await waitForState(lab!, spec.jobId, (state) => state.status === 'Ready');
+    const [pod, ...others] = stored<V1Pod>(lab!, 'pods');
+    expect(others).toEqual([]);
+    const nodeName = pod?.spec?.nodeName;
+    expect(nodeName).toBeDefined();
+    await vi.waitFor(async () => {
+      const used = Object.fromEntries((await runtime.nodes()).map((node) => [node.name, node.gpuInUse]));
+      expect(used[nodeName!]).toBe(2);
+      expect(Object.values(used).reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(2);
+    });
   });
 
   it('says the API\'s words when nodes cannot be listed', async () => {

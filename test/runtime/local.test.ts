@@ -171,7 +171,9 @@ describe('local runtime: GPUs', () => {
     await test.runtime.stop(first.jobId);
     const third = await launchEnvReporter(test, { gpu: 2 });
     expect(third.report.env.CUDA_VISIBLE_DEVICES).toBe('0,1');
-    expect((await test.runtime.nodes())[0]?.gpuAllocatable).toBe(3);
+    expect((await test.runtime.nodes())[0]).toMatchObject({ gpuAllocatable: 3, gpuInUse: 3 });
+    await test.runtime.stop(third.jobId);
+    expect((await test.runtime.nodes())[0]).toMatchObject({ gpuAllocatable: 3, gpuInUse: 1 });
   });
 
   it('refuses a GPU count that is not a whole number', async () => {

@@ -59,7 +59,7 @@ export interface TestPlatform {
 
 /** The whole platform in this process, on a store of its own, answering through inject(). */
 export async function startTestPlatform(
-  options: { target?: StoreTarget; settings?: Partial<Config>; runtime?: JobRuntime } = {},
+  options: { target?: StoreTarget; settings?: Partial<Config>; runtime?: JobRuntime; webDist?: string } = {},
 ): Promise<TestPlatform> {
   const config: Config = { ...loadConfig({}), adminPassword: ADMIN_PASSWORD, ...options.settings };
   const { logger, lines: logs } = capturingLogger();
@@ -69,7 +69,7 @@ export async function startTestPlatform(
   await platform.startJobs();
   const { services } = platform;
   await ensureAdmin(services.identity, config);
-  const api = await buildApiApp({ services, logger, corsOrigins: config.corsOrigins });
+  const api = await buildApiApp({ services, logger, corsOrigins: config.corsOrigins, ...(options.webDist ? { webDist: options.webDist } : {}) });
   const identityApp = await buildIdentityApp({ identity: services.identity, logger, selfRegistration: config.selfRegistration, registrations: services.policy.registrations });
   await Promise.all([api.ready(), identityApp.ready()]);
 

@@ -1,13 +1,12 @@
 import { Type } from 'typebox';
 import { isAdmin } from '../../auth/permissions.js';
-import { ServiceError } from '../../common/errors.js';
 import { principalOf } from '../../http/auth.js';
-import { errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
+import { errorResponses, HttpError, MessageEnvelope } from '../../http/envelope.js';
 import { absentBodyIsEmpty } from '../../http/json-body.js';
 import { PasswordSchema, UserNameSchema } from '../../identity/schemas.js';
 import { isUuid, sameUserName } from '../../common/account-rules.js';
 import type { UserRef } from '../../identity/service.js';
-import { IdentityError, Status } from '../../identity/status.js';
+import { asV1 } from './identity-errors.js';
 import type { HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 
@@ -68,24 +67,4 @@ export async function authRoutes(app: HttpApp, { services }: { services: Service
       return { error: false as const, message: `user ${requested ?? principal.name} is deleted successfully` };
     },
   );
-}
-
-/** The identity service speaks in status codes; v1 speaks HTTP. */
-async function asV1<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof IdentityError)) throw error;
-    switch (error.status) {
-      case Status.UserAlreadyExisting:
-        throw new HttpError(409, error.message);
-      case Status.UserNotFound:
-        throw new HttpError(400, error.message);
-      case Status.TooManyAttempts:
-        throw new ServiceError('busy', error.message, error.retryAfterSeconds);
-      default:
-        if (error.conflict) throw new HttpError(409, error.message);
-        throw new HttpError(400, `${PARSE_FAILURE}: ${error.message}`);
-    }
-  }
 }

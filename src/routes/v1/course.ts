@@ -8,7 +8,8 @@ import { sendSerializedJson, type HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 import type { CourseLevel } from '../../store/schema.js';
 import { CourseListCache } from '../../courses/list-cache.js';
-import { Course, CourseCreateBody, IdParams, PageQuery, UserListBody } from './schemas.js';
+import { ServiceError } from '../../common/errors.js';
+import { Course, CourseCreateBody, CourseUpdateBody, IdParams, PageQuery, UserListBody } from './schemas.js';
 
 const CourseList = Type.Object({ error: Type.Literal(false), courses: Type.Array(Course) });
 const tags = ['course'];
@@ -68,6 +69,39 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
         courses.create(principalOf(request), input, user),
       );
       return { error: false as const, message: `course ${course.name} create successfully`, id: course.id, course, warnings };
+    },
+  );
+
+  app.put(
+    '/course/update/:id',
+    {
+      schema: {
+        tags,
+        summary: "Change a course (its owner or an admin): any of create's fields, checked as create checks them; running jobs keep what they launched with",
+        params: IdParams,
+        body: CourseUpdateBody,
+        response: {
+          200: Type.Object({ ...MessageEnvelope.properties, course: Course, warnings: Type.Array(Type.String()) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { GPU, gpu, level, ...rest } = request.body;
+      const count = GPU === undefined && gpu === undefined ? undefined : gpuCount(gpu, GPU);
+      const changes: Partial<CourseInput> = {
+        ...rest,
+        ...(count === undefined ? {} : { gpu: count }),
+        ...(level === undefined ? {} : { level: parseLevel(level) as CourseLevel }),
+      };
+      const { warnings, ...course } = await failingAs('Failed to update course information', () =>
+        courses.update(principalOf(request), request.params.id, changes),
+      ).catch((error: unknown) => {
+        // A new route, so the contract's 404 rather than the spec's 400 of older routes.
+        if (error instanceof ServiceError && error.kind === 'not_found') throw new HttpError(404, error.message);
+        throw error;
+      });
+      return { error: false as const, message: `course ${course.name} update successfully`, course, warnings };
     },
   );
 

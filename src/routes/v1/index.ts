@@ -2,12 +2,14 @@ import { bearerAuthentication } from '../../http/auth.js';
 import type { HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 import { authRoutes } from './auth.js';
+import { clusterRoutes } from './cluster.js';
 import { courseRoutes } from './course.js';
 import { datasetRoutes } from './dataset.js';
 import { healthRoutes } from './health.js';
 import { imageRoutes } from './image.js';
 import { jobRoutes } from './job.js';
 import { proxyRoutes } from './proxy.js';
+import { userRoutes } from './user.js';
 
 /** The v1 API: protected by a bearer token unless a route says `public: true`. */
 export async function v1Routes(app: HttpApp, options: { services: Services }): Promise<void> {
@@ -26,4 +28,6 @@ export async function v1Routes(app: HttpApp, options: { services: Services }): P
   await app.register(datasetRoutes, { services });
   await app.register(imageRoutes, { services });
   await app.register(proxyRoutes, { services });
+  await app.register(userRoutes, { services });
+  await app.register(clusterRoutes, { services });
 }

@@ -31,7 +31,15 @@ const JobListItem = Type.Object({
   dataset: Type.Array(Type.String()),
   datasets: Type.Array(Type.String()),
   service: Type.Array(ServiceItem),
+  user: Type.String({ description: "the job's owner" }),
+  cullAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: "when the job is culled for its age (CLASSLAB_JOB_MAX_AGE for its owner's roles); null when never",
+  }),
+  idleCullAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'when the job is culled if it stays idle (CLASSLAB_JOB_IDLE_TIMEOUT); null when there is no limit, the job is not Ready, or the runtime cannot tell idleness',
+  }),
 });
+const JobList = Type.Object({ error: Type.Literal(false), jobs: Type.Array(JobListItem) });
 
 const LaunchBody = Type.Object({
   course_id: Uuid,
@@ -73,12 +81,27 @@ export async function jobRoutes(app: HttpApp, { services }: { services: Services
         tags,
         summary: "List a user's jobs that are not deleted, newest first (the caller's, unless an admin names someone)",
         body: Type.Object({ user: Type.Optional(Type.String({ maxLength: 64 })) }),
-        response: { 200: Type.Object({ error: Type.Literal(false), jobs: Type.Array(JobListItem) }), ...errorResponses },
+        response: { 200: JobList, ...errorResponses },
       },
     },
     async (request) => {
       const { user } = request.body;
       const list = await failingAs(`Query Job table for user {${user ?? ''}} fail`, () => jobs.list(principalOf(request), user));
+      return { error: false as const, jobs: list };
+    },
+  );
+
+  app.get(
+    '/job/all',
+    {
+      schema: {
+        tags,
+        summary: "Every user's jobs that are not deleted, newest first, with their owners (admins)",
+        response: { 200: JobList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const list = await failingAs('Query Job table fail', () => jobs.listAll(principalOf(request)));
       return { error: false as const, jobs: list };
     },
   );

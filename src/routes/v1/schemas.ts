@@ -46,6 +46,9 @@ export const CourseCreateBody = Type.Object({
   ),
 }, { additionalProperties: false });
 
+/** Create's fields, each optional, checked the same way; the owner stays who it is. */
+export const CourseUpdateBody = Type.Partial(Type.Omit(CourseCreateBody, ['user']), { additionalProperties: false });
+
 export const Course = Type.Object({
   id: Uuid,
   createAt: Type.String({ format: 'date-time' }),

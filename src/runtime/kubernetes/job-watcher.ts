@@ -125,6 +125,11 @@ export class JobWatcher {
     });
   }
 
+  /** The pods of classlab's jobs, as cached. */
+  jobPods(): V1Pod[] {
+    return this.pods.list();
+  }
+
   /** Before a launch creates the job's objects: whatever happened to an earlier job of this id is past. */
   launching(jobId: string): void {
     this.stoppedByUs.delete(jobId);
@@ -167,7 +172,8 @@ export class JobWatcher {
       if (jobId === undefined) return;
       this.reportedStates.delete(jobId);
       if (this.stoppedByUs.has(jobId)) return;
-      this.options.logger.warn({ job: jobId, kind }, 'kubernetes job object deleted outside classlab');
+      // Another classlab server may have deleted it: the jobs service, which reads the job's row, says whether that is news.
+      this.options.logger.debug({ job: jobId, kind }, 'kubernetes job object deleted, not by this server');
       this.options.emit({ kind: 'gone', jobId, reason: GONE_REASONS[kind] });
     };
     return { added: changed, updated: changed, deleted };

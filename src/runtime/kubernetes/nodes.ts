@@ -1,6 +1,6 @@
 /** What the runtime tells about nodes: readiness, GPUs, images, and where NodePorts answer. */
 
-import type { V1Node, V1ContainerImage } from '@kubernetes/client-node';
+import type { V1ContainerImage, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { NodeInfo } from '../types.js';
 
 export function isNodeReady(node: V1Node): boolean {
@@ -45,11 +45,28 @@ function wholeQuantity(value: string | undefined): number {
   return Number(value.trim());
 }
 
-export function nodeInfoOf(node: V1Node, gpuResource: string): NodeInfo {
+/**
+ * GPUs held per node by the pods given (classlab's own), from their containers' limits: extended
+ * resources are requested as limits. Pods that ended hold none.
+ */
+export function gpusInUseByNode(pods: readonly V1Pod[], gpuResource: string): Map<string, number> {
+  const used = new Map<string, number>();
+  for (const pod of pods) {
+    const node = pod.spec?.nodeName;
+    if (!node || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+    const gpus = (pod.spec?.containers ?? []).reduce((total, container) => total + wholeQuantity(container.resources?.limits?.[gpuResource]), 0);
+    used.set(node, (used.get(node) ?? 0) + gpus);
+  }
+  return used;
+}
+
+export function nodeInfoOf(node: V1Node, gpuResource: string, gpuInUse?: Map<string, number>): NodeInfo {
+  const name = node.metadata?.name ?? '';
   return {
-    name: node.metadata?.name ?? '',
+    name,
     ready: isNodeReady(node),
     gpuAllocatable: wholeQuantity(node.status?.allocatable?.[gpuResource]),
+    ...(gpuInUse ? { gpuInUse: gpuInUse.get(name) ?? 0 } : {}),
     images: (node.status?.images ?? []).flatMap((image) => {
       const name = imageName(image);
       return name === undefined ? [] : [name];

@@ -27,7 +27,7 @@ import type { Backoff } from './informer.js';
 import { JobWatcher } from './job-watcher.js';
 import { isValidObjectName, objectName } from './labels.js';
 import { buildDeployment, buildService, isValidPortName, planJob, type ManifestSettings } from './manifests.js';
-import { nodeInfoOf, nodePortHostOf } from './nodes.js';
+import { gpusInUseByNode, nodeInfoOf, nodePortHostOf } from './nodes.js';
 import { serviceUrls } from './urls.js';
 
 export interface KubernetesRuntimeOptions extends ManifestSettings {
@@ -199,7 +199,8 @@ export class KubernetesRuntime implements JobRuntime {
       this.discoveredNodeHost = nodePortHostOf(items) ?? this.discoveredNodeHost;
       this.checkSynced();
     }
-    return items.map((node) => nodeInfoOf(node, this.options.gpuResource)).sort((a, b) => a.name.localeCompare(b.name));
+    const inUse = gpusInUseByNode(this.connected().watcher.jobPods(), this.options.gpuResource);
+    return items.map((node) => nodeInfoOf(node, this.options.gpuResource, inUse)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async datasets(): Promise<string[]> {

@@ -335,7 +335,8 @@ export class LocalRuntime implements JobRuntime {
   }
 
   async nodes(): Promise<NodeInfo[]> {
-    return [{ name: hostname(), ready: true, gpuAllocatable: this.gpuPool.size, images: await this.images() }];
+    const gpuInUse = this.gpuPool.size - this.gpuPool.free().length;
+    return [{ name: hostname(), ready: true, gpuAllocatable: this.gpuPool.size, gpuInUse, images: await this.images() }];
   }
 
   async datasets(): Promise<string[]> {
