@@ -5,6 +5,8 @@
  * token revoked mid-session, axe-core on each main page, and the screenshots in docs/screenshots.
  */
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, cleanUp, tempDir, tokenOf } from './cli-process.js';
@@ -35,7 +37,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
   /** 1. The teacher creates a course from the form, then edits its introduction. */
   async function teacherPublishes(page: Page, words: Words, course: string, phone: boolean): Promise<void> {
     await signIn(page, server, words, TEACHER);
-    await page.getByRole('link', { name: words['nav.teach'] }).click();
+    await page.getByRole('navigation').getByRole('link', { name: words['nav.teach'], exact: true }).click();
     await page.getByRole('link', { name: words['teach.new'] }).click();
     await page.getByLabel(words['form.name']).fill(course);
     await page.getByLabel(words['form.image']).fill('classlab/hello');
@@ -50,7 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
     await expect.poll(() => page.getByLabel(words['form.name']).inputValue()).toBe(course);
     await page.getByLabel(words['form.introduction']).fill('# Welcome\n\nA *first* lab, **edited**.');
     await page.getByRole('button', { name: words['action.save'] }).click();
-    await page.getByRole('link', { name: course }).click();
+    await page.getByRole('link', { name: course, exact: true }).click();
     await page.locator('.markdown strong', { hasText: 'edited' }).waitFor();
     await expectAccessible(page, 'my courses');
     await signOut(page, words);
@@ -63,7 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
     await expect.poll(() => page.locator('.cards li').count()).toBe(1);
     await expectAccessible(page, 'catalog');
     await screenshot(page, 'catalog', phone);
-    await page.getByRole('link', { name: course }).click();
+    await page.getByRole('link', { name: course, exact: true }).click();
     await page.getByRole('heading', { name: 'Welcome' }).waitFor();
     await expectAccessible(page, 'course page');
     await screenshot(page, 'course', phone);
@@ -80,7 +82,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
     await tab.getByRole('heading', { name: HELLO_PAGE }).waitFor();
     await tab.close();
 
-    await page.getByRole('link', { name: words['nav.jobs'] }).click();
+    await page.getByRole('navigation').getByRole('link', { name: words['nav.jobs'], exact: true }).click();
     await page.getByRole('cell', { name: course }).or(page.getByRole('rowheader', { name: course })).waitFor();
     await expectAccessible(page, 'my jobs');
     await screenshot(page, 'jobs', phone);
@@ -90,10 +92,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
 
     // 4. One job runs (the student's limit is one); a second launch is refused with the retry time.
     for (let launch = 0; launch < 2; launch++) {
-      await page.getByRole('link', { name: words['nav.courses'] }).click();
+      await page.getByRole('navigation').getByRole('link', { name: words['nav.courses'], exact: true }).click();
       await page.getByLabel(words['catalog.search']).fill(course);
-      await page.getByRole('link', { name: course }).click();
+      await page.getByRole('link', { name: course, exact: true }).click();
       await page.getByRole('button', { name: words['launch.button'], exact: true }).click();
+      if (launch === 0) await page.getByRole('heading', { name: words['progress.title'] }).waitFor();
     }
     const refusal = page.getByRole('alert').filter({ hasText: 'Job limit reached' });
     await refusal.waitFor();
@@ -106,7 +109,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
   /** 5. The admin sees the student's job and the nodes, grants a role, and deletes the job. */
   async function adminOversees(page: Page, words: Words, course: string, grant: string, phone: boolean): Promise<void> {
     await signIn(page, server, words, ADMIN);
-    await page.getByRole('link', { name: words['nav.admin'] }).click();
+    await page.getByRole('navigation').getByRole('link', { name: words['nav.admin'], exact: true }).click();
     const row = page.getByRole('row').filter({ hasText: course });
     await row.filter({ hasText: STUDENT.username }).waitFor();
     await page.locator('.cards li').first().waitFor();
@@ -116,7 +119,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
     await row.getByRole('button', { name: words['action.yes'] }).click();
     await page.getByText(words['admin.noJobs']).waitFor();
 
-    await page.getByRole('link', { name: words['nav.users'] }).click();
+    await page.getByRole('navigation').getByRole('link', { name: words['nav.users'], exact: true }).click();
     await page.getByLabel(words['users.search']).fill(STUDENT.username);
     const roleFor = words['users.roleFor'].replace('{user}', STUDENT.username);
     await page.getByLabel(roleFor).selectOption(grant);
@@ -150,6 +153,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
       console.log(`web app (${language}, ${phone ? 'phone' : 'desktop'}): Launch click to the job's link: ${launchMs} ms`);
       await adminOversees(page, words, course, language === 'en' ? 'teacher' : 'admin', phone);
       expect(scriptErrors).toEqual([]);
+    } catch (error) {
+      await page.screenshot({ path: join(tmpdir(), `classlab-web-app-failed-${language}.png`), fullPage: true }).catch(() => undefined);
+      throw error;
     } finally {
       await context.close();
     }
@@ -169,7 +175,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
     });
     try {
       await signIn(page, server, WORDS.en, STUDENT, `/course/${created.body.id}`);
-      await page.getByRole('heading', { name: 'Trap' }).waitFor();
+      await page.getByRole('heading', { name: 'Trap', exact: true }).waitFor();
       await page.getByText('click me').click();
       await page.waitForTimeout(500);
       expect(await page.evaluate(() => (globalThis as { ran?: string }).ran)).toBeUndefined();
@@ -197,7 +203,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
       expect(invalidated.status, JSON.stringify(invalidated.body)).toBe(200);
       const revoked = await page.evaluate(() => fetch('/oauth/session/sign-out', { method: 'POST', headers: { 'X-Classlab-App': '1' } }).then((r) => r.status));
       expect(revoked).toBe(200);
-      await page.getByRole('link', { name: WORDS.en['nav.jobs'] }).click();
+      await page.getByRole('navigation').getByRole('link', { name: WORDS.en['nav.jobs'], exact: true }).click();
       const message = page.getByRole('alert');
       await message.waitFor();
       expect(await message.textContent()).toMatch(/sign in|session|token/i);
