@@ -212,4 +212,47 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
       await context.close();
     }
   });
+
+  it('works with the keyboard alone: find a course, launch it, reach its link', async () => {
+    const teacher = await tokenOf(server.identity, TEACHER.username, TEACHER.password);
+    const created = await call('POST', `${server.api}/v1/course/create`, { token: teacher, body: { name: 'keyboard lab', introduction: '# Keys', image: 'classlab/hello', level: 'basic', GPU: 0 } });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const context = await newContext(browser, 'en', false);
+    const page = await context.newPage();
+    /** Presses Tab until the focused element is the one wanted (a keyboard user's walk). */
+    const tabTo = async (matches: () => Promise<boolean>) => {
+      for (let presses = 0; presses < 40; presses++) {
+        await page.keyboard.press('Tab');
+        if (await matches()) return;
+      }
+      throw new Error('never reached with Tab');
+    };
+    const focused = () => page.evaluate(() => {
+      const active = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string | null; getAttribute(name: string): string | null } | null } }).document.activeElement;
+      return { tag: active?.tagName ?? '', text: active?.textContent ?? '', type: active?.getAttribute('type') ?? '' };
+    });
+    try {
+      await page.goto(`${server.api}/`);
+      await tabTo(async () => (await focused()).text === WORDS.en['signIn.button']);
+      await page.keyboard.press('Enter');
+      await page.focus('#username');
+      await page.keyboard.type(STUDENT.username);
+      await page.focus('#password');
+      await page.keyboard.type(STUDENT.password);
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: WORDS.en['nav.signOut'] }).waitFor();
+      await tabTo(async () => (await focused()).type === 'search');
+      await page.keyboard.type('keyboard lab');
+      await tabTo(async () => (await focused()).text === 'keyboard lab');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'keyboard lab' }).waitFor();
+      await tabTo(async () => (await focused()).text === WORDS.en['launch.button']);
+      await page.keyboard.press('Enter');
+      const open = WORDS.en['job.open'].replace('{label}', 'web');
+      await page.getByRole('link', { name: open }).waitFor({ timeout: 60_000 });
+      await tabTo(async () => (await focused()).text === open);
+    } finally {
+      await context.close();
+    }
+  });
 });
