@@ -147,4 +147,37 @@ describe('pages', () => {
     show('/');
     await screen.findByText('The server cannot be reached; retrying…');
   });
+
+  it('a course delete refused with 409 shows the server’s message and what to do', async () => {
+    mockFetch({
+      'POST /oauth/session/refresh': () => signedIn(['teacher']),
+      'POST /v1/course/list': () => json(200, { error: false, courses: [course(1)] }),
+      [`DELETE /v1/course/delete/${course(1).id}`]: () =>
+        json(409, { error: true, message: 'course course 1 still has 1 running job(s); they must be deleted before the course', jobs: [{ id: 'j-1', user: 'sam', status: 'Ready' }] }),
+    });
+    show('/teach');
+    await screen.findByText('course 1');
+    fireEvent.click(screen.getByRole('button', { name: 'Delete' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Yes' }));
+    const alert = (await screen.findByText(/still has 1 running job/)).closest('[role=alert]');
+    expect(alert?.textContent).toContain('sam');
+    expect(alert?.textContent).toContain('Those jobs must be deleted first');
+  });
+
+  it('the language can be switched, and the choice is remembered', async () => {
+    localStorage.clear();
+    mockFetch({ 'POST /oauth/session/refresh': () => json(401, { error: true, message: 'no session' }) });
+    history.replaceState(null, '', '/');
+    render(
+      <I18nProvider>
+        <App />
+      </I18nProvider>,
+    );
+    await screen.findByRole('heading', { name: 'Sign in to classlab' });
+    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'zh-TW' } });
+    await screen.findByRole('heading', { name: '登入 classlab' });
+    expect(localStorage.getItem('classlab.language')).toBe('zh-TW');
+    expect(document.documentElement.lang).toBe('zh-TW');
+    localStorage.clear();
+  });
 });
