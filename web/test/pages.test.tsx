@@ -116,7 +116,7 @@ describe('pages', () => {
     show('/jobs');
     await screen.findByText('hello lab');
     expect(screen.getByText(/^1 min \d+ s$/)).toBeTruthy();
-    fireEvent.click(screen.getByRole('button', { name: 'Delete' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Delete hello lab' }));
     expect(deleted).toBe(false);
     expect(document.activeElement?.textContent).toBe('No');
     fireEvent.click(screen.getByRole('button', { name: 'Yes' }));
@@ -157,7 +157,10 @@ describe('pages', () => {
     });
     show('/teach');
     await screen.findByText('course 1');
-    fireEvent.click(screen.getByRole('button', { name: 'Delete' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Delete course 1' }));
+    fireEvent.click(screen.getByRole('button', { name: 'No' }));
+    expect(document.activeElement?.getAttribute('aria-label')).toBe('Delete course 1');
+    fireEvent.click(screen.getByRole('button', { name: 'Delete course 1' }));
     fireEvent.click(screen.getByRole('button', { name: 'Yes' }));
     const alert = (await screen.findByText(/still has 1 running job/)).closest('[role=alert]');
     expect(alert?.textContent).toContain('sam');

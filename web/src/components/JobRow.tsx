@@ -31,7 +31,7 @@ export function JobRow({ job, now, onDelete, showOwner }: { job: Job; now: numbe
         <CullLeft at={job.idleCullAt} now={now} />
       </td>
       <td>
-        <ConfirmButton label={t('action.delete')} question={t('job.confirmDelete', { name: job.name })} onConfirm={() => onDelete(job)} />
+        <ConfirmButton label={t('action.delete')} name={t('action.deleteNamed', { name: job.name })} question={t('job.confirmDelete', { name: job.name })} onConfirm={() => onDelete(job)} />
       </td>
     </tr>
   );

@@ -13,6 +13,7 @@ export const en = {
   'action.cancel': 'Cancel',
   'action.create': 'Create course',
   'action.delete': 'Delete',
+  'action.deleteNamed': 'Delete {name}',
   'action.edit': 'Edit',
   'action.next': 'Next',
   'action.previous': 'Previous',

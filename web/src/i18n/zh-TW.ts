@@ -15,6 +15,7 @@ export const zhTW: Record<MessageKey, string> = {
   'action.cancel': '取消',
   'action.create': '建立課程',
   'action.delete': '刪除',
+  'action.deleteNamed': '刪除 {name}',
   'action.edit': '編輯',
   'action.next': '下一頁',
   'action.previous': '上一頁',

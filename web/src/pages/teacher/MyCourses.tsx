@@ -68,6 +68,7 @@ export default function MyCourses() {
               </Link>
               <ConfirmButton
                 label={t('action.delete')}
+                name={t('action.deleteNamed', { name: course.name })}
                 question={t('teach.confirmDelete', { name: course.name })}
                 onConfirm={() => void remove(course)}
               />
