@@ -83,7 +83,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
     await tab.close();
 
     await page.getByRole('navigation').getByRole('link', { name: words['nav.jobs'], exact: true }).click();
-    await page.getByRole('cell', { name: course }).or(page.getByRole('rowheader', { name: course })).waitFor();
+    await page.getByRole('rowheader', { name: course, exact: true }).waitFor();
     await expectAccessible(page, 'my jobs');
     await screenshot(page, 'jobs', phone);
     await page.getByRole('button', { name: words['action.delete'] }).click();
