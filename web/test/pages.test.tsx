@@ -1,14 +1,11 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
 import { App } from '../src/App';
-import { endSession } from '../src/api/session';
 import { I18nProvider } from '../src/i18n/i18n';
 import { navigate } from '../src/router';
 import { json, mockFetch, signedIn } from './fetch-mock';
-
-// jsdom does not scroll.
-window.scrollTo = () => undefined;
+import { show } from './show-app';
 
 const course = (index: number, extra: object = {}) => ({
   id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
@@ -21,21 +18,6 @@ const course = (index: number, extra: object = {}) => ({
   datasets: [],
   user: 'tina',
   ...extra,
-});
-
-function show(path: string, language: 'en' | 'zh-TW' = 'en') {
-  history.replaceState(null, '', path);
-  return render(
-    <I18nProvider language={language}>
-      <App />
-    </I18nProvider>,
-  );
-}
-
-afterEach(() => {
-  cleanup();
-  endSession();
-  vi.unstubAllGlobals();
 });
 
 describe('pages', () => {

@@ -1,12 +1,9 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { App } from '../src/App';
-import { endSession } from '../src/api/session';
-import { I18nProvider } from '../src/i18n/i18n';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
 import { json, mockFetch, signedIn } from './fetch-mock';
+import { show } from './show-app';
 
-window.scrollTo = () => undefined;
 const JOB = '22222222-2222-4222-8222-222222222222';
 const COURSE = '33333333-3333-4333-8333-333333333333';
 
@@ -23,21 +20,6 @@ function eventStream() {
 }
 
 const state = (status: string, extra: object = {}) => ({ type: 'state', job_id: JOB, status, ready: status === 'Ready', reason: null, service: [], at: '2026-11-30T00:00:00Z', ...extra });
-
-function show(path: string) {
-  history.replaceState(null, '', path);
-  render(
-    <I18nProvider language="en">
-      <App />
-    </I18nProvider>,
-  );
-}
-
-afterEach(() => {
-  cleanup();
-  endSession();
-  vi.unstubAllGlobals();
-});
 
 describe('launch progress', () => {
   it("shows the cluster's reason at the step it waits on; a Failed job says why and launches again", async () => {
