@@ -1,0 +1,209 @@
+// Scenarios on the Kubernetes runtime against the simulator (test/kube-sim), controller delays 0:
+// a lecture's worth of launches (T3), the cluster calls they cost (T4), and live state (T6).
+import { join } from 'node:path';
+import { startKubeSimulator, type KubeSimulator, type SimNode } from '../test/kube-sim/index.js';
+import type { BenchContext } from './context.js';
+import { send } from './http-client.js';
+import { launchBurst, type Burst, type LaunchedJob } from './launches.js';
+import { autocannon } from './load.js';
+import { objectName } from '../src/runtime/kubernetes/labels.js';
+import { wants } from './options.js';
+import { MB, round } from './results.js';
+import { seedCatalog, withStore } from './seed.js';
+import { ClasslabServer, sleep } from './server.js';
+import { median, quantile } from './stats.js';
+import { AvailabilityWatch, JobStream } from './streams.js';
+
+const NAMESPACE = 'default';
+const SIM_TOKEN = 'kube-sim-token';
+const NODES: SimNode[] = Array.from({ length: 30 }, (_, n) => ({ name: `node-${n + 1}`, gpus: 8, cpu: 64, memory: '512Gi' }));
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+const READ_VERBS = new Set(['get', 'list']);
+const QUERY_BUDGET_MS = 15_000;
+const STREAM_OPEN_BUDGET_MS = 15_000;
+const QUIET_BUDGET_MS = 90_000;
+const CHANGE_BUDGET_MS = 30_000;
+
+interface RunFigures {
+  burst: Burst;
+  availableToReadyP95: number;
+  deployments: number;
+  writesPerLaunch: number;
+  readsPerLaunch: number;
+  readsForQueries: number;
+  queries: number;
+}
+
+export async function clusterScenarios(ctx: BenchContext): Promise<void> {
+  const { options } = ctx;
+  const { sizes } = options;
+  const wantLaunches = wants(options, 'T3') || wants(options, 'T4') || wants(options, 'T6');
+  if (!wantLaunches) return;
+  const runs: RunFigures[] = [];
+  const launchRuns = wants(options, 'T3') ? sizes.runs : 1;
+  for (let run = 0; run < launchRuns; run += 1) {
+    const last = run === launchRuns - 1;
+    runs.push(await clusterRun(ctx, run, last && wants(options, 'T6')));
+  }
+  const launches = runs[0]?.deployments ?? 0;
+  const attempted = sizes.clusterLaunches;
+  const rate = round(median(runs.map((r) => r.burst.launchesPerSecond)));
+  const callP95 = Math.round(median(runs.map((r) => r.burst.launchP95Ms)));
+  const readyP95 = round(median(runs.map((r) => r.availableToReadyP95)));
+  const complete = runs.every((r) => r.burst.ready === attempted);
+  const shortfall = runs.map((r) => `${r.burst.ready} of ${attempted} Ready (${r.burst.refused} refused, ${r.burst.notAttempted} not attempted within ${sizes.clusterBudgetMs / 1000} s)`).join('; ');
+  if (wants(options, 'T3')) {
+    const bytes = runs[0]?.burst.answerBytes ?? 0;
+    const bare = await autocannon(ctx.ceiling.url, { method: 'POST', path: `/bytes/${bytes}`, body: {} }, sizes.clusterConcurrency, sizes.ceilingSeconds);
+    const ceiling = Math.round(bare.requestsPerSecond);
+    ctx.rows.push({ scenario: 'T3', what: `${attempted} launches by ${attempted} students on the simulator, each until Ready: launches/s`, figure: rate, unit: 'launches/s', ceiling, ratio: round(rate / ceiling, 4), bytes, target: '≥ 200 launches/s', met: complete && rate >= 200, notes: shortfall + (runs[0]?.burst.firstRefusal ? `; first refusal: ${runs[0].burst.firstRefusal}` : '') });
+    ctx.rows.push({ scenario: 'T3', what: 'launch call p95', figure: callP95, unit: 'ms', target: '≤ 50 ms', met: complete && callP95 <= 50 });
+    ctx.rows.push({ scenario: 'T3', what: 'Deployment available in the simulator → Ready in the API, p95', figure: readyP95, unit: 'ms', target: '≤ 100 ms', met: complete && readyP95 <= 100 });
+  }
+  if (wants(options, 'T4')) {
+    const first = runs[0] as RunFigures;
+    ctx.rows.push({ scenario: 'T4', what: `cluster writes per launch (${launches} Deployments made)`, figure: round(first.writesPerLaunch, 2), unit: 'calls', target: '≤ 3', met: launches > 0 && first.writesPerLaunch <= 3 });
+    ctx.rows.push({ scenario: 'T4', what: 'cluster reads (get, list) per launch', figure: round(first.readsPerLaunch, 2), unit: 'calls', target: '0', met: launches > 0 && first.readsPerLaunch === 0 });
+    ctx.rows.push({ scenario: 'T4', what: `cluster reads for ${first.queries} job-ready and job-list calls`, figure: first.readsForQueries, unit: 'calls', target: '0', met: first.readsForQueries === 0 });
+  }
+}
+
+async function clusterRun(ctx: BenchContext, run: number, withStreams: boolean): Promise<RunFigures> {
+  const { sizes } = ctx.options;
+  const sim = await startKubeSimulator({ namespace: NAMESPACE, nodes: NODES, delays: { scheduleMs: 0, pullMs: 0, readyMs: 0 }, token: SIM_TOKEN, watchHistory: 100_000 });
+  const database = await ctx.newDatabase(`cluster-${run}`);
+  const seeded = await withStore(database, (store) => seedCatalog(store, { ...sizes, users: sizes.clusterLaunches + 2 }, { withCatalog: false }));
+  const server = await ClasslabServer.start({ database, logFile: join(ctx.workDir, `server-cluster-${run}.log`), env: { CLASSLAB_RUNTIME: 'kubernetes', KUBECONFIG: sim.kubeconfigPath, CLASSLAB_NAMESPACE: NAMESPACE } });
+  const watch = new AvailabilityWatch(sim.url, NAMESPACE, SIM_TOKEN);
+  try {
+    await sleep(200); // the watch is open before the first launch
+    sim.resetStats();
+    const students = seeded.students.slice(0, sizes.clusterLaunches);
+    const burst = await launchBurst(server.url, seeded.launchCourseId, students, { concurrency: sizes.clusterConcurrency, budgetMs: sizes.clusterBudgetMs });
+    ctx.log(`T3 run ${run + 1}: ${burst.ready}/${students.length} Ready in ${Math.round(burst.allReadyMs)} ms, ${round(burst.launchesPerSecond)} launches/s`);
+    // Launches cut off at the budget may still be running in the server: let them finish, so
+    // that the counts and the streams below measure what they claim to.
+    const measureMore = run === 0 || withStreams;
+    if (measureMore) ctx.log(`waited ${Math.round((await waitLaunchesSettled(sim, server)) / 1000)} s for the server to finish launching`);
+    const afterLaunches = countCalls(sim);
+    const deployments = sim.objects('deployments', NAMESPACE).length;
+    const queries = run === 0 ? await queryWithoutCluster(server.url, burst.jobs.slice(0, 100)) : 0;
+    const afterQueries = countCalls(sim);
+    const gaps = burst.jobs.flatMap((job) => {
+      const available = watch.availableAt.get(job.id);
+      return job.readyAt !== undefined && available !== undefined ? [job.readyAt - available] : [];
+    });
+    // Per Deployment made: a launch cut off at the budget has written too.
+    const launched = Math.max(1, deployments);
+    if (withStreams) await streamScenarios(ctx, server, sim, burst.jobs.filter((job) => job.readyAt !== undefined));
+    return {
+      burst,
+      availableToReadyP95: quantile(gaps, 0.95),
+      deployments,
+      writesPerLaunch: afterLaunches.writes / launched,
+      readsPerLaunch: afterLaunches.reads / launched,
+      readsForQueries: afterQueries.reads - afterLaunches.reads,
+      queries,
+    };
+  } finally {
+    watch.close();
+    await server.stop();
+    await sim.stop();
+  }
+}
+
+/**
+ * Until no Deployment has been made for 2 s and the server is quiet, or QUIET_BUDGET_MS: a
+ * launch can wait in the server without using its CPU, so CPU alone does not tell.
+ */
+async function waitLaunchesSettled(sim: KubeSimulator, server: ClasslabServer): Promise<number> {
+  const began = performance.now();
+  let count = -1;
+  let stableSince = performance.now();
+  while (performance.now() - began < QUIET_BUDGET_MS) {
+    const now = sim.objects('deployments', NAMESPACE).length;
+    if (now !== count) [count, stableSince] = [now, performance.now()];
+    if (performance.now() - stableSince >= 2_000) break;
+    await sleep(250);
+  }
+  await server.waitQuiet(Math.max(0, QUIET_BUDGET_MS - (performance.now() - began)));
+  return performance.now() - began;
+}
+
+function countCalls(sim: KubeSimulator): { writes: number; reads: number } {
+  let writes = 0;
+  let reads = 0;
+  for (const [key, count] of Object.entries(sim.stats())) {
+    const verb = key.split(' ')[0] ?? '';
+    if (WRITE_VERBS.has(verb)) writes += count;
+    if (READ_VERBS.has(verb)) reads += count;
+  }
+  return { writes, reads };
+}
+
+/**
+ * job-ready and job-list for launched jobs: answered from the watches, they must not reach the
+ * cluster. A server still busy with launches gets QUERY_BUDGET_MS; the calls answered are counted.
+ */
+async function queryWithoutCluster(url: string, jobs: readonly LaunchedJob[]): Promise<number> {
+  const deadline = performance.now() + QUERY_BUDGET_MS;
+  let answered = 0;
+  for (const job of jobs) {
+    const left = deadline - performance.now();
+    if (left <= 0) break;
+    const ready = await send(url, { method: 'GET', path: `/v1/job/ready/${job.id}`, token: job.token }, left).catch(() => undefined);
+    const list = await send(url, { method: 'POST', path: '/v1/job/list', token: job.token, body: {} }, Math.max(1, deadline - performance.now())).catch(() => undefined);
+    answered += (ready?.status === 200 ? 1 : 0) + (list?.status === 200 ? 1 : 0);
+  }
+  return answered;
+}
+
+/**
+ * T6: N streams spread over the Ready jobs; each job's Deployment is then deleted in the
+ * simulator (the job fails at once), and each stream's latency is from that delete to its
+ * `Failed` event. Each size uses jobs of its own, so every change is a first one.
+ */
+async function streamScenarios(ctx: BenchContext, server: ClasslabServer, sim: KubeSimulator, ready: LaunchedJob[]): Promise<void> {
+  const { sizes } = ctx.options;
+  let offset = 0;
+  for (const count of sizes.streams) {
+    const share = sizes.streams.length > 1 ? Math.max(1, Math.floor(ready.length * (count / sizes.streams.reduce((a, b) => a + b, 0)))) : ready.length;
+    const jobs = ready.slice(offset, offset + Math.min(count, share));
+    offset += jobs.length;
+    if (jobs.length === 0) {
+      ctx.rows.push({ scenario: 'T6', what: `${count} event streams`, figure: Number.NaN, unit: 'ms', target: 'p99 ≤ 100 ms', met: false, notes: 'no Ready job left to follow' });
+      continue;
+    }
+    const rssBefore = server.rssBytes();
+    const streams = Array.from({ length: count }, (_, n) => {
+      const job = jobs[n % jobs.length] as LaunchedJob;
+      return new JobStream(server.url, job.id, job.token);
+    });
+    // Streams that do not open within the budget are counted as not reached, not waited for.
+    let opened = 0;
+    for (const stream of streams) void stream.opened.then(() => (opened += 1), () => undefined);
+    await Promise.race([Promise.allSettled(streams.map((stream) => stream.opened)), sleep(STREAM_OPEN_BUDGET_MS)]);
+    await sleep(500);
+    const perStreamKb = round((server.rssBytes() - rssBefore) / count / 1024);
+    const deletedAt = new Map<string, number>();
+    const since = performance.now();
+    for (const job of jobs) {
+      deletedAt.set(job.id, performance.now());
+      sim.deleteObject('deployments', NAMESPACE, objectName(job.id));
+    }
+    const arrivals = await Promise.all(streams.map((stream) => stream.waitFor('Failed', since, CHANGE_BUDGET_MS)));
+    const latencies = arrivals.flatMap((event, n) => (event ? [event.at - (deletedAt.get(streams[n]?.jobId ?? '') ?? event.at)] : []));
+    for (const stream of streams) stream.close();
+    const p99 = round(quantile(latencies, 0.99));
+    const headline = count === sizes.streams[sizes.streams.length - 1];
+    ctx.rows.push({
+      scenario: 'T6',
+      what: `${count} event streams over ${jobs.length} jobs: a state change reaches each stream, p99`,
+      figure: p99,
+      unit: 'ms',
+      target: headline ? 'p99 ≤ 100 ms' : '',
+      met: headline ? latencies.length === count && p99 <= 100 : null,
+      notes: `${opened} of ${count} streams opened within ${STREAM_OPEN_BUDGET_MS / 1000} s, ${latencies.length} saw the change within ${CHANGE_BUDGET_MS / 1000} s; RSS growth ${perStreamKb} KB per open stream; ${round(server.rssBytes() / MB)} MB RSS`,
+    });
+  }
+}

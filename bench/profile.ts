@@ -1,0 +1,64 @@
+// Reads the V8 CPU profile that `node --cpu-prof` wrote when the server exited, and sums the
+// self time of each function: where the server spends its CPU under T1.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { PROJECT_DIR } from './server.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface Frame {
+  frame: string;
+  selfMs: number;
+  percent: number;
+}
+
+export interface ProfileSummary {
+  totalMs: number;
+  top: Frame[];
+}
+
+const TOP = 15;
+
+export function summariseProfile(dir: string): ProfileSummary {
+  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no .cpuprofile in ${dir}`);
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  const nameOf = new Map(profile.nodes.map((node) => [node.id, frameName(node)]));
+  const selfUs = new Map<string, number>();
+  // Shares are of the time the server was busy: idle samples are left out of the total.
+  let totalUs = 0;
+  profile.samples.forEach((id, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    const name = nameOf.get(id) ?? '(unknown)';
+    if (name === '(idle)') return;
+    selfUs.set(name, (selfUs.get(name) ?? 0) + delta);
+    totalUs += delta;
+  });
+  const top = [...selfUs.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, TOP)
+    .map(([frame, us]) => ({ frame, selfMs: Math.round(us / 1000), percent: Math.round((us / totalUs) * 1000) / 10 }));
+  return { totalMs: Math.round(totalUs / 1000), top };
+}
+
+function frameName({ callFrame }: ProfileNode): string {
+  const fn = callFrame.functionName || '(anonymous)';
+  if (!callFrame.url) return fn;
+  const path = callFrame.url.startsWith('file://') ? relative(PROJECT_DIR, new URL(callFrame.url).pathname) : callFrame.url;
+  return `${fn} ${path}:${callFrame.lineNumber + 1}`;
+}
+
+export function formatProfile(summary: ProfileSummary): string {
+  const lines = ['| self ms | % of busy time | frame |', '|---:|---:|---|'];
+  for (const frame of summary.top) lines.push(`| ${frame.selfMs} | ${frame.percent} | \`${frame.frame.replace(/\|/g, '\\|')}\` |`);
+  return lines.join('\n');
+}
