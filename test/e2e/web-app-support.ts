@@ -42,6 +42,15 @@ export async function startClasslab(dataDir: string): Promise<Server> {
   return server;
 }
 
+/** Local jobs outlive a server's stop (the next start takes them back): a test deletes its own. */
+export async function deleteAllJobs(server: Server): Promise<void> {
+  const admin = await tokenOf(server.identity, 'admin', ADMIN_PASSWORD);
+  const all = await call('GET', `${server.api}/v1/job/all`, { token: admin });
+  for (const job of (all.body?.jobs ?? []) as { id: string }[]) {
+    await call('DELETE', `${server.api}/v1/job/delete/${job.id}`, { token: admin });
+  }
+}
+
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 

@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, cleanUp, tempDir, tokenOf } from './cli-process.js';
 import {
-  ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, expectAccessible, newContext, screenshot, signIn, signOut, startClasslab, STUDENT, TEACHER, WORDS,
+  ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, deleteAllJobs, expectAccessible, newContext, screenshot, signIn, signOut, startClasslab, STUDENT, TEACHER, WORDS,
   type Server, type Words,
 } from './web-app-support.js';
 
@@ -31,6 +31,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
 
   afterAll(async () => {
     await browser?.close();
+    if (server) await deleteAllJobs(server);
     await cleanUp();
   });
 
