@@ -1,5 +1,5 @@
 /** The sandbox's pieces that need no root: its mounts, the cgroup files it writes, user ids, GPUs. */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -147,11 +147,11 @@ describe('control groups', () => {
       '/proc/self/cgroup': '0::/system.slice/classlab.service\n',
       [join(own, 'cgroup.controllers')]: 'cpuset cpu io memory pids\n',
     };
-    const cgroups = await detectCgroups(async (path) => files[path] ?? readFile(path, 'utf8'));
+    const cgroups = await detectCgroups('server-a', async (path) => files[path] ?? readFile(path, 'utf8'));
     expect(cgroups?.version).toBe('v2');
     expect(await readFile(join(own, 'cgroup.subtree_control'), 'utf8')).toBe('+memory +cpu +pids');
     const group = await cgroups!.create('job-1', { memoryBytes: 2 ** 30, cpus: 1.5, processes: 500 });
-    const folder = join(own, 'classlab-jobs', 'job-1');
+    const folder = join(own, 'classlab-jobs-server-a', 'job-1');
     expect(group.procsFiles).toEqual([join(folder, 'cgroup.procs')]);
     expect(await readFile(join(folder, 'memory.max'), 'utf8')).toBe(String(2 ** 30));
     expect(await readFile(join(folder, 'cpu.max'), 'utf8')).toBe('150000 100000');
@@ -160,8 +160,27 @@ describe('control groups', () => {
     expect(await group.oomKills()).toBe(1);
   });
 
+  it("keeps each server's job groups apart: a server's stale clean-up never touches another's", async () => {
+    root = await mkdtemp(join(tmpdir(), 'classlab-cgroup-'));
+    const own = join(root, 'shared');
+    await mkdir(own, { recursive: true });
+    const files: Record<string, string> = {
+      '/proc/self/mountinfo': `30 20 0:26 / ${root} rw - cgroup2 cgroup2 rw\n`,
+      '/proc/self/cgroup': '0::/shared\n',
+      [join(own, 'cgroup.controllers')]: 'memory pids\n',
+    };
+    const read = async (path: string) => files[path] ?? readFile(path, 'utf8');
+    const first = await detectCgroups('server-a', read);
+    const second = await detectCgroups('server-b', read);
+    // An empty group, as a launch makes it a moment before its process joins.
+    await mkdir(join(own, 'classlab-jobs-server-a', 'job-of-a'));
+    expect(await second!.removeStale(new Set())).toEqual([]);
+    expect(await readdir(join(own, 'classlab-jobs-server-a'))).toContain('job-of-a');
+    expect(await first!.removeStale(new Set())).toEqual(['job-of-a']);
+  });
+
   it('answers none where no tree holds the memory controller', async () => {
     const files: Record<string, string> = { '/proc/self/mountinfo': '22 1 0:20 / /proc rw - proc proc rw\n', '/proc/self/cgroup': '0::/\n' };
-    expect(await detectCgroups(async (path) => files[path] ?? '')).toBeUndefined();
+    expect(await detectCgroups('server-a', async (path) => files[path] ?? '')).toBeUndefined();
   });
 });

@@ -33,7 +33,11 @@ export interface Cgroups {
   removeStale(keep: ReadonlySet<string>): Promise<string[]>;
 }
 
-const JOBS_GROUP = 'classlab-jobs';
+/**
+ * The parent of one server's job groups. Each data directory has its own (`scope`), because two
+ * servers on one machine may share a cgroup: one must never take the other's jobs for stale.
+ */
+const jobsGroup = (scope: string) => `classlab-jobs-${scope}`;
 const CPU_PERIOD_US = 100_000;
 const V1_CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
 
@@ -80,7 +84,7 @@ function folderOf(mount: CgroupMount, group: string): string {
 }
 
 /** Finds a writable tree; undefined when this machine offers none (then prlimit stands in). */
-export async function detectCgroups(read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8')): Promise<Cgroups | undefined> {
+export async function detectCgroups(scope: string, read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8')): Promise<Cgroups | undefined> {
   let mounts: CgroupMount[];
   let own: Map<string, string>;
   try {
@@ -90,20 +94,20 @@ export async function detectCgroups(read: (path: string) => Promise<string> = (p
     return undefined;
   }
   const v1Memory = mounts.find((mount) => mount.fsType === 'cgroup' && mount.options.includes('memory'));
-  if (v1Memory) return openV1(mounts, own);
+  if (v1Memory) return openV1(mounts, own, jobsGroup(scope));
   const v2 = mounts.find((mount) => mount.fsType === 'cgroup2');
   const ownV2 = own.get('');
-  if (v2 && ownV2 !== undefined) return openV2(folderOf(v2, ownV2), read);
+  if (v2 && ownV2 !== undefined) return openV2(folderOf(v2, ownV2), jobsGroup(scope), read);
   return undefined;
 }
 
-async function openV1(mounts: CgroupMount[], own: Map<string, string>): Promise<Cgroups | undefined> {
+async function openV1(mounts: CgroupMount[], own: Map<string, string>, jobsFolder: string): Promise<Cgroups | undefined> {
   const bases = new Map<string, string>();
   for (const controller of V1_CONTROLLERS) {
     const mount = mounts.find((candidate) => candidate.fsType === 'cgroup' && candidate.options.includes(controller));
     const group = own.get(controller);
     if (!mount || group === undefined) continue;
-    const base = join(folderOf(mount, group), JOBS_GROUP);
+    const base = join(folderOf(mount, group), jobsFolder);
     try {
       await mkdir(base, { recursive: true });
     } catch {
@@ -144,8 +148,8 @@ async function writeV1Limits(controller: string, folder: string, limits: JobLimi
   if (controller === 'pids') await writeFile(join(folder, 'pids.max'), String(limits.processes));
 }
 
-async function openV2(ownFolder: string, read: (path: string) => Promise<string>): Promise<Cgroups | undefined> {
-  const base = join(ownFolder, JOBS_GROUP);
+async function openV2(ownFolder: string, jobsFolder: string, read: (path: string) => Promise<string>): Promise<Cgroups | undefined> {
+  const base = join(ownFolder, jobsFolder);
   try {
     const available = (await read(join(ownFolder, 'cgroup.controllers'))).trim().split(/\s+/);
     if (!available.includes('memory')) return undefined;

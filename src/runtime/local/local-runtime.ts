@@ -10,7 +10,7 @@
  * as soon as its process exits.
  */
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,7 +144,7 @@ export class LocalRuntime implements JobRuntime {
     }
     this.isolation = await checkIsolation({ mode: this.isolationMode, trialUid: this.uids.first, pathVariable: this.searchPath });
     if (this.isolation.mode === 'sandbox') {
-      this.cgroups = await detectCgroups();
+      this.cgroups = await detectCgroups(cgroupScopeOf(this.dataDir));
       const stale = (await this.cgroups?.removeStale(new Set(this.held.keys()))) ?? [];
       if (stale.length > 0) this.logger.info({ jobIds: stale }, `removed the control groups of ${stale.length} job(s) an earlier run of the server left behind`);
     }
@@ -442,4 +442,9 @@ function defaultMaxJobs(memoryPerJob: number | undefined): number {
   const byCores = 8 * availableParallelism();
   const byMemory = memoryPerJob === undefined ? byCores : Math.floor(totalmem() / memoryPerJob);
   return Math.max(1, Math.min(byCores, byMemory));
+}
+
+/** One data directory, one set of job groups: another server on this machine has its own. */
+function cgroupScopeOf(dataDir: string): string {
+  return createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12);
 }
