@@ -5,7 +5,8 @@ const jsonReport = process.env.CLASSLAB_TEST_JSON;
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // The web app's tests name their own DOM environment (`// @vitest-environment jsdom`).
+    include: ['test/**/*.test.ts', 'web/test/**/*.test.{ts,tsx}'],
     pool: 'forks',
     // PGlite takes 3-5 s to start under load, and argon2 is slow on purpose.
     hookTimeout: 30_000,

@@ -1,0 +1,66 @@
+import { lazy, Suspense, useEffect, useSyncExternalStore, type ReactNode } from 'react';
+import { hasRole, sessionState, startSession, subscribeSession } from './api/session';
+import { Header } from './components/Header';
+import { ApiError } from './api/client';
+import { Loading, Problem } from './components/Problem';
+import { useT } from './i18n/i18n';
+import { Catalog } from './pages/Catalog';
+import { CoursePage } from './pages/CoursePage';
+import { JobProgress } from './pages/JobProgress';
+import { MyJobs } from './pages/MyJobs';
+import { SignIn } from './pages/SignIn';
+import { match, useLocation } from './router';
+
+// Teachers' and admins' pages are fetched only by those who open them: the first page stays small.
+const MyCourses = lazy(() => import('./pages/teacher/MyCourses'));
+const CourseForm = lazy(() => import('./pages/teacher/CourseForm'));
+const Cluster = lazy(() => import('./pages/admin/Cluster'));
+const Users = lazy(() => import('./pages/admin/Users'));
+
+function NotAllowed() {
+  const t = useT();
+  return <p className="problem">{t('error.notAllowed')}</p>;
+}
+
+function NotFound() {
+  const t = useT();
+  return <p className="empty">{t('error.notFound')}</p>;
+}
+
+function Page({ path, query }: { path: string; query: URLSearchParams }): ReactNode {
+  let params: Record<string, string> | undefined;
+  if (path === '/' || path === '/sign-in') return <Catalog />;
+  if ((params = match('/course/:id', path))) return <CoursePage id={params.id as string} />;
+  if (path === '/jobs') return <MyJobs />;
+  if ((params = match('/jobs/:id', path))) return <JobProgress key={params.id} jobId={params.id as string} courseId={query.get('course')} />;
+  const teaches = hasRole('teacher') || hasRole('admin');
+  if (path === '/teach') return teaches ? <MyCourses /> : <NotAllowed />;
+  if (path === '/teach/new') return teaches ? <CourseForm /> : <NotAllowed />;
+  if ((params = match('/teach/edit/:id', path))) return teaches ? <CourseForm key={params.id} id={params.id as string} /> : <NotAllowed />;
+  if (path === '/admin') return hasRole('admin') ? <Cluster /> : <NotAllowed />;
+  if (path === '/users') return hasRole('admin') ? <Users /> : <NotAllowed />;
+  return <NotFound />;
+}
+
+export function App() {
+  const session = useSyncExternalStore(subscribeSession, sessionState);
+  const { path, query } = useLocation();
+  useEffect(() => {
+    void startSession();
+  }, []);
+  const user = session.status === 'signed-in' ? session.user : undefined;
+  return (
+    <>
+      <Header user={user} />
+      <main id="main" tabIndex={-1}>
+        {session.status === 'starting' && (session.retrying ? <Problem error={new ApiError(0, 'unreachable')} /> : <Loading />)}
+        {session.status === 'signed-out' && <SignIn message={session.message} />}
+        {user && (
+          <Suspense fallback={<Loading />}>
+            <Page path={path} query={query} />
+          </Suspense>
+        )}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,35 @@
+import { useState } from 'react';
+import { api } from './api/client';
+import type { JobTicket } from './api/types';
+import { sessionState } from './api/session';
+import { navigate } from './router';
+
+/** Starts a job of the course for the signed-in person; the caller shows its progress. */
+export async function launchCourse(courseId: string): Promise<JobTicket> {
+  const state = sessionState();
+  const user = state.status === 'signed-in' ? state.user.name : '';
+  const answer = await api<{ job: JobTicket }>('POST', '/v1/course/launch', { body: { course_id: courseId, user } });
+  return answer.job;
+}
+
+export const progressPath = (jobId: string, courseId: string) =>
+  `/jobs/${encodeURIComponent(jobId)}?course=${encodeURIComponent(courseId)}`;
+
+/** A Launch button's work: start the job and open its progress page, or keep the refusal to show. */
+export function useLaunch(courseId: string | null) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const launch = async () => {
+    if (!courseId) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const job = await launchCourse(courseId);
+      navigate(progressPath(job.job_id, courseId));
+    } catch (failure) {
+      setError(failure);
+      setBusy(false);
+    }
+  };
+  return { busy, error, launch: () => void launch() };
+}
