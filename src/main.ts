@@ -76,7 +76,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     const stopSharingTokenChanges = shareTokenChanges(opened.changes, identity, verifier);
     const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });
     const runtime = parts.runtime ?? (await createRuntime(config, logger));
-    const courses = new CourseService(opened.db, identity, runtime);
+    const courses = new CourseService(opened.db, identity, runtime, opened.changes);
     const repository = new JobRepository(opened.db);
     const hub = new JobEventHub();
     const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };

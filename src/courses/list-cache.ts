@@ -1,23 +1,22 @@
+import { actingUserName } from '../auth/permissions.js';
+import type { Principal } from '../identity/service.js';
 import type { CourseLevel } from '../store/schema.js';
 import type { CourseService, CourseView } from './service.js';
-
-/**
- * How long a list is served without asking the database. This server forgets a list as soon as
- * one of its own courses changes; the bound is for changes made by other servers sharing it.
- */
-const MAX_AGE_MS = 5000;
 
 export interface Page {
   limit?: number;
   offset?: number;
 }
 
-interface SerializedLevel {
+interface SerializedList {
   /** Each course as JSON, in list order. */
   courses: string[];
   /** The whole answer, `{"error":false,"courses":[...]}`, shared by every request for it. */
   whole: Buffer;
 }
+
+/** Owners' lists kept at most; the oldest goes first. A list of 100 courses is about 45 KB. */
+const MAX_OWNER_LISTS = 2000;
 
 /** A course in the v1 shape, with only the fields that shape has (rows stored before may hold more). */
 function courseJson(course: CourseView): string {
@@ -27,47 +26,59 @@ function courseJson(course: CourseView): string {
 
 const listJson = (courses: readonly string[]) => `{"error":false,"courses":[${courses.join(',')}]}`;
 
+function serialize(views: CourseView[]): SerializedList {
+  const courses = views.map(courseJson);
+  return { courses, whole: Buffer.from(listJson(courses)) };
+}
+
 /**
- * The public course lists, serialized once per change instead of once per request: anonymous
- * callers asking for a level at once share one query and one copy of the answer.
+ * The course lists (by level, and by owner), serialized once per change instead of once per
+ * request: callers asking for one list at once share one query and one copy of the answer.
+ * Everything is forgotten on any course change, this server's (before its write answers) or
+ * another's on the same database (through the change feed), so no list is ever served stale.
  */
 export class CourseListCache {
-  private readonly levels = new Map<CourseLevel, { loadedAt: number; serialized: Promise<SerializedLevel> }>();
+  private readonly lists = new Map<string, Promise<SerializedList>>();
   private readonly unsubscribe: () => void;
 
-  constructor(
-    private readonly courses: CourseService,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.unsubscribe = courses.onChange(() => this.levels.clear());
+  constructor(private readonly courses: CourseService) {
+    this.unsubscribe = courses.onChange(() => this.lists.clear());
   }
 
   /** The answer for a level as JSON: every course, or the page asked for. */
-  async answer(level: CourseLevel, page: Page = {}): Promise<Buffer> {
-    const serialized = await this.serialized(level);
+  async level(level: CourseLevel, page: Page = {}): Promise<Buffer> {
+    const serialized = await this.cached(`level:${level}`, () => this.courses.listByLevel(level));
     if (page.limit === undefined && !page.offset) return serialized.whole;
     const start = page.offset ?? 0;
     const end = page.limit === undefined ? undefined : start + page.limit;
     return Buffer.from(listJson(serialized.courses.slice(start, end)));
   }
 
-  close(): void {
-    this.unsubscribe();
-    this.levels.clear();
+  /** The courses a user owns, as JSON: the caller's own, or, for an admin, anyone's. */
+  async owned(actor: Principal, requestedUser?: string): Promise<Buffer> {
+    const owner = actingUserName(actor, requestedUser);
+    const serialized = await this.cached(`owner:${owner.toLowerCase()}`, () => this.courses.listOwnedBy(actor, requestedUser));
+    return serialized.whole;
   }
 
-  private serialized(level: CourseLevel): Promise<SerializedLevel> {
-    const cached = this.levels.get(level);
-    if (cached && this.now() - cached.loadedAt < MAX_AGE_MS) return cached.serialized;
-    const serialized = this.courses.listByLevel(level).then((views) => {
-      const courses = views.map(courseJson);
-      return { courses, whole: Buffer.from(listJson(courses)) };
-    });
-    const entry = { loadedAt: this.now(), serialized };
-    this.levels.set(level, entry);
-    // A failed query is not remembered: the next request asks again.
+  close(): void {
+    this.unsubscribe();
+    this.lists.clear();
+  }
+
+  private cached(key: string, load: () => Promise<CourseView[]>): Promise<SerializedList> {
+    const cached = this.lists.get(key);
+    if (cached) return cached;
+    const serialized = load().then(serialize);
+    if (this.lists.size >= MAX_OWNER_LISTS) {
+      const oldest = this.lists.keys().next().value;
+      if (oldest !== undefined) this.lists.delete(oldest);
+    }
+    this.lists.set(key, serialized);
+    // A failed query is not remembered: the next request asks again. A change meanwhile has
+    // already removed it (and maybe put a newer one in its place, which stays).
     serialized.catch(() => {
-      if (this.levels.get(level) === entry) this.levels.delete(level);
+      if (this.lists.get(key) === serialized) this.lists.delete(key);
     });
     return serialized;
   }

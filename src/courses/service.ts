@@ -10,6 +10,7 @@ import type { PortSpec } from '../common/job-ports.js';
 import type { JobRuntime } from '../runtime/types.js';
 import { courseDatasets, courses, userNamed, users, type CourseLevel } from '../store/schema.js';
 import type { Database, Queryable } from '../store/store.js';
+import { LocalChangeFeed, type ChangeFeed } from '../store/change-feed.js';
 
 export interface CourseInput {
   name: string;
@@ -37,23 +38,30 @@ export const INTRODUCTION_MAX_BYTES = 64 * 1024;
 const datasetsOfCourse = sql<string[]>`coalesce((select array_agg(${courseDatasets.dataset} order by ${courseDatasets.position}) from ${courseDatasets} where ${courseDatasets.courseId} = ${courses.id}), '{}')`;
 
 export class CourseService {
-  private readonly changeListeners = new Set<() => void>();
-
   constructor(
     private readonly db: Database,
     private readonly identity: IdentityService,
     /** Where courses launch; without one, courses are stored unchecked. */
     private readonly runtime?: JobRuntime,
-  ) {}
-
-  /** Called after a course is created, changed or deleted: what caches lists must forget them. */
-  onChange(listener: () => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+    /** The store's change feed: course changes reach every server on the database. */
+    private readonly feed: ChangeFeed = new LocalChangeFeed(),
+  ) {
+    // A deleted account leaves its courses without an owner's name.
+    identity.onChange(() => this.changed());
   }
 
+  /**
+   * Called after a course is created, changed or deleted, on this server (before the write
+   * answers) or on another one, and when such news may have been missed: what caches lists must
+   * forget them.
+   */
+  onChange(listener: () => void): () => void {
+    return this.feed.subscribe('courses', listener, listener);
+  }
+
+  /** Delivered here at once, to the other servers soon after. */
   private changed(): void {
-    for (const listener of this.changeListeners) listener();
+    void this.feed.publish('courses', 'changed');
   }
 
   /**

@@ -51,9 +51,9 @@ describe.skipIf(!kubectl)(`the shipped RBAC under kube-sim${kubectl ? '' : ' (sk
     expect(verbs(policy.role).sort()).toEqual([
       'create deployments', 'create services', 'delete deployments', 'delete services',
       'list deployments', 'list events', 'list persistentvolumeclaims', 'list pods', 'list services',
-      'watch deployments', 'watch events', 'watch pods', 'watch services',
+      'watch deployments', 'watch events', 'watch persistentvolumeclaims', 'watch pods', 'watch services',
     ]);
-    expect(verbs(policy.clusterRole)).toEqual(['list nodes']);
+    expect(verbs(policy.clusterRole)).toEqual(['list nodes', 'watch nodes']);
     for (const rule of [...rulesOf(policy.role), ...rulesOf(policy.clusterRole)]) {
       expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain('*');
     }
@@ -149,6 +149,18 @@ describe.skipIf(!kubectl)(`the shipped RBAC under kube-sim${kubectl ? '' : ' (sk
     jobsRule('persistentvolumeclaims', 'list')();
     const lab = await start();
     await expect(lab.runtime.datasets()).rejects.toThrow(/cannot list resource "persistentvolumeclaims"/);
+  });
+
+  it('watch persistentvolumeclaims: without it the claim watch fails, and datasets are read stale or listed again', async () => {
+    jobsRule('persistentvolumeclaims', 'watch')();
+    const lab = await start();
+    await vi.waitFor(() => expect(refused(lab, 'watch', 'persistentvolumeclaims')).toBe(true));
+  });
+
+  it('watch nodes (ClusterRole): without it the node watch fails, so capacity and Ready states go stale', async () => {
+    sim.applyObject('clusterroles', withoutVerb(policy.clusterRole, 'nodes', 'watch'));
+    const lab = await start();
+    await vi.waitFor(() => expect(refused(lab, 'watch', 'nodes')).toBe(true));
   });
 
   it('list nodes (ClusterRole): without it health, images and GPU checks fail, and NodePort URLs have no host', async () => {

@@ -84,3 +84,47 @@ describe('public course lists', () => {
     expect(JSON.parse(gunzipSync(response.rawPayload).toString('utf8'))).toEqual(plain.body);
   });
 });
+
+/** A teacher's own list is kept in memory too, and must never be served stale. */
+describe("a teacher's own course list", () => {
+  let platform: TestPlatform;
+  afterAll(() => platform?.close());
+
+  it('is served from memory until a course or an account changes, then shows the change at once', async () => {
+    platform = await startTestPlatform();
+    const teacher = await platform.user('owner', ['teacher']);
+    const other = await platform.user('other', ['teacher']);
+    const own = async (token = teacher.token, body: Json = {}) => {
+      const answer = await platform.call('POST', '/v1/course/list', { token, body });
+      expect(answer.status, answer.text).toBe(200);
+      return answer.body.courses as Json[];
+    };
+    const made = await platform.call('POST', '/v1/course/create', { token: teacher.token, body: { name: 'mine', image: 'jupyter/base-notebook', level: 'basic', GPU: 0, datasets: ['mnist'] } });
+    expect(made.status).toBe(200);
+    expect(await own()).toEqual([made.body.course]);
+
+    const query = vi.spyOn(platform.services.courses, 'listOwnedBy');
+    try {
+      expect(await own()).toEqual([made.body.course]);
+      expect(await own(platform.admin.token, { user: 'OWNER' })).toEqual([made.body.course]);
+      expect(query).not.toHaveBeenCalled();
+      // Another teacher's list is their own, not the cached one.
+      expect(await own(other.token)).toEqual([]);
+      expect((await platform.call('POST', '/v1/course/list', { token: other.token, body: { user: 'owner' } })).status).toBe(403);
+
+      const second = await platform.call('POST', '/v1/course/create', { token: teacher.token, body: { name: 'second', image: 'jupyter/base-notebook', level: 'advance', GPU: 0 } });
+      expect((await own()).map((course) => course.name)).toEqual(['mine', 'second']);
+      await platform.call('DELETE', `/v1/course/delete/${made.body.id}`, { token: teacher.token });
+      expect((await own()).map((course) => course.name)).toEqual(['second']);
+
+      // The owner's account goes: the course stays, without an owner's name, in every list.
+      expect((await own(platform.admin.token, { user: 'owner' }))[0].user).toBe('owner');
+      expect((await platform.call('GET', '/v1/course/level/advance')).body.courses[0].user).toBe('owner');
+      expect((await platform.call('DELETE', '/v1/auth/delete', { token: teacher.token })).status).toBe(200);
+      expect((await platform.call('GET', '/v1/course/level/advance')).body.courses).toEqual([{ ...second.body.course, user: null }]);
+      expect(await own(platform.admin.token, { user: 'owner' })).toEqual([]);
+    } finally {
+      query.mockRestore();
+    }
+  });
+});

@@ -47,8 +47,8 @@ export class ResourceApi {
     return this.store.get(resource, type.namespaced ? namespace : undefined, name);
   }
 
-  list(resource: string, namespace?: string): KubeObject[] {
-    return this.store.list(resource, resourceByName(resource).namespaced ? namespace : undefined);
+  list(resource: string, namespace?: string, where?: (object: KubeObject) => boolean): KubeObject[] {
+    return this.store.list(resource, resourceByName(resource).namespaced ? namespace : undefined, where);
   }
 
   create(resource: string, namespace: string | undefined, body: unknown, options: WriteOptions = {}): KubeObject {

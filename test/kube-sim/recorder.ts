@@ -38,14 +38,16 @@ export class EventRecorder {
     };
     if (!this.api.find('namespaces', undefined, namespace)) return;
     const existing = this.api
-      .list('events', namespace)
-      .find(
+      .list(
+        'events',
+        namespace,
         (event) =>
           (event['involvedObject'] as { uid?: string } | undefined)?.uid === involvedObject.uid &&
           event['reason'] === reason &&
           event['message'] === message &&
           event['type'] === type,
-      );
+      )
+      .at(0);
     if (existing) {
       existing['count'] = (typeof existing['count'] === 'number' ? existing['count'] : 1) + 1;
       existing['lastTimestamp'] = now();

@@ -115,8 +115,9 @@ export class Scheduler {
     }
     const allocatable = isRecord(node.status?.['allocatable']) ? node.status['allocatable'] : {};
     const used: ResourceAmounts = { pods: 0 };
-    for (const other of this.api.list('pods')) {
-      if (other.spec?.['nodeName'] !== nodeName || podIsTerminal(other)) continue;
+    // Filtered before copying: one attempt looks at every node, and copying every pod for each
+    // node made scheduling cost the square of the pods.
+    for (const other of this.api.list('pods', undefined, (pod) => pod.spec?.['nodeName'] === nodeName && !podIsTerminal(pod))) {
       used['pods'] = (used['pods'] ?? 0) + 1;
       for (const [resource, amount] of Object.entries(podRequests(other, this.options.gpuResource))) {
         used[resource] = (used[resource] ?? 0) + amount;

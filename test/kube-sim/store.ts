@@ -35,11 +35,12 @@ export class ObjectStore {
     return () => this.listeners.delete(listener);
   }
 
-  list(resource: string, namespace?: string): KubeObject[] {
+  /** Copies of the objects; `where` sees the stored ones (read only), so only matches are copied. */
+  list(resource: string, namespace?: string, where: (object: KubeObject) => boolean = () => true): KubeObject[] {
     const objects = [...(this.byResource.get(resource)?.values() ?? [])];
     // Sorted by namespace and name, the order etcd keys give a real API server's lists.
     return objects
-      .filter((object) => namespace === undefined || object.metadata.namespace === namespace)
+      .filter((object) => (namespace === undefined || object.metadata.namespace === namespace) && where(object))
       .sort((a, b) => keyOf(a.metadata.namespace, a.metadata.name ?? '').localeCompare(keyOf(b.metadata.namespace, b.metadata.name ?? '')))
       .map((object) => deepClone(object));
   }

@@ -67,12 +67,14 @@ export class WorkloadControllers {
     });
   }
 
+  // Filtered before copying: each pass looks at every workload, so copying every object for each
+  // one made a pass cost the square of the objects (100 launches took a minute in the simulator).
   private ownedReplicaSets(deployment: KubeObject): KubeObject[] {
-    return this.api.list('replicasets', deployment.metadata.namespace).filter((rs) => ownedBy(rs, deployment));
+    return this.api.list('replicasets', deployment.metadata.namespace, (rs) => ownedBy(rs, deployment));
   }
 
   private ownedPods(replicaSet: KubeObject): KubeObject[] {
-    return this.api.list('pods', replicaSet.metadata.namespace).filter((pod) => ownedBy(pod, replicaSet) && !podIsTerminal(pod));
+    return this.api.list('pods', replicaSet.metadata.namespace, (pod) => ownedBy(pod, replicaSet) && !podIsTerminal(pod));
   }
 
   private syncDeployment(deployment: KubeObject): void {

@@ -351,6 +351,8 @@ describe('what the cluster offers', () => {
   it('lists nodes with their Ready condition, GPUs and images', async () => {
     const { runtime, sim } = await open();
     sim.setNodeReady('gpu-2', false);
+    // From the node watch: the change arrives soon after, not with the answer.
+    await vi.waitFor(async () => expect((await runtime.nodes()).map((node) => node.ready)).toEqual([true, false]));
     const nodes = await runtime.nodes();
     expect(nodes).toEqual([
       { name: 'gpu-1', ready: true, gpuAllocatable: 2, gpuInUse: 0, images: expect.arrayContaining(['jupyter/base-notebook:latest']) },
@@ -375,9 +377,24 @@ describe('what the cluster offers', () => {
     });
   });
 
-  it('says the API\'s words when nodes cannot be listed', async () => {
+  it('reads nodes and dataset claims from watches: launches and checks make no list calls', async () => {
     const { runtime, sim } = await open();
-    sim.failNext({ method: 'list', resource: 'nodes', status: 403, message: 'nodes is forbidden: User "system:serviceaccount:labs:classlab" cannot list resource "nodes"' });
+    await vi.waitFor(async () => expect(await runtime.datasets()).toEqual(['cifar10', 'mnist']));
+    await vi.waitFor(() => expect(sim.stats()['list nodes']).toBeGreaterThan(0));
+    const before = sim.stats();
+    for (let i = 0; i < 5; i += 1) {
+      await runtime.nodes();
+      await runtime.datasets();
+      await runtime.cannotRun({ image: 'jupyter/base-notebook', gpu: 1 });
+    }
+    expect(sim.stats()).toEqual(before);
+  });
+
+  it('says the API\'s words when nodes cannot be listed (before the node watch has listed them)', async () => {
+    const forbidden = { method: 'list', resource: 'nodes', status: 403, count: 1000, message: 'nodes is forbidden: User "system:serviceaccount:labs:classlab" cannot list resource "nodes"' };
+    // Not waiting for the sync that cannot come: NodePort URLs need a node's address.
+    lab = await startLab({}, {}, (sim) => sim.failNext(forbidden));
+    const { runtime } = lab;
     const failure = await runtime.nodes().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(RuntimeError);
     expect((failure as Error).message).toContain('cannot list resource "nodes"');

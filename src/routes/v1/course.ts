@@ -16,8 +16,8 @@ const tags = ['course'];
 
 export async function courseRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
   const { courses } = services;
-  const publicLists = new CourseListCache(courses);
-  app.addHook('onClose', async () => publicLists.close());
+  const lists = new CourseListCache(courses);
+  app.addHook('onClose', async () => lists.close());
 
   app.post(
     '/course/list',
@@ -29,12 +29,8 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
         response: { 200: CourseList, ...errorResponses },
       },
     },
-    async (request) => {
-      const list = await failingAs('Query courses table fail', () =>
-        courses.listOwnedBy(principalOf(request), request.body.user),
-      );
-      return { error: false as const, courses: list };
-    },
+    async (request, reply) =>
+      sendSerializedJson(reply, await failingAs('Query courses table fail', () => lists.owned(principalOf(request), request.body.user))),
   );
 
   app.post(
@@ -143,7 +139,7 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
       }
       const { limit, offset } = request.query;
       const page = { ...(limit === undefined ? {} : { limit: Number(limit) }), ...(offset === undefined ? {} : { offset: Number(offset) }) };
-      return sendSerializedJson(reply, await failingAs('Query courses table fail', () => publicLists.answer(level, page)));
+      return sendSerializedJson(reply, await failingAs('Query courses table fail', () => lists.level(level, page)));
     },
   );
 

@@ -4,7 +4,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import type { V1Service } from '@kubernetes/client-node';
+import type { V1Node, V1PersistentVolumeClaim, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ServiceUrl } from '../../common/job-ports.js';
 import { Latch } from '../../common/latch.js';
@@ -23,6 +23,7 @@ import {
 } from '../types.js';
 import { apiMessage, isNotFound, statusCodeOf } from './api-errors.js';
 import { loadKubeConfig, makeClients, type KubernetesClients } from './clients.js';
+import { ClusterWatch } from './cluster-watch.js';
 import type { Backoff } from './informer.js';
 import { JobWatcher } from './job-watcher.js';
 import { isValidObjectName, objectName } from './labels.js';
@@ -52,6 +53,8 @@ const CACHE_WAIT_MS = 5000;
 interface Connection {
   clients: KubernetesClients;
   watcher: JobWatcher;
+  /** Nodes and dataset claims, so that launches do not list them. */
+  cluster: ClusterWatch;
 }
 
 export class KubernetesRuntime implements JobRuntime {
@@ -87,8 +90,17 @@ export class KubernetesRuntime implements JobRuntime {
       emit: (update) => this.emit(update),
       onSynced: () => this.checkSynced(),
     });
-    this.connection = { clients, watcher };
+    const cluster = new ClusterWatch({
+      clients,
+      namespace: this.options.namespace,
+      logger: this.logger,
+      backoff: this.backoff,
+      resyncMs: this.resyncMs,
+      onNodesChanged: () => this.nodesChanged(),
+    });
+    this.connection = { clients, watcher, cluster };
     watcher.start();
+    cluster.start();
     if (this.needsNodeHost()) void this.refreshNodeHost();
     this.resyncTimer = setInterval(() => this.periodicChores(), this.resyncMs);
     this.resyncTimer.unref();
@@ -97,6 +109,7 @@ export class KubernetesRuntime implements JobRuntime {
 
   async close(): Promise<void> {
     this.connection?.watcher.stop();
+    this.connection?.cluster.stop();
     this.connection = undefined;
     clearInterval(this.resyncTimer);
     clearTimeout(this.nodeHostRetry);
@@ -187,30 +200,46 @@ export class KubernetesRuntime implements JobRuntime {
     if (this.connection?.watcher.synced && (!this.needsNodeHost() || this.discoveredNodeHost !== undefined)) this.synced.open();
   }
 
+  /** From the node watch; listed only until its first list has arrived. */
   async nodes(): Promise<NodeInfo[]> {
-    const { clients } = this.connected();
-    let items;
-    try {
-      ({ items } = await clients.core.listNode());
-    } catch (error) {
-      throw new RuntimeError(`Kubernetes did not list nodes: ${apiMessage(error)}`, { cause: error });
-    }
-    if (this.needsNodeHost()) {
-      this.discoveredNodeHost = nodePortHostOf(items) ?? this.discoveredNodeHost;
-      this.checkSynced();
-    }
+    const items = this.connected().cluster.cachedNodes() ?? (await this.listNodes());
     const inUse = gpusInUseByNode(this.connected().watcher.jobPods(), this.options.gpuResource);
     return items.map((node) => nodeInfoOf(node, this.options.gpuResource, inUse)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async datasets(): Promise<string[]> {
-    const { clients } = this.connected();
-    const { namespace, datasetPrefix } = this.options;
+  private async listNodes(): Promise<V1Node[]> {
     let items;
     try {
-      ({ items } = await clients.core.listNamespacedPersistentVolumeClaim({ namespace }));
+      ({ items } = await this.connected().clients.core.listNode());
     } catch (error) {
-      throw new RuntimeError(`Kubernetes did not list PersistentVolumeClaims: ${apiMessage(error)}`, { cause: error });
+      throw new RuntimeError(`Kubernetes did not list nodes: ${apiMessage(error)}`, { cause: error });
+    }
+    this.learnNodeHost(items);
+    return items;
+  }
+
+  private nodesChanged(): void {
+    const items = this.connection?.cluster.cachedNodes();
+    if (items) this.learnNodeHost(items);
+  }
+
+  private learnNodeHost(items: readonly V1Node[]): void {
+    if (!this.needsNodeHost()) return;
+    this.discoveredNodeHost = nodePortHostOf(items) ?? this.discoveredNodeHost;
+    this.checkSynced();
+  }
+
+  /** From the claim watch; listed only until its first list has arrived. */
+  async datasets(): Promise<string[]> {
+    const { clients, cluster } = this.connected();
+    const { namespace, datasetPrefix } = this.options;
+    let items: V1PersistentVolumeClaim[] | undefined = cluster.cachedClaims();
+    if (!items) {
+      try {
+        ({ items } = await clients.core.listNamespacedPersistentVolumeClaim({ namespace }));
+      } catch (error) {
+        throw new RuntimeError(`Kubernetes did not list PersistentVolumeClaims: ${apiMessage(error)}`, { cause: error });
+      }
     }
     return items
       .flatMap((claim) => {
