@@ -11,6 +11,8 @@ export class ServiceError extends Error {
     message: string,
     /** For `busy`: when trying again may succeed. */
     readonly retryAfterSeconds?: number,
+    /** Fields the answer carries beside `error` and `message`, e.g. the jobs that block a delete. */
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
   }

@@ -4,7 +4,7 @@ import { ServiceError } from '../common/errors.js';
 import { rfc3339 } from '../common/time.js';
 import { sameUserName } from '../common/account-rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
-import { countActiveJobs } from '../store/active-jobs.js';
+import { activeJobsOfCourse } from '../store/active-jobs.js';
 import { checkNewCourse } from './feasibility.js';
 import type { PortSpec } from '../common/job-ports.js';
 import type { JobRuntime } from '../runtime/types.js';
@@ -121,11 +121,13 @@ export class CourseService {
   async delete(actor: Principal, id: string): Promise<{ id: string; name: string }> {
     const deleted = await this.db.transaction(async (tx) => {
       const course = await managedCourse(tx, actor, id, 'delete', true);
-      const active = await countActiveJobs(tx, { courseId: id });
-      if (active > 0) {
+      const active = await activeJobsOfCourse(tx, id);
+      if (active.length > 0) {
         throw new ServiceError(
           'conflict',
-          `course ${course.name} still has ${active} running job(s); they must be deleted before the course`,
+          `course ${course.name} still has ${active.length} running job(s); they must be deleted before the course`,
+          undefined,
+          { jobs: active },
         );
       }
       await tx.delete(courses).where(eq(courses.id, id));

@@ -8,7 +8,7 @@ import { BODY_LIMIT_BYTES, BodyParseError } from './json-body.js';
 export type Failure =
   | { kind: 'unparsable'; detail: string }
   | { kind: 'too-large'; detail: string }
-  | { kind: 'refused'; statusCode: number; detail: string; retryAfterSeconds?: number }
+  | { kind: 'refused'; statusCode: number; detail: string; retryAfterSeconds?: number; details?: Readonly<Record<string, unknown>> }
   | { kind: 'internal'; detail: string };
 
 const statusOfRefusal: Record<RefusalKind, number> = {
@@ -35,6 +35,7 @@ export function classifyFailure(error: unknown): Failure {
       statusCode: statusOfRefusal[error.kind],
       detail: error.message,
       ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+      ...(error.details === undefined ? {} : { details: error.details }),
     };
   }
   const statusCode = fastifyError.statusCode;
@@ -57,7 +58,7 @@ export function sendV1Error(error: unknown, request: FastifyRequest, reply: Fast
     case 'refused':
       if (failure.statusCode >= 500) request.log.error({ err: error }, 'request failed');
       if (failure.retryAfterSeconds !== undefined) void reply.header('retry-after', String(failure.retryAfterSeconds));
-      void reply.code(failure.statusCode).send({ error: true, message: failure.detail });
+      void reply.code(failure.statusCode).send({ ...failure.details, error: true, message: failure.detail });
       return;
     case 'internal':
       request.log.error({ err: error }, 'request failed');

@@ -1,5 +1,5 @@
-import { and, count, eq, inArray } from 'drizzle-orm';
-import { ACTIVE_JOB_STATUSES, jobs } from './schema.js';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
+import { ACTIVE_JOB_STATUSES, jobs, users, type JobStatus } from './schema.js';
 import type { Queryable } from './store.js';
 
 /**
@@ -13,4 +13,14 @@ export async function countActiveJobs(db: Queryable, of: { courseId: string } | 
     .from(jobs)
     .where(and(owner, inArray(jobs.status, [...ACTIVE_JOB_STATUSES])));
   return row?.n ?? 0;
+}
+
+/** A course's running jobs, with their owners: what a refused course delete names. */
+export async function activeJobsOfCourse(db: Queryable, courseId: string): Promise<Array<{ id: string; user: string; status: JobStatus }>> {
+  return db
+    .select({ id: jobs.id, user: users.name, status: jobs.status })
+    .from(jobs)
+    .innerJoin(users, eq(jobs.userId, users.id))
+    .where(and(eq(jobs.courseId, courseId), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])))
+    .orderBy(asc(jobs.createdAt));
 }

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { parseLevel } from '../../courses/levels.js';
 import type { CourseInput } from '../../courses/service.js';
 import { principalOf } from '../../http/auth.js';
-import { errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
+import { ErrorEnvelope, errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
 import { failingAs } from '../../http/errors.js';
 import { sendSerializedJson, type HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
@@ -13,6 +13,12 @@ import { Course, CourseCreateBody, CourseUpdateBody, IdParams, PageQuery, UserLi
 
 const CourseList = Type.Object({ error: Type.Literal(false), courses: Type.Array(Course) });
 const tags = ['course'];
+
+/** A 409 on delete names the jobs that block it, and whose they are. */
+const CourseInUse = Type.Object({
+  ...ErrorEnvelope.properties,
+  jobs: Type.Optional(Type.Array(Type.Object({ id: Type.String(), user: Type.String(), status: Type.String() }))),
+});
 
 export async function courseRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
   const { courses } = services;
@@ -106,9 +112,9 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
     {
       schema: {
         tags,
-        summary: 'Delete a course (its owner or an admin); refused while its jobs run',
+        summary: 'Delete a course (its owner or an admin); refused while its jobs run, with those jobs',
         params: IdParams,
-        response: { 200: MessageEnvelope, ...errorResponses },
+        response: { 200: MessageEnvelope, ...errorResponses, 409: CourseInUse },
       },
     },
     async (request) => {
