@@ -127,7 +127,7 @@ export class CourseService {
           'conflict',
           `course ${course.name} still has ${active.length} running job(s); they must be deleted before the course`,
           undefined,
-          { jobs: active },
+          { jobs: active.map(({ since, ...job }) => ({ ...job, since: since.toISOString() })) },
         );
       }
       await tx.delete(courses).where(eq(courses.id, id));

@@ -15,10 +15,13 @@ export async function countActiveJobs(db: Queryable, of: { courseId: string } | 
   return row?.n ?? 0;
 }
 
-/** A course's running jobs, with their owners: what a refused course delete names. */
-export async function activeJobsOfCourse(db: Queryable, courseId: string): Promise<Array<{ id: string; user: string; status: JobStatus }>> {
+/**
+ * A course's running jobs, by owner and state: what a refused course delete names. Not their ids,
+ * which only their owners (and admins, through the job routes) are given.
+ */
+export async function activeJobsOfCourse(db: Queryable, courseId: string): Promise<Array<{ user: string; status: JobStatus; since: Date }>> {
   return db
-    .select({ id: jobs.id, user: users.name, status: jobs.status })
+    .select({ user: users.name, status: jobs.status, since: jobs.createdAt })
     .from(jobs)
     .innerJoin(users, eq(jobs.userId, users.id))
     .where(and(eq(jobs.courseId, courseId), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])))

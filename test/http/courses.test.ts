@@ -270,8 +270,9 @@ describe.each(storeTargets)('courses on $name', (target) => {
         status: 409,
         body: { error: true, message: 'course busy still has 1 running job(s); they must be deleted before the course' },
       });
-      // The jobs that block it, with their owners, so that the teacher knows whom to ask.
-      expect((refused.body as { jobs: unknown }).jobs).toEqual([{ id: job!.id, user: student.name, status: 'Pending' }]);
+      // The jobs that block it, by owner, so that the teacher knows whom to ask; not their ids,
+      // which are the student's alone.
+      expect((refused.body as { jobs: unknown }).jobs).toEqual([{ user: student.name, status: 'Pending', since: job!.createdAt.toISOString() }]);
       await platform.store.db.update(jobs).set({ status: 'Failed' }).where(eq(jobs.id, job!.id));
       expect((await platform.call('DELETE', `/v1/course/delete/${made.id}`, { token: teacher.token })).status).toBe(200);
     });

@@ -135,7 +135,7 @@ describe('pages', () => {
       'POST /oauth/session/refresh': () => signedIn(['teacher']),
       'POST /v1/course/list': () => json(200, { error: false, courses: [course(1)] }),
       [`DELETE /v1/course/delete/${course(1).id}`]: () =>
-        json(409, { error: true, message: 'course course 1 still has 1 running job(s); they must be deleted before the course', jobs: [{ id: 'j-1', user: 'sam', status: 'Ready' }] }),
+        json(409, { error: true, message: 'course course 1 still has 1 running job(s); they must be deleted before the course', jobs: [{ user: 'sam', status: 'Ready', since: '2026-11-30T01:00:00.000Z' }] }),
     });
     show('/teach');
     await screen.findByText('course 1');

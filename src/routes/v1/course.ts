@@ -14,10 +14,10 @@ import { Course, CourseCreateBody, CourseUpdateBody, IdParams, PageQuery, UserLi
 const CourseList = Type.Object({ error: Type.Literal(false), courses: Type.Array(Course) });
 const tags = ['course'];
 
-/** A 409 on delete names the jobs that block it, and whose they are. */
+/** A 409 on delete names the jobs that block it: whose they are, their state, since when. */
 const CourseInUse = Type.Object({
   ...ErrorEnvelope.properties,
-  jobs: Type.Optional(Type.Array(Type.Object({ id: Type.String(), user: Type.String(), status: Type.String() }))),
+  jobs: Type.Optional(Type.Array(Type.Object({ user: Type.String(), status: Type.String(), since: Type.String({ format: 'date-time' }) }))),
 });
 
 export async function courseRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {

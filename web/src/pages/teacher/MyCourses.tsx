@@ -18,8 +18,8 @@ function DeleteRefusal({ error }: { error: unknown }) {
       {jobs.length > 0 && (
         <ul aria-label={t('teach.runningJobs')}>
           {jobs.map((job, index) => (
-            <li key={job.id ?? index}>
-              {job.user ?? ''} {job.status ?? ''} <code>{job.id}</code>
+            <li key={index}>
+              {job.user ?? ''} {job.status ?? ''}
             </li>
           ))}
         </ul>
