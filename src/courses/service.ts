@@ -46,8 +46,11 @@ export class CourseService {
     /** The store's change feed: course changes reach every server on the database. */
     private readonly feed: ChangeFeed = new LocalChangeFeed(),
   ) {
-    // A deleted account leaves its courses without an owner's name.
-    identity.onChange(() => this.changed());
+    // A deleted account leaves its courses without an owner's name. A change that names only
+    // tokens (a renewal, a sign-out) leaves every course list as it was.
+    identity.onChange((change) => {
+      if (!('tokenHashes' in change)) this.changed();
+    });
   }
 
   /**

@@ -108,6 +108,10 @@ describe("a teacher's own course list", () => {
       expect(await own()).toEqual([made.body.course]);
       expect(await own(platform.admin.token, { user: 'OWNER' })).toEqual([made.body.course]);
       expect(query).not.toHaveBeenCalled();
+      // A sign-out changes tokens, not courses: the lists stay in memory.
+      await platform.services.identity.invalidate((await platform.user('signs-out')).token);
+      expect(await own()).toEqual([made.body.course]);
+      expect(query).not.toHaveBeenCalled();
       // Another teacher's list is their own, not the cached one.
       expect(await own(other.token)).toEqual([]);
       expect((await platform.call('POST', '/v1/course/list', { token: other.token, body: { user: 'owner' } })).status).toBe(403);
