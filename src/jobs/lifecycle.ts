@@ -4,8 +4,8 @@ import { RuntimeNotSynced, type JobRuntime, type RuntimeJob, type RuntimeJobStat
 import type { JobStatus } from '../store/schema.js';
 import type { JobEventHub, JobStateMessage } from './events.js';
 import type { DatabaseLease } from './lease.js';
-import { deadlineAfter, lastActivityOf } from './cull-times.js';
-import { allowanceFor, formatDuration, type JobPolicy } from './quotas.js';
+import { cullDeadlines } from './cull-times.js';
+import { formatDuration, type JobPolicy } from './quotas.js';
 import type { JobRepository, JobRow } from './repository.js';
 
 export function stateMessage(job: Pick<JobRow, 'id' | 'status' | 'reason' | 'services'>): JobStateMessage {
@@ -245,17 +245,9 @@ export class JobLifecycle {
   }
 
   private async cullReason(job: JobRow, roles: string[], now: number): Promise<string | undefined> {
-    const maxAge = allowanceFor(this.policy.maxAgeSeconds, roles);
-    const ageDeadline = deadlineAfter(job.createdAt, maxAge);
-    if (maxAge !== undefined && ageDeadline && now > ageDeadline.getTime()) {
-      return `culled: reached the maximum age of ${formatDuration(maxAge)} for ${job.userName}'s role`;
-    }
-    const idle = allowanceFor(this.policy.idleTimeoutSeconds, roles);
-    if (idle === undefined || job.status !== 'Ready') return undefined;
-    const idleDeadline = deadlineAfter(await lastActivityOf(this.runtime, job.id), idle);
-    if (idleDeadline && now > idleDeadline.getTime()) {
-      return `culled: idle for more than ${formatDuration(idle)}`;
-    }
+    const { age, idle } = await cullDeadlines(this.runtime, this.policy, job, roles);
+    if (age && now > age.at.getTime()) return `culled: reached the maximum age of ${formatDuration(age.seconds)} for ${job.userName}'s role`;
+    if (idle && now > idle.at.getTime()) return `culled: idle for more than ${formatDuration(idle.seconds)}`;
     return undefined;
   }
 }
