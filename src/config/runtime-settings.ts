@@ -10,7 +10,7 @@ import { hostAddress, integer, nonEmptyString, optionalString, type RawValue, ty
 export const RUNTIME_KINDS = ['local', 'kubernetes'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
-function oneOf<T extends string>(choices: readonly T[]) {
+export function oneOf<T extends string>(choices: readonly T[]) {
   return (raw: RawValue): T => {
     const text = String(raw).trim();
     if (!(choices as readonly string[]).includes(text)) {
@@ -96,14 +96,14 @@ function gpuList(raw: RawValue): string[] {
 }
 
 /** Kubernetes quantities such as `500m`, `2`, `1Gi`. */
-function quantity(raw: RawValue): string {
+export function quantity(raw: RawValue): string {
   const text = String(raw).trim();
   if (!/^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.test(text)) throw new Error(`must be a Kubernetes quantity such as 500m, 2, 512Mi or 8Gi, got ${JSON.stringify(raw)}`);
   return text;
 }
 
 /** A DNS-1123 name, as Kubernetes wants for namespaces and resource names. */
-function dnsName(raw: RawValue): string {
+export function dnsName(raw: RawValue): string {
   const text = String(raw).trim();
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(text)) throw new Error(`must be a lowercase DNS name such as default, got ${JSON.stringify(raw)}`);
   return text;

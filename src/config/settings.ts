@@ -10,6 +10,7 @@ import { parseDuration, runtimeSettings } from './runtime-settings.js';
 export type { RawValue, Setting } from './parsers.js';
 import { oauthSettings } from './oauth-settings.js';
 import { httpSettings } from './http-settings.js';
+import { homeSettings } from './home-settings.js';
 import { PASSWORD_MIN_LENGTH, USER_NAME_PATTERN, USER_NAME_RULE } from '../common/account-rules.js';
 
 export interface ListenAddress {
@@ -233,6 +234,7 @@ export const settings = {
   ...localSettings,
   ...oauthSettings,
   ...httpSettings,
+  ...homeSettings,
 };
 
 type Settings = typeof settings;

@@ -20,6 +20,8 @@ export interface LaunchSpec {
   datasets: readonly string[];
   /** Ports the course names itself; when empty the runtime takes them from the image catalog. */
   ports: readonly PortSpec[];
+  /** The user's home, made before the launch by the homes service, and where the job sees it. */
+  home?: { name: string; mountPath: string; capacity: string };
 }
 
 /**
@@ -92,8 +94,55 @@ export interface JobRuntime {
   cannotRun(request: { image: string; gpu: number }): Promise<string | undefined>;
   /** When the job's environment was last used, where the runtime can tell; otherwise undefined. */
   lastActivity(jobId: string): Promise<Date | undefined>;
+  /** Users' persistent homes on this runtime. */
+  readonly homes: HomeVolumes;
   /** What an admin must know about how jobs run here (unsandboxed, cannot launch), one line each. */
   warnings?(): string[];
+}
+
+export const HOME_STATES = ['Absent', 'Pending', 'Bound', 'Lost'] as const;
+export type HomeState = (typeof HOME_STATES)[number];
+
+/** A home as the runtime holds it. */
+export interface HomeStatus {
+  state: HomeState;
+  /** Why it is not Bound, in the cluster's words ("no persistent volumes available…"). */
+  reason?: string;
+  /** Bytes used, where the runtime can tell. */
+  usedBytes?: number;
+  /** Size the runtime actually gives it, where it can tell (a claim's status.capacity). */
+  capacity?: string;
+}
+
+/** One user's home, as the homes service describes it to a runtime. */
+export interface HomeRef {
+  name: string;
+  userId: string;
+  userName: string;
+  /** Requested size, a Kubernetes quantity. */
+  capacity: string;
+}
+
+/**
+ * Users' persistent homes where jobs run: a PersistentVolumeClaim each on Kubernetes, a folder
+ * each locally. A home is never owned by a job, so it outlives every job. The homes service owns
+ * the rows; a runtime owns the storage.
+ */
+export interface HomeVolumes {
+  /** True when one home cannot be mounted by two jobs at once (a ReadWriteOnce claim). */
+  readonly singleAttach: boolean;
+  /** Makes the home if it is absent; idempotent. Answers its state now. */
+  ensure(home: HomeRef): Promise<HomeStatus>;
+  status(home: HomeRef): Promise<HomeStatus>;
+  /** Grows the home; rejects with {@link HomeExpansionRefused} when the storage cannot grow. */
+  expand(home: HomeRef, capacity: string): Promise<void>;
+  /** Deletes the home and everything in it; a home that is absent is already deleted. */
+  remove(home: HomeRef): Promise<void>;
+}
+
+/** The storage cannot grow this home (a StorageClass without allowVolumeExpansion): 409 with why. */
+export class HomeExpansionRefused extends Error {
+  override readonly name = 'HomeExpansionRefused';
 }
 
 /** The cluster (or machine) failed: the API answered an error or could not be reached. */

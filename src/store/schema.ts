@@ -72,6 +72,8 @@ export const courses = pgTable(
     level: text('level', { enum: COURSE_LEVELS }).notNull(),
     /** Ports the course's image serves; empty means the image catalog decides. */
     ports: jsonb('ports').$type<PortSpec[]>().notNull().default([]),
+    /** Where the student's home is mounted in the job; null means the image catalog's, else the setting's. */
+    homePath: text('home_path'),
     createdAt: createdAt(),
   },
   (table) => [
@@ -129,6 +131,60 @@ export const jobs = pgTable(
     index('jobs_user_idx').on(table.userId),
     index('jobs_status_idx').on(table.status),
     check('jobs_status_known', sql`${table.status} in ('Created', 'Pending', 'Ready', 'Failed', 'Deleted')`),
+  ],
+);
+
+/**
+ * Each user's one persistent home, made at their first launch and mounted in every job they run.
+ * No foreign key to users: deleting a user keeps their home by default, listed as orphaned.
+ */
+export const homes = pgTable('homes', {
+  userId: uuid('user_id').primaryKey(),
+  /** Derived once from the user id (never the name: two `jimmy`s from two providers differ). */
+  name: text('name').notNull().unique(),
+  /** The owner's name when the home was made or last renamed, to list orphaned homes by someone. */
+  ownerName: text('owner_name').notNull(),
+  /** Requested size, a Kubernetes quantity such as `10Gi`; only ever grows. */
+  capacity: text('capacity').notNull(),
+  createdAt: createdAt(),
+});
+
+export const USAGE_END_REASONS = ['deleted', 'culled', 'failed', 'course_deleted', 'lost'] as const;
+export type UsageEndReason = (typeof USAGE_END_REASONS)[number];
+
+/**
+ * One row per job since it was admitted, kept forever: what was launched (copied, so editing or
+ * deleting the course or the user changes no history), when it first ran, and when and why it
+ * ended. GPU-hours are charged from `started_at`, so waiting for a GPU costs nothing.
+ */
+export const usageRecords = pgTable(
+  'usage_records',
+  {
+    /** The job's id; no foreign key, since job rows go with their course or user. */
+    jobId: uuid('job_id').primaryKey(),
+    userId: uuid('user_id').notNull(),
+    userName: text('user_name').notNull(),
+    courseId: uuid('course_id').notNull(),
+    courseName: text('course_name').notNull(),
+    /** The course's owner at launch, for a teacher's report on their own courses. */
+    courseOwnerId: uuid('course_owner_id'),
+    gpu: integer('gpu').notNull(),
+    gpuResource: text('gpu_resource').notNull(),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    endReason: text('end_reason', { enum: USAGE_END_REASONS }),
+    /** Last time a reconcile round saw the job alive: a record left open by a crash ends here. */
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('usage_records_started_idx').on(table.startedAt),
+    index('usage_records_user_idx').on(table.userId, table.startedAt),
+    index('usage_records_course_idx').on(table.courseId, table.startedAt),
+    index('usage_records_owner_idx').on(table.courseOwnerId, table.startedAt),
+    index('usage_records_open_idx').on(table.jobId).where(sql`${table.endedAt} is null`),
+    check('usage_records_end_reason_known', sql`${table.endReason} is null or ${table.endReason} in ('deleted', 'culled', 'failed', 'course_deleted', 'lost')`),
+    check('usage_records_gpu_range', sql`${table.gpu} >= 0`),
   ],
 );
 

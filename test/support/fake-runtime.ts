@@ -1,6 +1,7 @@
 import { gpuShortfall } from '../../src/runtime/capacity.js';
 import { RuntimeError, RuntimeNotSynced, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate } from '../../src/runtime/types.js';
 import type { ServiceUrl } from '../../src/common/job-ports.js';
+import { ScriptedHomes } from './scripted-homes.js';
 
 /**
  * A runtime the test drives by hand: it records launches and stops, and the test decides each
@@ -12,6 +13,7 @@ export class ScriptedRuntime implements JobRuntime {
   readonly launched: LaunchSpec[] = [];
   readonly stopped: string[] = [];
   readonly running = new Map<string, RuntimeJob>();
+  readonly homes = new ScriptedHomes();
   nodeList: NodeInfo[] = [{ name: 'node-1', ready: true, gpuAllocatable: 2, images: ['nvidia/digits:6.0'] }];
   datasetNames = ['mnist', 'cifar-10'];
   /** Images cannotRun() refuses. */

@@ -3,6 +3,7 @@
  * from the JobWatcher's informers, so jobs() and state changes cost the cluster nothing.
  */
 
+import { homesNotYetBuilt } from '../homes-pending.js';
 import { randomBytes } from 'node:crypto';
 import type { V1Node, V1PersistentVolumeClaim, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -59,6 +60,7 @@ interface Connection {
 
 export class KubernetesRuntime implements JobRuntime {
   readonly kind = 'kubernetes' as const;
+  readonly homes = homesNotYetBuilt('kubernetes');
   private readonly logger: Logger;
   private readonly resyncMs: number;
   private readonly backoff: Backoff;

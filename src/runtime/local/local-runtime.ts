@@ -10,6 +10,7 @@
  * as soon as its process exits.
  */
 
+import { homesNotYetBuilt } from '../homes-pending.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,6 +79,7 @@ const PORT_ATTEMPTS = 20;
 
 export class LocalRuntime implements JobRuntime {
   readonly kind = 'local' as const;
+  readonly homes = homesNotYetBuilt('local');
   private readonly host: string;
   private readonly dataDir: string;
   private readonly datasetsDir: string;
