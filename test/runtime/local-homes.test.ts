@@ -131,7 +131,8 @@ describe('homes on the local runtime', () => {
   it('lets two jobs of one user write in the same home at once', async () => {
     const dataDir = await freshDataDir();
     const test = await runtimeOn(dataDir);
-    const [askOne, askTwo] = await Promise.all([launchReady(test, homeSpec(ANN)), launchReady(test, homeSpec(ANN))]);
+    const [first, second] = [homeSpec(ANN), homeSpec(ANN)];
+    const [askOne, askTwo] = await Promise.all([launchReady(test, first), launchReady(test, second)]);
     const one = (await askOne('/')) as JobReport;
     const two = (await askTwo('/')) as JobReport;
     expect(one.uid).toBe(two.uid);
@@ -143,6 +144,10 @@ describe('homes on the local runtime', () => {
     // Each has a Jupyter runtime folder of its own: in a PID namespace both servers may be pid 2.
     expect(one.env.JUPYTER_RUNTIME_DIR).toBeDefined();
     if (!sandboxed) expect(one.env.JUPYTER_RUNTIME_DIR).not.toBe(two.env.JUPYTER_RUNTIME_DIR);
+    // One user id, two jobs: stopping one reaches its own processes only.
+    await test.runtime.stop(first.jobId);
+    expect(await askTwo('/read', { path: join(two.home, 'two.txt') })).toEqual({ ok: true, value: '2' });
+    expect((await test.runtime.jobs()).map((job) => [job.jobId, job.state.status])).toEqual([[second.jobId, 'Ready']]);
   });
 
   it('shows the datasets beside the home, and writes nothing for them into it', async () => {
