@@ -177,6 +177,8 @@ describe.skipIf(!sandboxed)('homes in the local sandbox (skipped: this machine c
     const annFile = join(homeOf(dataDir, ANN.userId), 'secret.txt');
     expect(await askBob('/read', { path: annFile })).toEqual({ ok: false, error: 'ENOENT' });
     expect(await askBob('/list', { path: bob.home })).toEqual({ ok: true, value: [] });
+    // Its datasets folder is there, though it asked for none.
+    expect(await askBob('/list', { path: bob.datasets })).toEqual({ ok: true, value: [] });
     // Even where the path is not hidden, the home (0700, ann's id) refuses bob's user id.
     const asBob = promisify(execFile)('setpriv', [`--reuid=${bob.uid}`, `--regid=${bob.uid}`, '--clear-groups', 'cat', join(homeOf(dataDir, ANN.userId), 'secret.txt')]);
     await expect(asBob).rejects.toThrow('Permission denied');

@@ -15,6 +15,7 @@
  */
 
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { closedAncestor, isWithin, pathPrefixes } from './host-paths.js';
 
 /** Where a job's home is, inside the sandbox, when no course or setting says otherwise. */
@@ -87,17 +88,14 @@ export function sandboxArguments(layout: SandboxLayout, programs: SandboxProgram
     if (mount.kind === 'tmpfs') args.push(...(mount.path === '/tmp' ? ['--perms', '1777'] : []), '--tmpfs', mount.path);
     else args.push('--ro-bind', mount.path, mount.path);
   }
-  const made = new Set<string>();
-  const mountAt = (option: string, source: string, target: string) => {
-    for (const folder of foldersToMake(target, layout.homeMount)) {
-      if (made.has(folder)) continue;
-      made.add(folder);
-      args.push('--perms', '0755', '--dir', folder);
-    }
-    args.push(option, source, target);
+  const makeFolders = (folders: string[]) => {
+    for (const folder of folders) args.push('--perms', '0755', '--dir', folder);
   };
-  mountAt('--bind', layout.home, layout.homeMount);
-  for (const dataset of layout.datasets) mountAt('--ro-bind', dataset.hostPath, `${layout.datasetsMount}/${dataset.name}`);
+  makeFolders(foldersToMake(dirname(layout.homeMount), layout.homeMount));
+  args.push('--bind', layout.home, layout.homeMount);
+  // The datasets folder is there even when empty, as `{datasets}` and $CLASSLAB_DATASETS say.
+  makeFolders(foldersToMake(layout.datasetsMount, layout.homeMount));
+  for (const dataset of layout.datasets) args.push('--ro-bind', dataset.hostPath, `${layout.datasetsMount}/${dataset.name}`);
   args.push('--ro-bind', layout.passwdFile, '/etc/passwd', '--ro-bind', layout.groupFile, '/etc/group');
   for (const device of layout.devices) args.push('--dev-bind', device, device);
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'classlab', '--chdir', layout.homeMount, '--');
@@ -110,14 +108,13 @@ export function sandboxArguments(layout: SandboxLayout, programs: SandboxProgram
 }
 
 /**
- * The folders above a mount point that bwrap would make, inside a private folder's empty tmpfs:
- * it makes them root's and 0700, which the job's user could not pass, so they are made 0755
- * first. Folders inside the home are the job's own, and those outside private folders exist.
+ * `folder` and those above it that bwrap would make inside a private folder's empty tmpfs, for a
+ * mount point: it makes them root's and 0700, which the job's user could not pass, so they are
+ * made 0755 first. Folders inside the home are the job's own, and those outside private folders
+ * exist already.
  */
-function foldersToMake(target: string, home: string): string[] {
-  return pathPrefixes(target)
-    .slice(0, -1)
-    .filter((folder) => PRIVATE_FOLDERS.some((root) => folder !== root && isWithin(folder, root)) && !isWithin(folder, home));
+function foldersToMake(folder: string, home: string): string[] {
+  return pathPrefixes(folder).filter((candidate) => PRIVATE_FOLDERS.some((root) => candidate !== root && isWithin(candidate, root)) && !isWithin(candidate, home));
 }
 
 /**
