@@ -16,8 +16,8 @@ import { RuntimeError, type HomeRef, type HomeStatus, type HomeVolumes } from '.
 import { reownTree, treeUsage } from './home-tree.js';
 import { isPlainName } from './work-folder.js';
 
-/** How long a count of used bytes is answered again: listing every home must not walk them all each time. */
-const USAGE_CACHE_MS = 30_000;
+/** How long a count of used bytes is answered again: a page that lists every home, refreshed, must not walk them all each time. */
+const USAGE_CACHE_MS = 10_000;
 
 export function homesFolder(dataDir: string): string {
   return join(dataDir, 'homes');
@@ -41,9 +41,10 @@ export class LocalHomes implements HomeVolumes {
     return join(homesFolder(this.dataDir), userId);
   }
 
+  /** Called before every launch: answers without counting used bytes, which would slow each launch. */
   async ensure(home: HomeRef): Promise<HomeStatus> {
     await this.makeFolder(home.userId);
-    return this.status(home);
+    return { state: 'Bound', capacity: home.capacity };
   }
 
   async status(home: HomeRef): Promise<HomeStatus> {
