@@ -1,9 +1,9 @@
 // The simulator's storage: StorageClasses, default-class admission, binding (or the PV
 // controller's Event when a claim cannot bind), the API server's expansion rules, and a scheduler
 // that keeps a pod whose claim is not Bound unschedulable.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startKubeSimulator, type KubeObject, type KubeSimOptions, type KubeSimulator } from './index.js';
-import { call, conditionOf, deployment, eventually } from './test-client.js';
+import { describe, expect, it } from 'vitest';
+import type { KubeObject, KubeSimulator } from './index.js';
+import { call, conditionOf, deployment, eventually, simPerTest } from './test-client.js';
 
 const claimsPath = '/api/v1/namespaces/default/persistentvolumeclaims';
 
@@ -21,15 +21,7 @@ function claim(name: string, options: { storageClassName?: string; storage?: str
 }
 
 describe('kube-sim storage', () => {
-  let sim: KubeSimulator | undefined;
-  afterEach(async () => {
-    await sim?.stop();
-    sim = undefined;
-  });
-  async function start(options: KubeSimOptions = {}): Promise<KubeSimulator> {
-    sim = await startKubeSimulator({ delays: { scheduleMs: 5, pullMs: 5, readyMs: 5 }, ...options });
-    return sim;
-  }
+  const start = simPerTest();
   const stored = (s: KubeSimulator, name: string) => s.objects('persistentvolumeclaims', 'default').find((c) => c.metadata.name === name);
   const eventsFor = (s: KubeSimulator, name: string) =>
     s.objects('events', 'default').filter((event) => (event['involvedObject'] as { name: string }).name === name);

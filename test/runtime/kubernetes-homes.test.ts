@@ -1,24 +1,13 @@
 // Homes on the Kubernetes runtime, against the simulator: one claim per user that outlives every
 // job, mounted by each of them; a claim that cannot bind holds its jobs Pending in the cluster's
 // words; growing only where the StorageClass allows it.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { V1Deployment, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { homeClaimName } from '../../src/runtime/kubernetes/labels.js';
 import { HomeExpansionRefused, type HomeRef, type LaunchSpec } from '../../src/runtime/types.js';
-import { NAMESPACE, launchSpec, startLab, waitForState, waitForSync, type Lab } from './support-k8s.js';
+import { NAMESPACE, labPerTest, launchSpec, waitForState, type Lab } from './support-k8s.js';
 
-let lab: Lab | undefined;
-
-afterEach(async () => {
-  await lab?.close();
-  lab = undefined;
-});
-
-async function open(...args: Parameters<typeof startLab>): Promise<Lab> {
-  lab = await startLab(...args);
-  await waitForSync(lab);
-  return lab;
-}
+const open = labPerTest();
 
 const USER_ID = '0c7a1d9e-1111-4222-8333-444455556666';
 const home: HomeRef = { name: 'home-0c7a1d9e', userId: USER_ID, userName: 'jimmy@nchc', capacity: '10Gi' };
@@ -38,8 +27,9 @@ function deploymentOf(lab: Lab, jobId: string): V1Deployment | undefined {
 
 describe('a home claim', () => {
   it('is made once for two launches, mounted by both, and outlives them', async () => {
-    const { runtime, sim } = await open();
-    sim.resetStats();
+    const lab = await open();
+    const { runtime } = lab;
+    lab.sim.resetStats();
     expect(await runtime.homes.ensure(home)).toEqual({ state: 'Bound', capacity: '10Gi' });
     const first = withHome();
     await runtime.launch(first);
@@ -47,29 +37,30 @@ describe('a home claim', () => {
     expect(await runtime.homes.ensure(home)).toMatchObject({ state: 'Bound' });
     const second = withHome({}, '/workspace');
     await runtime.launch(second);
-    expect(sim.stats()['create persistentvolumeclaims']).toBe(1);
-    expect(sim.stats()['list persistentvolumeclaims'] ?? 0).toBe(0);
-    expect(claims(lab!)).toHaveLength(1);
+    expect(lab.sim.stats()['create persistentvolumeclaims']).toBe(1);
+    expect(lab.sim.stats()['list persistentvolumeclaims'] ?? 0).toBe(0);
+    expect(claims(lab)).toHaveLength(1);
 
     for (const [spec, mountPath] of [[first, '/home/jovyan'], [second, '/workspace']] as const) {
-      const podSpec = deploymentOf(lab!, spec.jobId)?.spec?.template.spec;
+      const podSpec = deploymentOf(lab, spec.jobId)?.spec?.template.spec;
       expect(podSpec?.volumes).toContainEqual({ name: 'home', persistentVolumeClaim: { claimName: CLAIM } });
       expect(podSpec?.containers[0]?.volumeMounts).toContainEqual({ name: 'home', mountPath });
-      await waitForState(lab!, spec.jobId, (state) => state.status === 'Ready');
+      await waitForState(lab, spec.jobId, (state) => state.status === 'Ready');
     }
 
     await runtime.stop(first.jobId);
     await runtime.stop(second.jobId);
-    expect(sim.objects('deployments', NAMESPACE)).toEqual([]);
-    expect(claims(lab!)).toHaveLength(1);
+    expect(lab.sim.objects('deployments', NAMESPACE)).toEqual([]);
+    expect(claims(lab)).toHaveLength(1);
     expect(await runtime.homes.status(home)).toEqual({ state: 'Bound', capacity: '10Gi' });
   });
 
   it('belongs to no job: no ownerReferences, the home and user labels, the user name kept whole', async () => {
     // A dataset prefix that home claims share: they must still not be listed as datasets.
-    const { runtime } = await open({}, { homeAccessMode: 'ReadWriteOncePod', datasetPrefix: 'classlab-' });
+    const lab = await open({}, { homeAccessMode: 'ReadWriteOncePod', datasetPrefix: 'classlab-' });
+    const { runtime } = lab;
     await runtime.homes.ensure(home);
-    const [claim] = claims(lab!);
+    const [claim] = claims(lab);
     expect(claim?.metadata?.ownerReferences).toBeUndefined();
     expect(claim?.metadata?.labels).toEqual({
       'app.kubernetes.io/managed-by': 'classlab',
@@ -85,12 +76,13 @@ describe('a home claim', () => {
   });
 
   it('survives a launch that fails half way', async () => {
-    const { runtime, sim } = await open();
+    const lab = await open();
+    const { runtime } = lab;
     await runtime.homes.ensure(home);
-    sim.failNext({ method: 'create', resource: 'services', status: 500, message: 'etcdserver: request timed out' });
+    lab.sim.failNext({ method: 'create', resource: 'services', status: 500, message: 'etcdserver: request timed out' });
     await expect(runtime.launch(withHome())).rejects.toThrow(/etcdserver/);
-    expect(sim.objects('deployments', NAMESPACE)).toEqual([]);
-    expect(claims(lab!)).toHaveLength(1);
+    expect(lab.sim.objects('deployments', NAMESPACE)).toEqual([]);
+    expect(claims(lab)).toHaveLength(1);
   });
 
   it('is named from the home name as a valid object name, and two names never share one', () => {
@@ -105,26 +97,28 @@ describe('a home claim', () => {
 
 describe('a claim that cannot bind', () => {
   it('keeps the home Pending and its job Pending with the cluster\'s words, until it binds', async () => {
-    const { runtime, sim } = await open({}, { homeStorageClass: 'fast' });
+    const lab = await open({}, { homeStorageClass: 'fast' });
+    const { runtime } = lab;
     const made = await runtime.homes.ensure(home);
     expect(made.state).toBe('Pending');
     await vi.waitFor(async () => expect(await runtime.homes.status(home)).toEqual({ state: 'Pending', reason: 'storageclass.storage.k8s.io "fast" not found' }));
     const spec = withHome();
     await runtime.launch(spec);
-    await waitForState(lab!, spec.jobId, (state) => state.status === 'Pending' && state.reason === 'waiting for home volume: storageclass.storage.k8s.io "fast" not found');
+    await waitForState(lab, spec.jobId, (state) => state.status === 'Pending' && state.reason === 'waiting for home volume: storageclass.storage.k8s.io "fast" not found');
 
-    sim.applyObject('storageclasses', { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fast' }, provisioner: 'kube-sim.io/hostpath' } as never);
-    await waitForState(lab!, spec.jobId, (state) => state.status === 'Ready');
+    lab.sim.applyObject('storageclasses', { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fast' }, provisioner: 'kube-lab.sim.io/hostpath' } as never);
+    await waitForState(lab, spec.jobId, (state) => state.status === 'Ready');
     expect(await runtime.homes.status(home)).toEqual({ state: 'Bound', capacity: '10Gi' });
   });
 
   it('with no storage class in the cluster, says that no volume is available', async () => {
-    const { runtime } = await open({ storageClasses: [] });
+    const lab = await open({ storageClasses: [] });
+    const { runtime } = lab;
     await runtime.homes.ensure(home);
     const spec = withHome();
     await runtime.launch(spec);
     const reason = 'no persistent volumes available for this claim and no storage class is set';
-    await waitForState(lab!, spec.jobId, (state) => state.status === 'Pending' && state.reason === `waiting for home volume: ${reason}`);
+    await waitForState(lab, spec.jobId, (state) => state.status === 'Pending' && state.reason === `waiting for home volume: ${reason}`);
     expect(await runtime.jobs()).toMatchObject([{ jobId: spec.jobId, state: { status: 'Pending', reason: `waiting for home volume: ${reason}` } }]);
     expect(await runtime.homes.status(home)).toEqual({ state: 'Pending', reason });
   });
@@ -132,33 +126,37 @@ describe('a claim that cannot bind', () => {
 
 describe('growing and deleting a home', () => {
   it('expands the claim where the StorageClass allows it', async () => {
-    const { runtime } = await open();
+    const lab = await open();
+    const { runtime } = lab;
     await runtime.homes.ensure(home);
     await runtime.homes.expand(home, '20Gi');
-    expect(claims(lab!)[0]?.spec?.resources?.requests).toEqual({ storage: '20Gi' });
+    expect(claims(lab)[0]?.spec?.resources?.requests).toEqual({ storage: '20Gi' });
     await vi.waitFor(async () => expect(await runtime.homes.status(home)).toEqual({ state: 'Bound', capacity: '20Gi' }));
   });
 
   it('refuses where the StorageClass does not allow expansion, and leaves the claim as it was', async () => {
-    const { runtime } = await open({ storageClasses: [{ name: 'slow', default: true, allowVolumeExpansion: false }] });
+    const lab = await open({ storageClasses: [{ name: 'slow', default: true, allowVolumeExpansion: false }] });
+    const { runtime } = lab;
     await runtime.homes.ensure(home);
     const refusal = await runtime.homes.expand(home, '20Gi').catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(HomeExpansionRefused);
     expect((refusal as Error).message).toBe('storage class slow does not allow volume expansion');
-    expect(claims(lab!)[0]?.spec?.resources?.requests).toEqual({ storage: '10Gi' });
+    expect(claims(lab)[0]?.spec?.resources?.requests).toEqual({ storage: '10Gi' });
   });
 
   it('refuses a claim with no storage class', async () => {
-    const { runtime } = await open({ storageClasses: [] });
+    const lab = await open({ storageClasses: [] });
+    const { runtime } = lab;
     await runtime.homes.ensure(home);
     await expect(runtime.homes.expand(home, '20Gi')).rejects.toThrow(HomeExpansionRefused);
   });
 
   it('removes the claim, and removing it again is no error', async () => {
-    const { runtime } = await open();
+    const lab = await open();
+    const { runtime } = lab;
     await runtime.homes.ensure(home);
     await runtime.homes.remove(home);
-    expect(claims(lab!)).toEqual([]);
+    expect(claims(lab)).toEqual([]);
     await runtime.homes.remove(home);
     await vi.waitFor(async () => expect(await runtime.homes.status(home)).toEqual({ state: 'Absent' }));
   });
@@ -167,9 +165,7 @@ describe('growing and deleting a home', () => {
 describe('single attach', () => {
   it('is true for ReadWriteOnce (the default) and ReadWriteOncePod, false for ReadWriteMany', async () => {
     expect((await open()).runtime.homes.singleAttach).toBe(true);
-    await lab!.close();
     expect((await open({}, { homeAccessMode: 'ReadWriteOncePod' })).runtime.homes.singleAttach).toBe(true);
-    await lab!.close();
     const rwx = await open({}, { homeAccessMode: 'ReadWriteMany' });
     expect(rwx.runtime.homes.singleAttach).toBe(false);
     await rwx.runtime.homes.ensure(home);
