@@ -91,7 +91,8 @@ describe.skipIf(!kubectl)(`the shipped RBAC under kube-sim${kubectl ? '' : ' (sk
     expect([...objectsOf('deployments'), ...objectsOf('services')]).toEqual([]);
 
     // A home: made, mounted by a job that runs, grown, and deleted.
-    expect(await lab.runtime.homes.ensure(home)).toMatchObject({ state: 'Bound' });
+    await lab.runtime.homes.ensure(home);
+    await vi.waitFor(async () => expect(await lab.runtime.homes.status(home)).toMatchObject({ state: 'Bound' }));
     const withHome = launchSpec({ datasets: [], home: { name: home.name, mountPath: '/home/jovyan', capacity: home.capacity } });
     await lab.runtime.launch(withHome);
     await vi.waitFor(() => expect(statesOf(lab.updates, withHome.jobId)).toContainEqual({ status: 'Ready' }), { timeout: 10_000 });
