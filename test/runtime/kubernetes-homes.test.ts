@@ -4,8 +4,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { V1Deployment, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { homeClaimName } from '../../src/runtime/kubernetes/labels.js';
+import { buildDeployment, planJob } from '../../src/runtime/kubernetes/manifests.js';
 import { HomeExpansionRefused, type HomeRef, type LaunchSpec } from '../../src/runtime/types.js';
-import { NAMESPACE, labPerTest, launchSpec, waitForState, type Lab } from './support-k8s.js';
+import { NAMESPACE, TEST_MANIFEST_SETTINGS, labPerTest, launchSpec, waitForState, type Lab } from './support-k8s.js';
 
 const open = labPerTest();
 
@@ -47,6 +48,8 @@ describe('a home claim', () => {
       const podSpec = deploymentOf(lab, spec.jobId)?.spec?.template.spec;
       expect(podSpec?.volumes).toContainEqual({ name: 'home', persistentVolumeClaim: { claimName: CLAIM } });
       expect(podSpec?.containers[0]?.volumeMounts).toContainEqual({ name: 'home', mountPath });
+      // Writable by the notebook's user (group 100) however the volume was provisioned.
+      expect(podSpec?.securityContext).toEqual({ fsGroup: 100, fsGroupChangePolicy: 'OnRootMismatch' });
       await waitForState(lab, spec.jobId, (state) => state.status === 'Ready');
     }
 
@@ -85,6 +88,13 @@ describe('a home claim', () => {
     await expect(runtime.launch(withHome())).rejects.toThrow(/etcdserver/);
     expect(lab.sim.objects('deployments', NAMESPACE)).toEqual([]);
     expect(claims(lab)).toHaveLength(1);
+  });
+
+  it('is not mounted, nor its group set, for a launch without a home', () => {
+    const spec = launchSpec({ datasets: [] });
+    const podSpec = buildDeployment(spec, planJob(spec, TEST_MANIFEST_SETTINGS.catalog, 't'), TEST_MANIFEST_SETTINGS).spec?.template.spec;
+    expect(podSpec?.volumes?.map((volume) => volume.name)).toEqual(['shm']);
+    expect(podSpec?.securityContext).toBeUndefined();
   });
 
   it('is named from the home name as a valid object name, and two names never share one', () => {

@@ -32,6 +32,13 @@ const CONTAINER_NAME = 'job';
 const SHM_VOLUME = 'shm';
 /** The pod volume of the user's home claim; the job watcher finds a job's home by it. */
 export const HOME_VOLUME = 'home';
+/**
+ * The group a job's home is given to. A freshly provisioned volume is usually root's alone, and
+ * Jupyter's images run as an unprivileged user of group 100 (docker-stacks' NB_GID, which z2jh
+ * uses too): without the group, the notebook could not write its own home. OnRootMismatch spares
+ * a full home the recursive change at every start.
+ */
+const HOME_FS_GROUP = 100;
 
 /** What launch decides before building objects: ports, the container's env, and the URL path. */
 export interface JobPlan {
@@ -115,6 +122,7 @@ export function buildDeployment(spec: LaunchSpec, plan: JobPlan, settings: Manif
           // Students' code runs here: it has no business talking to the Kubernetes API as us.
           automountServiceAccountToken: false,
           enableServiceLinks: false,
+          ...(spec.home !== undefined ? { securityContext: { fsGroup: HOME_FS_GROUP, fsGroupChangePolicy: 'OnRootMismatch' } } : {}),
           volumes: [...volumes, { name: SHM_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: settings.shmSize } }],
         },
       },
