@@ -2,7 +2,7 @@
 // job, mounted by each of them; a claim that cannot bind holds its jobs Pending in the cluster's
 // words; growing only where the StorageClass allows it.
 import { describe, expect, it, vi } from 'vitest';
-import type { V1Deployment, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import type { V1Deployment, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import { homeClaimName } from '../../src/runtime/kubernetes/labels.js';
 import { buildDeployment, planJob } from '../../src/runtime/kubernetes/manifests.js';
 import { HomeExpansionRefused, type HomeRef, type LaunchSpec } from '../../src/runtime/types.js';
@@ -133,6 +133,27 @@ describe('a claim that cannot bind', () => {
     await waitForState(lab, spec.jobId, (state) => state.status === 'Pending' && state.reason === `waiting for home volume: ${reason}`);
     expect(await runtime.jobs()).toMatchObject([{ jobId: spec.jobId, state: { status: 'Pending', reason: `waiting for home volume: ${reason}` } }]);
     expect(await runtime.homes.status(home)).toEqual({ state: 'Pending', reason });
+
+    // Later news about the claim alone reaches the job: a warning says more. The scheduler has
+    // marked the pod by then, so nothing but the claim's Event can change the job's state.
+    await vi.waitFor(() => {
+      const pod = lab.sim.objects('pods', NAMESPACE).find((p) => p.metadata.labels?.['classlab.io/job'] === spec.jobId) as V1Pod | undefined;
+      expect(pod?.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).toBe('False');
+    });
+    const [claim] = claims(lab);
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    lab.sim.applyObject('events', {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${CLAIM}.quota`, namespace: NAMESPACE },
+      involvedObject: { kind: 'PersistentVolumeClaim', namespace: NAMESPACE, name: CLAIM, uid: claim?.metadata?.uid ?? '', apiVersion: 'v1' },
+      type: 'Warning',
+      reason: 'ProvisioningFailed',
+      message: 'exceeded quota: storage, requested: requests.storage=10Gi',
+      firstTimestamp: now,
+      lastTimestamp: now,
+    });
+    await waitForState(lab, spec.jobId, (state) => state.status === 'Pending' && state.reason === 'waiting for home volume: exceeded quota: storage, requested: requests.storage=10Gi', 3000);
   });
 });
 
