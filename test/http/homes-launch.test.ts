@@ -102,6 +102,14 @@ describe.each(storeTargets)('homes at launch on $name', (target) => {
     expect(await homeRows()).toHaveLength(1);
   });
 
+  it('makes one home for two first launches at once, whose storage and row agree', async () => {
+    const user = await platform.user('stu-together', ['student']);
+    const refs = await Promise.all([0, 1, 2].map(() => platform.services.homes.ensureFor({ userId: user.id, name: user.name })));
+    expect(new Set(refs.map((ref) => ref.name))).toEqual(new Set([`home-${user.id}`]));
+    expect(await homeRows()).toHaveLength(1);
+    expect([...runtime.homes.made.keys()]).toEqual([`home-${user.id}`]);
+  });
+
   it('fails the launch with 500 when the runtime cannot make the home, leaving no job and no home', async () => {
     const student = await platform.user('stu-nostorage', ['student']);
     runtime.homes.failEnsure = new RuntimeError('persistentvolumeclaims "home-x" is forbidden: exceeded quota');
