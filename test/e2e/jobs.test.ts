@@ -175,6 +175,8 @@ describe('jobs, end to end', () => {
       CLASSLAB_JOB_LIMITS: 'student=100',
       CLASSLAB_LAUNCH_TIMEOUT: '2s',
       CLASSLAB_RECONCILE_INTERVAL: '1s',
+      // One student's 50 launches at once: single-attach (ReadWriteOnce) homes would refuse all but one.
+      CLASSLAB_HOME_ACCESS_MODE: 'ReadWriteMany',
     };
     const first = await serve(settings);
     const { courseId, student } = await courseAndStudent(first, { name: 'notebook', image: 'jupyter/base-notebook', level: 'basic', GPU: 0 });
