@@ -30,6 +30,8 @@ import type { JobRuntime } from './runtime/types.js';
 import { createOAuth } from './oauth/setup.js';
 import type { Services } from './services.js';
 import { openStore, type Store, type StoreOptions } from './store/store.js';
+import { UsageRepository } from './usage/repository.js';
+import { UsageService } from './usage/service.js';
 
 export interface Platform {
   store: Store;
@@ -45,6 +47,8 @@ export interface PlatformParts {
   store?: Store;
   /** A runtime to use instead of the configured one. */
   runtime?: JobRuntime;
+  /** The clock of culling and of usage reports; the system's unless a test sets one. */
+  now?: () => Date;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -77,7 +81,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });
     const runtime = parts.runtime ?? (await createRuntime(config, logger));
     const courses = new CourseService(opened.db, identity, runtime, opened.changes);
-    const repository = new JobRepository(opened.db);
+    const repository = new JobRepository(opened.db, config.gpuResource);
     const hub = new JobEventHub();
     const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };
     const jobLogger = logger.child({ area: 'jobs' });
@@ -88,7 +92,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       policy,
       new DatabaseLease(opened.db, `jobs-${config.runtime}`, ownLeaseHolder(), config.reconcileIntervalSeconds * 3, isDeadHolderNearby),
       jobLogger,
-      { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000 },
+      { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000, ...(parts.now ? { now: parts.now } : {}) },
     );
     const services: Services = {
       identity,
@@ -98,6 +102,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       health: new HealthService(opened.db),
       jobs: new JobService(repository, runtime, courses, identity, hub, policy, jobLogger),
       cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
+      usage: new UsageService(new UsageRepository(opened.db), parts.now),
       policy: { selfRegistration: config.selfRegistration, registrations: new RegistrationLimit(config.registrationRateLimit) },
     };
     let jobsStarted = false;

@@ -6,6 +6,7 @@ import type { RegistrationLimit } from './identity/registration-limit.js';
 import type { IdentityService } from './identity/service.js';
 import type { JobService } from './jobs/service.js';
 import type { OAuthServices } from './oauth/setup.js';
+import type { UsageService } from './usage/service.js';
 
 /** Everything the HTTP layer may call. Route handlers see only these, never the store. */
 export interface Services {
@@ -14,6 +15,7 @@ export interface Services {
   health: HealthService;
   jobs: JobService;
   cluster: ClusterService;
+  usage: UsageService;
   verifier: TokenVerifier;
   policy: { selfRegistration: boolean; registrations: RegistrationLimit };
   oauth: OAuthServices;

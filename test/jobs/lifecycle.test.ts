@@ -49,7 +49,7 @@ describe.each(storeTargets)('job lifecycle on $name', (target) => {
 
   beforeAll(async () => {
     store = await target.open();
-    repository = new JobRepository(store.db);
+    repository = new JobRepository(store.db, 'nvidia.com/gpu');
     const identity = new IdentityService(store.db, { tokenTtlSeconds: 3600 });
     userId = (await identity.createUser('jimmy@nchc', 'password-1', ['student'])).id;
     const teacher = await identity.createUser('tina', 'password-1', ['teacher']);

@@ -9,6 +9,7 @@ import { healthRoutes } from './health.js';
 import { imageRoutes } from './image.js';
 import { jobRoutes } from './job.js';
 import { proxyRoutes } from './proxy.js';
+import { usageRoutes } from './usage.js';
 import { userRoutes } from './user.js';
 
 /** The v1 API: protected by a bearer token unless a route says `public: true`. */
@@ -30,4 +31,5 @@ export async function v1Routes(app: HttpApp, options: { services: Services }): P
   await app.register(proxyRoutes, { services });
   await app.register(userRoutes, { services });
   await app.register(clusterRoutes, { services });
+  await app.register(usageRoutes, { services });
 }
