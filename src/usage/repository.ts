@@ -134,7 +134,8 @@ function timestamp(date: Date): SQL {
 function runningSeconds({ from, to, now }: UsageSelection): { wall: SQL; gpu: SQL } {
   const start = sql`greatest(${usageRecords.startedAt}, ${timestamp(from)})`;
   const end = sql`least(coalesce(${usageRecords.endedAt}, ${timestamp(now)}), ${timestamp(to)})`;
-  const wall = sql`coalesce(greatest(0, extract(epoch from ${end} - ${start})::float8), 0)`;
+  // greatest() skips nulls, so a job that never ran is caught first, or it would run from `from`.
+  const wall = sql`(case when ${usageRecords.startedAt} is null then 0 else greatest(0, extract(epoch from ${end} - ${start})::float8) end)`;
   return { wall, gpu: sql`(${usageRecords.gpu} * ${wall})` };
 }
 
