@@ -128,7 +128,7 @@ describe.each(storeTargets)('GET /v1/usage on $name', (target) => {
   });
 
   it('refuses from ≥ to, a malformed date, an unknown groupBy or format with 400', async () => {
-    for (const query of ['from=2026-11-10&to=2026-11-10', 'from=2026-11-11&to=2026-11-10', 'from=2026-02-30', 'to=soon', 'groupBy=team', 'format=xlsx', 'course=not-a-uuid', 'limit=5']) {
+    for (const query of ['from=2026-11-10&to=2026-11-10', 'from=2026-11-11&to=2026-11-10', 'from=2026-02-30', 'to=soon', 'groupBy=team', 'format=xlsx', 'course=not-a-uuid', 'user=a%00b', 'limit=5']) {
       const answer = await usage(platform.admin, query);
       expect(answer.status, query).toBe(400);
       expect(answer.body, query).toEqual({ error: true, message: expect.any(String) });

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { USER_NAME_PATTERN, USER_NAME_RULE } from '../../common/account-rules.js';
 import { principalOf } from '../../http/auth.js';
 import { errorResponses } from '../../http/envelope.js';
 import { failingAs } from '../../http/errors.js';
@@ -17,7 +18,8 @@ const Hours = Type.Number({ description: 'hours, to two decimals' });
 const rangeAndFilters = {
   from: Type.Optional(Type.String({ maxLength: 64, description: 'start of the range, included: an RFC 3339 time or a date (YYYY-MM-DD, UTC midnight); the first day of this month unless given' })),
   to: Type.Optional(Type.String({ maxLength: 64, description: 'end of the range, excluded: an RFC 3339 time or a date (YYYY-MM-DD, UTC midnight); now unless given' })),
-  user: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'only the jobs of this user name; students may name only themselves' })),
+  // A name that cannot exist is refused here: PostgreSQL would refuse some (NUL characters) as errors.
+  user: Type.Optional(Type.String({ pattern: USER_NAME_PATTERN.source, description: `a user name (${USER_NAME_RULE}): only that user's jobs; students may name only themselves` })),
   course: Type.Optional({ ...Uuid, description: "only the jobs of this course id; teachers may name only their own courses" }),
 };
 
