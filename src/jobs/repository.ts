@@ -180,8 +180,8 @@ export class JobRepository {
    */
   async transition(id: string, status: JobStatus, reason: string | null, ending: UsageEnding = status === 'Deleted' ? 'deleted' : 'failed'): Promise<JobRow | undefined> {
     const final = status === 'Failed' || status === 'Deleted';
-    const changed = await this.db.transaction(async (tx) => {
-      const [row] = await tx
+    const write = async (db: Queryable) => {
+      const [row] = await db
         .update(jobs)
         .set({
           status,
@@ -192,10 +192,12 @@ export class JobRepository {
         })
         .where(and(eq(jobs.id, id), isActive, or(ne(jobs.status, status), sql`${jobs.reason} is distinct from ${reason}`)))
         .returning({ id: jobs.id });
-      if (row && status === 'Ready') await startUsageClock(tx, id);
-      if (row && final) await closeUsageRecord(tx, id, ending);
+      if (row && status === 'Ready') await startUsageClock(db, id);
+      if (row && final) await closeUsageRecord(db, id, ending);
       return row;
-    });
+    };
+    // Only a change that touches the usage record needs a transaction; Pending's reasons come often.
+    const changed = status === 'Ready' || final ? await this.db.transaction(write) : await write(this.db);
     return changed ? this.find(changed.id) : undefined;
   }
 
