@@ -20,11 +20,11 @@ async function runJob(platform: TestPlatform, runtime: ScriptedRuntime, user: Te
   return jobId;
 }
 
-/** The record began `minutes` ago: as if the job had run that long. */
-function backdate(store: Store, jobId: string, minutes: number) {
+/** The record began `minutes` before `at`: as if the job had run that long by then. */
+function backdate(store: Store, jobId: string, minutes: number, at = new Date()) {
   return store.db
     .update(usageRecords)
-    .set({ startedAt: new Date(Date.now() - minutes * MINUTE), createdAt: new Date(Date.now() - (minutes + 1) * MINUTE) })
+    .set({ startedAt: new Date(at.getTime() - minutes * MINUTE), createdAt: new Date(at.getTime() - (minutes + 1) * MINUTE) })
     .where(eq(usageRecords.jobId, jobId));
 }
 
@@ -38,6 +38,8 @@ describe.each(storeTargets)('GET /v1/usage on $name', (target) => {
   let tinasCourse: string;
   let tomsCourse: string;
   let jimmysJob: string;
+  /** sam's job had run 30 minutes at this time: reports up to it do not change while the suite runs. */
+  let asOf: string;
 
   const usage = (user: TestUser, query: string) => platform.call('GET', `/v1/usage?${query}`, { token: user.token });
 
@@ -58,12 +60,15 @@ describe.each(storeTargets)('GET /v1/usage on $name', (target) => {
     await backdate(platform.store, jimmysJob, 90);
     expect((await platform.call('PUT', `/v1/course/update/${tinasCourse}`, { token: tina.token, body: { gpu: 1 } })).status).toBe(200);
     expect((await platform.call('DELETE', `/v1/job/delete/${jimmysJob}`, { token: jimmy.token })).status).toBe(200);
-    await backdate(platform.store, await runJob(platform, runtime, sam, tomsCourse), 30);
+    const samsJob = await runJob(platform, runtime, sam, tomsCourse);
+    const now = new Date();
+    asOf = now.toISOString();
+    await backdate(platform.store, samsJob, 30, now);
   });
   afterAll(() => platform?.close());
 
   it('gives 3.00 GPU-hours for 2 GPUs over 90 minutes, though the course has 1 GPU since', async () => {
-    const answer = await usage(platform.admin, `from=${recent()}&groupBy=user`);
+    const answer = await usage(platform.admin, `from=${recent()}&to=${asOf}&groupBy=user`);
     expect(answer.status, answer.text).toBe(200);
     expect(answer.body.rows).toEqual([
       { key: jimmy.id, name: 'jimmy', jobs: 1, gpuHours: 3, wallHours: 1.5 },
@@ -113,7 +118,7 @@ describe.each(storeTargets)('GET /v1/usage on $name', (target) => {
   });
 
   it("downloads CSV whose totals equal the JSON's", async () => {
-    const query = `from=${recent()}&groupBy=course`;
+    const query = `from=${recent()}&to=${asOf}&groupBy=course`;
     const json = await usage(platform.admin, query);
     const csv = await usage(platform.admin, `${query}&format=csv`);
     expect(csv.status).toBe(200);
