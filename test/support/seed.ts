@@ -12,7 +12,7 @@ export async function seedCourse(db: Database, course: { name: string; gpu: numb
   const teacherId = (await identity.createUser('tina', 'password-1', ['teacher'])).id;
   const created = await new CourseService(db, identity).create(
     { userId: teacherId, name: 'tina', roles: ['teacher'] },
-    { ...course, introduction: '', image: 'jupyter/base-notebook', level: 'basic', datasets: [], ports: [] },
+    { ...course, introduction: '', image: 'jupyter/base-notebook', level: 'basic', datasets: [], ports: [], homePath: null },
   );
   return { studentId, teacherId, courseId: created.id };
 }
