@@ -71,6 +71,11 @@ export class JobRepository {
     return this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(isActive);
   }
 
+  /** Every job that is not deleted (active, or Failed and still listed): what the job view holds. */
+  listNotDeletedRows(): Promise<JobRow[]> {
+    return this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(ne(jobs.status, 'Deleted'));
+  }
+
   /** Jobs that ended (Failed or Deleted) at or after `since`: a server may still be removing their objects. */
   async listEndedSince(since: Date): Promise<string[]> {
     const rows = await this.db.select({ id: jobs.id }).from(jobs).where(and(gte(jobs.endedAt, since), inArray(jobs.status, ['Failed', 'Deleted'])));
