@@ -7,14 +7,13 @@ import type { CourseView } from '../courses/service.js';
 import { sameUserName } from '../common/account-rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeUnavailable, type JobRuntime } from '../runtime/types.js';
-import { rfc3339 } from '../common/time.js';
 import { rootMessage } from '../store/errors.js';
 import type { JobEventHub, JobMessage } from './events.js';
 import { announceDeleted, stateMessage } from './lifecycle.js';
 import { cullTimes, type CullTimes } from './cull-times.js';
 import type { JobView } from './job-view.js';
 import { allowanceFor, type JobPolicy } from './quotas.js';
-import type { JobListItem, JobRepository, JobRow, ListedJob } from './repository.js';
+import { listedJob, type JobListItem, type JobRepository, type JobRow, type ListedJob } from './repository.js';
 
 export interface JobTicket {
   job_id: string;
@@ -217,29 +216,6 @@ export class JobService {
 
 function nodeListFailure(courseId: string, error: unknown): SpecFailure {
   return new SpecFailure(`create deployment for course {id = ${courseId}} fail: List Node fail: ${rootMessage(error)}`, { cause: error });
-}
-
-function listedJob(row: JobRow, course: CourseView): ListedJob {
-  return {
-    item: {
-      id: row.id,
-      startAt: rfc3339(row.createdAt),
-      status: row.status,
-      reason: row.reason,
-      course_id: course.id,
-      name: course.name,
-      introduction: course.introduction,
-      image: course.image,
-      gpu: row.gpu,
-      level: course.level,
-      dataset: course.datasets,
-      datasets: course.datasets,
-      service: row.services,
-      user: row.userName,
-    },
-    userId: row.userId,
-    createdAt: row.createdAt,
-  };
 }
 
 function ticketOf(job: Pick<JobRow, 'id' | 'status' | 'reason'>): JobTicket {
