@@ -30,6 +30,8 @@ export class JobView {
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Jobs written or read one by one during a full load: that load's older copy must not replace them. */
   private touchedDuringLoad: Set<string> | undefined;
+  /** Set by `start`: a view nobody started (a command that only opens the store) never loads. */
+  private started = false;
   private loaded = false;
   private loading: Promise<void> | undefined;
   private reloadAgain = false;
@@ -53,13 +55,14 @@ export class JobView {
 
   /** Reads everything once; later calls wait for that load. Never rejects: until it succeeds, reads use the database. */
   start(): Promise<void> {
+    this.started = true;
     if (!this.loaded && !this.loading) this.reload();
     return this.loading ?? Promise.resolve();
   }
 
   /** Reads everything again (after lost notifications, or a change to accounts or courses). Overlapping calls share a load. */
   reload(): void {
-    if (this.closed) return;
+    if (this.closed || !this.started) return;
     if (this.loading) {
       this.reloadAgain = true;
       return;
