@@ -115,7 +115,8 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       runtime,
       async startJobs() {
         // Job state is read from memory from now on; until it has loaded, from the database.
-        await Promise.all([runtime.start(), jobView.start()]);
+        jobView.startAtFirstRead();
+        await runtime.start();
         lifecycle.start();
         jobsStarted = true;
       },

@@ -53,11 +53,27 @@ export class JobView {
     );
   }
 
-  /** Reads everything once; later calls wait for that load. Never rejects: until it succeeds, reads use the database. */
+  /** Reads everything now; later calls wait for that load. Never rejects: until it succeeds, reads use the database. */
   start(): Promise<void> {
     this.started = true;
     if (!this.loaded && !this.loading) this.reload();
     return this.loading ?? Promise.resolve();
+  }
+
+  /**
+   * Reads everything at the first read of a job, not now: a server starting on many jobs answers
+   * its first requests without that load ahead of them in the database's queue.
+   */
+  startAtFirstRead(): void {
+    this.started = true;
+  }
+
+  /** Before the first load (or after a gap), a read asks for one and is answered by the database meanwhile. */
+  private memory(): Map<string, JobRow> | undefined {
+    if (this.loaded) return this.jobs;
+    // After a failed load, the retry timer decides when to try again, not each read.
+    if (this.started && !this.loading && !this.retryTimer) this.reload();
+    return undefined;
   }
 
   /** Reads everything again (after lost notifications, or a change to accounts or courses). Overlapping calls share a load. */
@@ -97,7 +113,7 @@ export class JobView {
 
   /** The job from memory; a deleted or unknown one (or any, before the first load) from the database. */
   async find(id: string): Promise<JobRow | undefined> {
-    const kept = this.loaded ? this.jobs.get(id) : undefined;
+    const kept = this.memory()?.get(id);
     if (kept) return kept;
     // Not kept: deleted, unknown, or made by another server a moment ago. Keep it if it is active.
     return this.run(id, () => this.readBack(id));
@@ -105,12 +121,12 @@ export class JobView {
 
   /** The job as memory holds it, without waiting; undefined when not kept (or not loaded yet). */
   peek(id: string): JobRow | undefined {
-    return this.loaded ? this.jobs.get(id) : undefined;
+    return this.memory()?.get(id);
   }
 
   /** A user's jobs that are not deleted, newest first; undefined until loaded (ask the database then). */
   listForUser(userId: string): JobRow[] | undefined {
-    if (!this.loaded) return undefined;
+    if (!this.memory()) return undefined;
     const rows: JobRow[] = [];
     for (const id of this.byUser.get(userId) ?? []) {
       const row = this.jobs.get(id);
@@ -219,7 +235,10 @@ export class JobView {
     } catch (err) {
       this.logger.warn({ err }, 'could not load the jobs into memory; reading them from the database until it works');
       clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => this.reload(), LOAD_RETRY_MS).unref();
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.reload();
+      }, LOAD_RETRY_MS).unref();
     } finally {
       if (this.touchedDuringLoad === touched) this.touchedDuringLoad = undefined;
     }
