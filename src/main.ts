@@ -8,6 +8,8 @@ import { ClusterService } from './cluster/service.js';
 import { CourseByIdCache } from './courses/by-id-cache.js';
 import { CourseService } from './courses/service.js';
 import { HealthService } from './health/service.js';
+import { HomeRepository } from './homes/repository.js';
+import { HomeService } from './homes/service.js';
 import { buildApiApp } from './api-app.js';
 import { buildMetricsApp } from './http/metrics.js';
 import type { HttpApp } from './http/server.js';
@@ -32,6 +34,8 @@ import type { JobRuntime } from './runtime/types.js';
 import { createOAuth } from './oauth/setup.js';
 import type { Services } from './services.js';
 import { openStore, type Store, type StoreOptions } from './store/store.js';
+import { UsageRepository } from './usage/repository.js';
+import { UsageService } from './usage/service.js';
 
 export interface Platform {
   store: Store;
@@ -47,6 +51,8 @@ export interface PlatformParts {
   store?: Store;
   /** A runtime to use instead of the configured one. */
   runtime?: JobRuntime;
+  /** The clock of culling and of usage reports; the system's unless a test sets one. */
+  now?: () => Date;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -79,7 +85,14 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });
     const runtime = parts.runtime ?? (await createRuntime(config, logger));
     const courses = new CourseService(opened.db, identity, runtime, opened.changes);
-    const repository = new JobRepository(opened.db);
+    const homes = new HomeService(
+      new HomeRepository(opened.db),
+      runtime.homes,
+      identity,
+      { capacity: config.homeCapacity, mountPath: config.homeMountPath, catalog: config.imageCatalog, deleteWithUser: config.homeDeleteWithUser },
+      logger.child({ area: 'homes' }),
+    );
+    const repository = new JobRepository(opened.db, config.gpuResource);
     const hub = new JobEventHub();
     const jobLogger = logger.child({ area: 'jobs' });
     const jobView = new JobView(repository, opened.changes, jobLogger);
@@ -96,7 +109,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       policy,
       new DatabaseLease(opened.db, `jobs-${config.runtime}`, ownLeaseHolder(), config.reconcileIntervalSeconds * 3, isDeadHolderNearby),
       jobLogger,
-      { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000 },
+      { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000, ...(parts.now ? { now: parts.now } : {}) },
     );
     const services: Services = {
       identity,
@@ -104,8 +117,10 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       oauth,
       courses,
       health: new HealthService(opened.db),
-      jobs: new JobService(repository, jobView, runtime, courseById, identity, hub, policy, jobLogger),
+      jobs: new JobService(repository, jobView, runtime, courseById, homes, identity, hub, policy, jobLogger),
+      homes,
       cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
+      usage: new UsageService(new UsageRepository(opened.db), parts.now),
       policy: { selfRegistration: config.selfRegistration, registrations: new RegistrationLimit(config.registrationRateLimit) },
     };
     let jobsStarted = false;

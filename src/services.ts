@@ -2,10 +2,12 @@ import type { TokenVerifier } from './auth/verifier.js';
 import type { ClusterService } from './cluster/service.js';
 import type { CourseService } from './courses/service.js';
 import type { HealthService } from './health/service.js';
+import type { HomeService } from './homes/service.js';
 import type { RegistrationLimit } from './identity/registration-limit.js';
 import type { IdentityService } from './identity/service.js';
 import type { JobService } from './jobs/service.js';
 import type { OAuthServices } from './oauth/setup.js';
+import type { UsageService } from './usage/service.js';
 
 /** Everything the HTTP layer may call. Route handlers see only these, never the store. */
 export interface Services {
@@ -13,7 +15,9 @@ export interface Services {
   courses: CourseService;
   health: HealthService;
   jobs: JobService;
+  homes: HomeService;
   cluster: ClusterService;
+  usage: UsageService;
   verifier: TokenVerifier;
   policy: { selfRegistration: boolean; registrations: RegistrationLimit };
   oauth: OAuthServices;

@@ -16,8 +16,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['store', 'runtime'], // the database and where jobs run: neither knows the other
   ['identity'], // users, roles, tokens
   ['auth'], // token verification and permission rules, over identity
-  ['courses'],
-  ['jobs', 'cluster', 'health'], // services that no other service calls
+  ['courses', 'homes'], // homes: users' persistent homes, which launches make and mount
+  ['jobs', 'cluster', 'health', 'usage'], // services that no other service calls
   ['http'], // the generic Fastify layer: envelope, errors, bearer header, docs, metrics, limits
   ['oauth'], // OAuth2 provider, proxy and sign-in pages, on http
   ['services'], // the Services interface: everything routes may call

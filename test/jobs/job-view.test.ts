@@ -1,6 +1,5 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CourseService } from '../../src/courses/service.js';
 import { IdentityService } from '../../src/identity/service.js';
 import { JobView } from '../../src/jobs/job-view.js';
 import { JobRepository, type JobRow } from '../../src/jobs/repository.js';
@@ -8,6 +7,7 @@ import { LocalChangeFeed } from '../../src/store/change-feed.js';
 import { jobs, type JobStatus } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/store.js';
 import { capturingLogger } from '../support/logs.js';
+import { seedCourse } from '../support/seed.js';
 import { storeTargets } from '../support/stores.js';
 
 /** A feed whose test can say that notifications were lost, as a dropped LISTEN connection does. */
@@ -36,17 +36,9 @@ describe.each(storeTargets)('job view on $name', (target) => {
 
   beforeAll(async () => {
     store = await target.open();
-    repository = new JobRepository(store.db);
-    const identity = new IdentityService(store.db, { tokenTtlSeconds: 3600 });
-    jimmy = (await identity.createUser('jimmy', 'password-1', ['student'])).id;
-    amy = (await identity.createUser('amy', 'password-1', ['student'])).id;
-    const teacher = await identity.createUser('tina', 'password-1', ['teacher']);
-    courseId = (
-      await new CourseService(store.db, identity).create(
-        { userId: teacher.id, name: 'tina', roles: ['teacher'] },
-        { name: 'c', introduction: '', image: 'jupyter/base-notebook', gpu: 0, level: 'basic', datasets: [], ports: [] },
-      )
-    ).id;
+    repository = new JobRepository(store.db, 'nvidia.com/gpu');
+    ({ studentId: jimmy, courseId } = await seedCourse(store.db, { name: 'c', gpu: 0 }));
+    amy = (await new IdentityService(store.db, { tokenTtlSeconds: 3600 }).createUser('amy', 'password-1', ['student'])).id;
   });
   afterAll(() => store?.close());
   beforeEach(async () => {
@@ -82,7 +74,7 @@ describe.each(storeTargets)('job view on $name', (target) => {
     // Other servers are told which job changed.
     expect(published).toHaveBeenCalledWith('jobs', expect.stringMatching(new RegExp(` ${id}$`)));
 
-    await view.write(id, () => repository.markDeleted(id, 'deleted by jimmy'), () => undefined);
+    await view.write(id, () => repository.markDeleted(id, 'deleted by jimmy', 'deleted'), () => undefined);
     expect(view.listForUser(jimmy)).toEqual([]);
     expect(view.peek(id)).toBeUndefined();
     // A deleted job is still found, from the table, so that its page hears it is Deleted.
