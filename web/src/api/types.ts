@@ -76,3 +76,62 @@ export interface CourseDraft {
   gpu: number;
   datasets: string[];
 }
+
+/** Issue 16: a person's home folder, as `/v1/volume/home` and `/v1/volume/list` answer. */
+export type HomeState = 'Absent' | 'Pending' | 'Bound' | 'Lost';
+
+export interface Home {
+  /** null before the first launch (the home is made then). */
+  name: string | null;
+  user: string;
+  /** A Kubernetes quantity: `10Gi`. */
+  capacity: string;
+  mountPath: string;
+  state: HomeState;
+  reason: string | null;
+  /** null where the runtime cannot tell. */
+  usedBytes: number | null;
+  createAt: string | null;
+  /** Its user is gone. */
+  orphaned: boolean;
+}
+
+export type UsageGroup = 'user' | 'course';
+
+export interface UsageTotals {
+  jobs: number;
+  gpuHours: number;
+  wallHours: number;
+}
+
+export interface UsageRow extends UsageTotals {
+  /** The user's or course's id. */
+  key: string;
+  /** Its name as launched. */
+  name: string;
+}
+
+export interface UsageReport {
+  from: string;
+  to: string;
+  groupBy: UsageGroup;
+  rows: UsageRow[];
+  total: UsageTotals;
+}
+
+export type EndReason = 'deleted' | 'culled' | 'failed' | 'course_deleted' | 'lost';
+
+export interface UsageJob {
+  job_id: string;
+  user: string;
+  course_id: string;
+  course: string;
+  gpu: number;
+  gpuResource: string;
+  createAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  endReason: EndReason | null;
+  gpuHours: number;
+  wallHours: number;
+}
