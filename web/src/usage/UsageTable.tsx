@@ -1,4 +1,5 @@
 import type { UsageReport, UsageTotals } from '../api/types';
+import { ColumnHeads } from '../components/ColumnHeads';
 import { hours } from '../format';
 import { useI18n } from '../i18n/i18n';
 
@@ -20,14 +21,7 @@ export function UsageTable({ report, caption, nameHeader }: { report: UsageRepor
   return (
     <table className="data">
       <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{nameHeader}</th>
-          <th scope="col">{t('usage.jobs')}</th>
-          <th scope="col">{t('usage.gpuHours')}</th>
-          <th scope="col">{t('usage.wallHours')}</th>
-        </tr>
-      </thead>
+      <ColumnHeads labels={[nameHeader, t('usage.jobs'), t('usage.gpuHours'), t('usage.wallHours')]} />
       <tbody>
         {report.rows.map((row) => (
           <tr key={row.key}>

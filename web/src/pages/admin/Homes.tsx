@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { ColumnHeads } from '../../components/ColumnHeads';
 import { api, ApiError } from '../../api/client';
 import type { Home } from '../../api/types';
 import { ConfirmButton } from '../../components/Confirm';
@@ -123,19 +124,7 @@ export default function Homes() {
       {shown.length > 0 && (
         <table className="data">
           <caption>{t('homes.caption')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('homes.owner')}</th>
-              <th scope="col">{t('home.state')}</th>
-              <th scope="col">{t('home.capacity')}</th>
-              <th scope="col">{t('home.used')}</th>
-              <th scope="col">{t('home.created')}</th>
-              <th scope="col">{t('homes.name')}</th>
-              <th scope="col">
-                <span className="visually-hidden">{t('job.actions')}</span>
-              </th>
-            </tr>
-          </thead>
+          <ColumnHeads labels={[t('homes.owner'), t('home.state'), t('home.capacity'), t('home.used'), t('home.created'), t('homes.name')]} actions={t('job.actions')} />
           <tbody>
             {shown.map((home) => (
               <HomeRow key={home.name ?? home.user} home={home} onChange={homes.reload} onDelete={(each) => void remove(each)} />

@@ -1,4 +1,5 @@
 import { api } from '../../api/client';
+import { ColumnHeads } from '../../components/ColumnHeads';
 import type { UsageJob, UsageReport } from '../../api/types';
 import { Loading, Problem } from '../../components/Problem';
 import { dateTime, hours, thisMonth } from '../../format';
@@ -50,15 +51,7 @@ export function MyUsage({ user }: { user: string }) {
       {data && data.jobs.length > 0 && (
         <table className="data">
           <caption>{t('myUsage.jobs')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('usage.course')}</th>
-              <th scope="col">{t('usage.started')}</th>
-              <th scope="col">{t('usage.ended')}</th>
-              <th scope="col">{t('usage.gpus')}</th>
-              <th scope="col">{t('usage.gpuHours')}</th>
-            </tr>
-          </thead>
+          <ColumnHeads labels={[t('usage.course'), t('usage.started'), t('usage.ended'), t('usage.gpus'), t('usage.gpuHours')]} />
           <tbody>
             {data.jobs.map((job) => (
               <tr key={job.job_id}>
