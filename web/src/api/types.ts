@@ -17,6 +17,8 @@ export interface Course {
   level: Level;
   datasets: string[];
   user: string | null;
+  /** Where this course's jobs mount the home folder; null: the image's or the platform's default. */
+  homePath?: string | null;
 }
 
 export type JobStatus = 'Pending' | 'Ready' | 'Failed' | 'Deleted' | (string & {});
@@ -67,7 +69,7 @@ export interface ClusterNode {
   gpu: GpuCount;
 }
 
-/** What the course form sends: create's fields (update takes any subset). */
+/** What the course form edits: create's fields (update takes any subset). */
 export interface CourseDraft {
   name: string;
   introduction: string;
@@ -75,6 +77,8 @@ export interface CourseDraft {
   level: Level;
   gpu: number;
   datasets: string[];
+  /** '' while unset: then it is not sent, and the default applies. */
+  homePath: string;
 }
 
 /** Issue 16: a person's home folder, as `/v1/volume/home` and `/v1/volume/list` answer. */

@@ -115,6 +115,8 @@ export const en = {
   'form.noDatasets': 'No shared datasets are available.',
   'form.introduction': 'Introduction (markdown)',
   'form.preview': 'Preview',
+  'form.homePath': 'Home folder path (optional)',
+  'form.homePathHint': "Where this course's jobs mount each student's home folder, such as /home/jovyan. Empty: the image's or the platform's default.",
 
   'admin.title': 'Cluster',
   'admin.nodes': 'Nodes',

@@ -116,6 +116,8 @@ export const zhTW: Record<MessageKey, string> = {
   'form.datasets': '資料集',
   'form.noDatasets': '目前沒有可用的共用資料集。',
   'form.introduction': '課程介紹（Markdown）',
+  'form.homePath': '家目錄掛載路徑（選填）',
+  'form.homePathHint': '這門課的工作要把每位學生的家目錄掛載在哪裡，例如 /home/jovyan。留空則使用映像檔或平台的預設值。',
   'form.preview': '預覽',
 
   'admin.title': '叢集',
