@@ -166,7 +166,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
     expect(shownJobs).toBeGreaterThan(0);
 
     const what = words['usage.byUser'];
-    const [saved] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: words['usage.downloadNamed'].replace('{what}', what) }).click()]);
+    const [saved] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `${words['usage.download']} (${what})` }).click()]);
     expect(saved.suggestedFilename()).toMatch(/^usage-.+\.csv$/);
     const lines = readFileSync(await saved.path(), 'utf8').trim().split(/\r?\n/);
     expect(lines[0]).toBe('key,name,jobs,gpuHours,wallHours');

@@ -123,7 +123,7 @@ describe('home and usage pages', () => {
     await waitFor(() => expect(asked.some((url) => url.includes(`to=${lastMonth}-15&groupBy=user`))).toBe(true));
     expect((screen.getByLabelText('Month') as HTMLSelectElement).value).toBe('');
 
-    fireEvent.click(screen.getByRole('button', { name: 'Download By person as CSV' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Download CSV (By person)' }));
     await waitFor(() => expect(saved[0]?.name).toBe(`usage-${from}-${lastMonth}-15.csv`));
     expect(await saved[0]?.text).toBe(csv);
     expect(asked.at(-1)).toContain('groupBy=user&format=csv');

@@ -186,7 +186,6 @@ export const en = {
   'usage.total': 'Total',
   'usage.empty': 'No job ran in these dates.',
   'usage.download': 'Download CSV',
-  'usage.downloadNamed': 'Download {what} as CSV',
   'usage.scopeTeacher': 'Jobs in the courses you teach.',
   'usage.scopeAdmin': 'Every job on this platform.',
   'endReason.deleted': 'deleted',

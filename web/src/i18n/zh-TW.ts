@@ -188,7 +188,6 @@ export const zhTW: Record<MessageKey, string> = {
   'usage.total': '總計',
   'usage.empty': '這段日期內沒有執行過工作。',
   'usage.download': '下載 CSV',
-  'usage.downloadNamed': '將{what}下載為 CSV',
   'usage.scopeTeacher': '你所教課程中的工作。',
   'usage.scopeAdmin': '平台上的所有工作。',
   'endReason.deleted': '已刪除',
