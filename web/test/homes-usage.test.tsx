@@ -171,6 +171,22 @@ describe('home and usage pages', () => {
     await waitFor(() => expect(screen.queryByText('orphaned')).toBeNull());
   });
 
+  it("a launch refused because the home is mounted (409) links to the running job, and the course says where the home goes", async () => {
+    const id = '00000000-0000-4000-8000-000000000001';
+    const course = { id, createAt: '2026-11-01T00:00:00Z', name: 'lab', introduction: '', image: 'classlab/jupyter', gpu: 1, level: 'basic', datasets: [], user: 'tina', homePath: '/home/jovyan' };
+    const message = 'home of sam is already mounted by job j-1; with ReadWriteOnce homes a user runs one job at a time; delete it first';
+    mockFetch({
+      'POST /oauth/session/refresh': () => signedIn(),
+      [`GET /v1/course/get/${id}`]: () => json(200, { error: false, course }),
+      'POST /v1/course/launch': () => json(409, { error: true, message, job_id: 'j-1' }),
+    });
+    show(`/course/${id}`);
+    expect((await screen.findByText('/home/jovyan')).closest('dd')?.previousElementSibling?.textContent).toBe('Your home folder at');
+    fireEvent.click(screen.getByRole('button', { name: 'Launch' }));
+    const alert = (await screen.findByText(/already mounted by job j-1/)).closest('[role=alert]') as HTMLElement;
+    expect(within(alert).getByRole('link', { name: 'Open the job that is running' }).getAttribute('href')).toBe('/jobs/j-1');
+  });
+
   it('students get neither the usage report nor the homes list', async () => {
     mockFetch({ 'POST /oauth/session/refresh': () => signedIn() });
     show('/usage');

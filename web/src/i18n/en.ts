@@ -57,12 +57,14 @@ export const en = {
   'course.datasets': 'Datasets',
   'course.noDatasets': 'none',
   'course.created': 'Created',
+  'course.homePath': 'Your home folder at',
   'course.introduction': 'Introduction',
 
   'launch.button': 'Launch',
   'launch.starting': 'Launching…',
   'launch.refused': 'Not launched:',
   'launch.retryAfter': 'Try again in {s} seconds.',
+  'launch.openRunning': 'Open the job that is running',
 
   'progress.title': 'Launch progress',
   'progress.status': 'Status',

@@ -58,12 +58,14 @@ export const zhTW: Record<MessageKey, string> = {
   'course.level': '程度',
   'course.datasets': '資料集',
   'course.noDatasets': '無',
+  'course.homePath': '你的家目錄掛載於',
   'course.created': '建立時間',
   'course.introduction': '課程介紹',
 
   'launch.button': '啟動',
   'launch.starting': '啟動中…',
   'launch.refused': '未能啟動：',
+  'launch.openRunning': '開啟正在執行的工作',
   'launch.retryAfter': '請在 {s} 秒後再試。',
 
   'progress.title': '啟動進度',
