@@ -7,6 +7,8 @@ import type { Config } from './config/settings.js';
 import { ClusterService } from './cluster/service.js';
 import { CourseService } from './courses/service.js';
 import { HealthService } from './health/service.js';
+import { HomeRepository } from './homes/repository.js';
+import { HomeService } from './homes/service.js';
 import { buildApiApp } from './api-app.js';
 import { buildMetricsApp } from './http/metrics.js';
 import type { HttpApp } from './http/server.js';
@@ -77,6 +79,13 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     const oauth = createOAuth(config, { db: opened.db, identity, localVerifier: verifier, logger });
     const runtime = parts.runtime ?? (await createRuntime(config, logger));
     const courses = new CourseService(opened.db, identity, runtime, opened.changes);
+    const homes = new HomeService(
+      new HomeRepository(opened.db),
+      runtime.homes,
+      identity,
+      { capacity: config.homeCapacity, mountPath: config.homeMountPath, catalog: config.imageCatalog, deleteWithUser: config.homeDeleteWithUser },
+      logger.child({ area: 'homes' }),
+    );
     const repository = new JobRepository(opened.db);
     const hub = new JobEventHub();
     const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };
@@ -96,7 +105,8 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       oauth,
       courses,
       health: new HealthService(opened.db),
-      jobs: new JobService(repository, runtime, courses, identity, hub, policy, jobLogger),
+      jobs: new JobService(repository, runtime, courses, homes, identity, hub, policy, jobLogger),
+      homes,
       cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
       policy: { selfRegistration: config.selfRegistration, registrations: new RegistrationLimit(config.registrationRateLimit) },
     };

@@ -2,6 +2,7 @@ import type { TokenVerifier } from './auth/verifier.js';
 import type { ClusterService } from './cluster/service.js';
 import type { CourseService } from './courses/service.js';
 import type { HealthService } from './health/service.js';
+import type { HomeService } from './homes/service.js';
 import type { RegistrationLimit } from './identity/registration-limit.js';
 import type { IdentityService } from './identity/service.js';
 import type { JobService } from './jobs/service.js';
@@ -13,6 +14,7 @@ export interface Services {
   courses: CourseService;
   health: HealthService;
   jobs: JobService;
+  homes: HomeService;
   cluster: ClusterService;
   verifier: TokenVerifier;
   policy: { selfRegistration: boolean; registrations: RegistrationLimit };

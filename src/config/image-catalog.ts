@@ -8,6 +8,7 @@
 
 import { Type, type Static } from 'typebox';
 import { PortSpecSchema } from '../common/job-ports.js';
+import { HomePathSchema } from './home-path.js';
 
 const LocalCommandSchema = Type.Object({
   /**
@@ -31,6 +32,8 @@ const CatalogEntrySchema = Type.Object({
   /** Environment for the container (Kubernetes), with `{token}` replaced. */
   env: Type.Optional(Type.Record(Type.String(), Type.String())),
   local: Type.Optional(LocalCommandSchema),
+  /** Where the image expects its user's home (Jupyter's images: /home/jovyan); a course may say otherwise. */
+  homePath: Type.Optional(HomePathSchema),
 });
 
 export const ImageCatalogSchema = Type.Array(CatalogEntrySchema);
@@ -52,6 +55,7 @@ export const DEFAULT_CATALOG: ImageCatalog = [
     ports: [{ name: 'jupyter', port: 8888 }],
     urlPath: '/?token={token}',
     env: { JUPYTER_TOKEN: '{token}' },
+    homePath: '/home/jovyan',
     local: {
       command: [
         'jupyter',

@@ -3,6 +3,7 @@
  * other, and what each may use of the machine. Kept apart so the sandbox's knobs read together.
  */
 
+import { SIZE_UNITS } from '../common/quantity.js';
 import { integer, type RawValue, type Setting } from './parsers.js';
 
 export const ISOLATION_MODES = ['sandbox', 'off'] as const;
@@ -13,14 +14,15 @@ export interface UidRange {
   last: number;
 }
 
-const BINARY_UNITS: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+/** Kubernetes' size suffixes, and `K`, which people write for kilobytes. */
+const MEMORY_UNITS: Record<string, number> = { ...SIZE_UNITS, K: 1e3 };
 
 /** `512Mi`, `2Gi`, `1.5G`, plain bytes, or `off` (undefined: no limit). Answers bytes. */
 export function memorySize(raw: RawValue): number | undefined {
   const text = String(raw).trim();
   if (text === 'off') return undefined;
   const match = /^(\d+(?:\.\d+)?)(|k|K|M|G|T|Ki|Mi|Gi|Ti)$/.exec(text);
-  const bytes = match ? Math.floor(Number(match[1]) * (BINARY_UNITS[match[2] as string] as number)) : NaN;
+  const bytes = match ? Math.floor(Number(match[1]) * (MEMORY_UNITS[match[2] as string] as number)) : NaN;
   // Less than 32 MiB cannot even start Node or Python: it is a typo, not a limit.
   if (!Number.isFinite(bytes) || bytes < 32 * 2 ** 20) throw new Error(`must be a size of at least 32Mi such as 512Mi or 4Gi, or off, got ${JSON.stringify(raw)}`);
   return bytes;

@@ -194,7 +194,7 @@ export const runtimeSettings = {
   } satisfies Setting<string | undefined>,
   imageCatalog: {
     env: 'CLASSLAB_IMAGE_CATALOG',
-    description: 'image catalog: JSON array of {name, match, ports, urlPath?, env?, local?}',
+    description: 'image catalog: JSON array of {name, match, ports, urlPath?, env?, local?, homePath?}',
     default: DEFAULT_CATALOG,
     parse: imageCatalog,
     structured: true,

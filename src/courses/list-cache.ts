@@ -20,8 +20,8 @@ const MAX_OWNER_LISTS = 2000;
 
 /** A course in the v1 shape, with only the fields that shape has (rows stored before may hold more). */
 function courseJson(course: CourseView): string {
-  const { id, createAt, name, introduction, image, gpu, level, datasets, ports, user } = course;
-  return JSON.stringify({ id, createAt, name, introduction, image, gpu, level, datasets, ports: ports.map(({ name, port }) => ({ name, port })), user });
+  const { id, createAt, name, introduction, image, gpu, level, datasets, ports, homePath, user } = course;
+  return JSON.stringify({ id, createAt, name, introduction, image, gpu, level, datasets, ports: ports.map(({ name, port }) => ({ name, port })), homePath, user });
 }
 
 const listJson = (courses: readonly string[]) => `{"error":false,"courses":[${courses.join(',')}]}`;

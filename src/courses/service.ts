@@ -5,6 +5,7 @@ import { rfc3339 } from '../common/time.js';
 import { sameUserName } from '../common/account-rules.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { activeJobsOfCourse } from '../store/active-jobs.js';
+import { mountPath } from '../config/home-settings.js';
 import { checkNewCourse } from './feasibility.js';
 import type { PortSpec } from '../common/job-ports.js';
 import type { JobRuntime } from '../runtime/types.js';
@@ -20,6 +21,8 @@ export interface CourseInput {
   level: CourseLevel;
   datasets: string[];
   ports: PortSpec[];
+  /** Where a job of the course sees its user's home; null: the image catalog's place, else the setting's. */
+  homePath: string | null;
 }
 
 /** A course just published, with what its teacher should know (a dataset that does not exist yet). */
@@ -72,8 +75,8 @@ export class CourseService {
    * `user`. A course the runtime could never launch is refused. The course and its dataset links
    * are written in one transaction.
    */
-  async create(actor: Principal, input: CourseInput, requestedUser?: string): Promise<PublishedCourse> {
-    checkFields(input);
+  async create(actor: Principal, given: CourseInput, requestedUser?: string): Promise<PublishedCourse> {
+    const input = checkFields(given);
     const ownerName = actingUserName(actor, requestedUser);
     if (!canPublishCourses(actor)) {
       throw new ServiceError('forbidden', 'Permission denied: only teachers and admins can create courses');
@@ -91,6 +94,7 @@ export class CourseService {
           gpu: input.gpu,
           level: input.level,
           ports: input.ports,
+          homePath: input.homePath,
         })
         .returning({ id: courses.id });
       if (!course) throw new Error('insert returned no course');
@@ -149,13 +153,13 @@ export class CourseService {
   async update(actor: Principal, id: string, changes: Partial<CourseInput>): Promise<PublishedCourse> {
     const current = await this.get(id);
     await managedCourse(this.db, actor, id, 'change', false);
-    const merged: CourseInput = { ...current, ...definedFields(changes) };
-    checkFields(merged);
+    const merged = checkFields({ ...current, ...definedFields(changes) });
     const runnable = changes.image !== undefined || changes.gpu !== undefined || changes.datasets !== undefined;
     const warnings = this.runtime && runnable ? await checkNewCourse(this.runtime, merged) : [];
     await this.db.transaction(async (tx) => {
       await managedCourse(tx, actor, id, 'change', true);
       const { datasets, ...row } = definedFields(changes);
+      if (row.homePath !== undefined) row.homePath = merged.homePath; // as checked: without a trailing `/`
       if (Object.keys(row).length > 0) await tx.update(courses).set(row).where(eq(courses.id, id));
       if (datasets !== undefined) {
         await tx.delete(courseDatasets).where(eq(courseDatasets.courseId, id));
@@ -187,6 +191,7 @@ export class CourseService {
         level: courses.level,
         datasets: datasetsOfCourse,
         ports: courses.ports,
+        homePath: courses.homePath,
         user: users.name,
       })
       .from(courses)
@@ -197,12 +202,24 @@ export class CourseService {
   }
 }
 
-/** What create and update check beyond the schema: distinct port names, the introduction's size in bytes. */
-function checkFields(input: CourseInput): void {
+/**
+ * What create and update check beyond the schema: distinct port names, the introduction's size
+ * in bytes, and the home's path. Answers the input with the path as stored (no trailing `/`).
+ */
+function checkFields(input: CourseInput): CourseInput {
   const portNames = input.ports.map((port) => port.name);
   if (new Set(portNames).size !== portNames.length) throw new ServiceError('invalid', 'ports must have distinct names');
   if (Buffer.byteLength(input.introduction, 'utf8') > INTRODUCTION_MAX_BYTES) {
     throw new ServiceError('invalid', `introduction must be at most ${INTRODUCTION_MAX_BYTES} bytes of UTF-8`);
+  }
+  return { ...input, homePath: input.homePath === null ? null : checkedHomePath(input.homePath) };
+}
+
+function checkedHomePath(path: string): string {
+  try {
+    return mountPath(path);
+  } catch (error) {
+    throw new ServiceError('invalid', `homePath ${(error as Error).message}`);
   }
 }
 

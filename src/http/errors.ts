@@ -78,3 +78,16 @@ export async function failingAs<T>(spec: string, work: () => Promise<T>): Promis
     throw new HttpError(500, `${spec}: ${rootMessage(error)}`, { cause: error });
   }
 }
+
+/**
+ * The routes added after the spec answer an unknown object with 404, not the spec's 400 of older
+ * routes: runs `work` and turns a not_found refusal into a 404 with its message.
+ */
+export async function notFoundAs404<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ServiceError && error.kind === 'not_found') throw new HttpError(404, error.message, { cause: error });
+    throw error;
+  }
+}

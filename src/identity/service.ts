@@ -51,6 +51,7 @@ export interface IdentityOptions {
 /** Users, roles and tokens: the logic behind both the identity API and the v1 auth routes. */
 export class IdentityService {
   private readonly changeListeners = new Set<(change: IdentityChange) => void>();
+  private readonly removalListeners = new Set<(user: UserRecord) => Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -68,6 +69,16 @@ export class IdentityService {
   onChange(listener: (change: IdentityChange) => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
+  }
+
+  /**
+   * Called once a user is deleted, and awaited before the delete answers, for what outlives a
+   * user only by choice (their home). A listener handles its own failures: the user is gone
+   * whatever it does.
+   */
+  onUserRemoved(listener: (user: UserRecord) => Promise<void>): () => void {
+    this.removalListeners.add(listener);
+    return () => this.removalListeners.delete(listener);
   }
 
   private changed(change: IdentityChange): void {
@@ -135,6 +146,7 @@ export class IdentityService {
       return user;
     });
     this.changed({ userId: removed.id });
+    await Promise.allSettled([...this.removalListeners].map((listener) => listener(removed)));
     return removed;
   }
 

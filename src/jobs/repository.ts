@@ -3,7 +3,7 @@ import { rfc3339 } from '../common/time.js';
 import type { ServiceUrl } from '../common/job-ports.js';
 import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
 import type { Database, Queryable } from '../store/store.js';
-import { countActiveJobs } from '../store/active-jobs.js';
+import { activeJobIdsOfUser, lockJobAdmission } from '../store/active-jobs.js';
 
 export interface JobRow {
   id: string;
@@ -139,12 +139,12 @@ export class JobRepository {
    */
   async admit(
     job: { userId: string; courseId: string; gpu: number },
-    check: (usage: { userActiveJobs: number; gpuInUse: number }) => void,
+    check: (usage: { userActiveJobs: number; userActiveJobIds: string[]; gpuInUse: number }) => void,
   ): Promise<string> {
     return this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('classlab.jobs.admission'))`);
-      const userActiveJobs = await countActiveJobs(tx, { userId: job.userId });
-      check({ userActiveJobs, gpuInUse: await gpuInUse(tx) });
+      await lockJobAdmission(tx);
+      const userActiveJobIds = await activeJobIdsOfUser(tx, job.userId);
+      check({ userActiveJobs: userActiveJobIds.length, userActiveJobIds, gpuInUse: await gpuInUse(tx) });
       const [row] = await tx.insert(jobs).values({ ...job, status: 'Created' }).returning({ id: jobs.id });
       if (!row) throw new Error('insert returned no job');
       return row.id;

@@ -4,6 +4,7 @@ import { ServiceError, SpecFailure } from '../common/errors.js';
 import { refuseIfUnrunnable } from '../courses/feasibility.js';
 import type { CourseService, CourseView } from '../courses/service.js';
 import { sameUserName } from '../common/account-rules.js';
+import type { HomeService } from '../homes/service.js';
 import type { IdentityService, Principal } from '../identity/service.js';
 import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeUnavailable, type JobRuntime } from '../runtime/types.js';
 import { rootMessage } from '../store/errors.js';
@@ -31,6 +32,7 @@ export class JobService {
     private readonly repository: JobRepository,
     private readonly runtime: JobRuntime,
     private readonly courses: CourseService,
+    private readonly homes: HomeService,
     private readonly identity: IdentityService,
     private readonly hub: JobEventHub,
     private readonly policy: JobPolicy,
@@ -58,6 +60,16 @@ export class JobService {
           RETRY_AFTER_QUOTA_SECONDS,
         );
       }
+      // After the quota, which says the same to a user allowed one job, with when to try again.
+      const [mounting] = usage.userActiveJobIds;
+      if (this.homes.singleAttach && mounting !== undefined) {
+        throw new ServiceError(
+          'conflict',
+          `home of ${owner.name} is already mounted by job ${mounting}; with ReadWriteOnce homes a user runs one job at a time; delete it first`,
+          undefined,
+          { job_id: mounting },
+        );
+      }
       const free = gpuCapacity - usage.gpuInUse;
       if (course.gpu > 0 && course.gpu > free) {
         throw new ServiceError(
@@ -69,6 +81,9 @@ export class JobService {
     });
 
     try {
+      const home = await this.homes.ensureFor(owner).catch((error: unknown) => {
+        throw homeFailure(error, course.id, owner.name);
+      });
       const { services } = await this.runtime.launch({
         jobId,
         userId: owner.userId,
@@ -79,6 +94,7 @@ export class JobService {
         gpu: course.gpu,
         datasets: course.datasets,
         ports: course.ports,
+        home: { name: home.name, mountPath: this.homes.mountPathFor(course), capacity: home.capacity },
       });
       await this.repository.setServices(jobId, services).catch(async (error: unknown) => {
         await this.runtime.stop(jobId).catch(() => undefined);
@@ -201,6 +217,14 @@ function nodeListFailure(courseId: string, error: unknown): SpecFailure {
 
 function ticketOf(job: Pick<JobRow, 'id' | 'status' | 'reason'>): JobTicket {
   return { job_id: job.id, ready: job.status === 'Ready', status: job.status, reason: job.reason };
+}
+
+/** A home the runtime could not make: a fault of the machine is the spec's 500, with what failed. */
+function homeFailure(error: unknown, courseId: string, userName: string): unknown {
+  if (error instanceof RuntimeError) {
+    return new SpecFailure(`create deployment for course {id = ${courseId}} fail: cannot make the home of ${userName}: ${error.message}`, { cause: error });
+  }
+  return error;
 }
 
 function launchFailure(error: unknown, courseId: string, jobId: string): Error {

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import { ACTIVE_JOB_STATUSES, jobs, users, type JobStatus } from './schema.js';
 import type { Queryable } from './store.js';
 
@@ -26,4 +26,23 @@ export async function activeJobsOfCourse(db: Queryable, courseId: string): Promi
     .innerJoin(users, eq(jobs.userId, users.id))
     .where(and(eq(jobs.courseId, courseId), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])))
     .orderBy(asc(jobs.createdAt));
+}
+
+/** A user's running (or starting) jobs, oldest first: the ones that mount the user's home. */
+export async function activeJobIdsOfUser(db: Queryable, userId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(and(eq(jobs.userId, userId), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])))
+    .orderBy(asc(jobs.createdAt), asc(jobs.id));
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Serialises, across servers, everything that decides from the active jobs whether a job may
+ * start: launches, and deleting a home (which no job may be mounting). Held until the
+ * transaction ends.
+ */
+export async function lockJobAdmission(db: Queryable): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext('classlab.jobs.admission'))`);
 }

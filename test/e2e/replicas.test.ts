@@ -69,6 +69,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two replicas on one PostgreSQL'
       // Far longer than the 1 s a revocation may take: only the change feed can explain a refusal in time.
       CLASSLAB_TOKEN_CACHE_MS: '10000',
       CLASSLAB_JOB_LIMITS: 'off',
+      // One student runs two jobs at once here: homes that only one job may mount would refuse the second.
+      CLASSLAB_HOME_ACCESS_MODE: 'ReadWriteMany',
       CLASSLAB_REGISTRATION_RATE_LIMIT: 'off',
       CLASSLAB_SHUTDOWN_DRAIN: '1',
     };

@@ -50,6 +50,10 @@ const TARGETS: Target[] = [
   { listener: 'api', operation: 'POST /v1/user/role', url: () => '/v1/user/role', body: (w) => ({ user: w.mallory.name, role: 'admin' }), another: mallory, wrongRole: tess },
   { listener: 'api', operation: 'DELETE /v1/user/role', url: () => '/v1/user/role', body: (w) => ({ user: victor(w), role: 'student' }), another: mallory, wrongRole: tess },
   { listener: 'api', operation: 'GET /v1/cluster/nodes', url: () => '/v1/cluster/nodes', another: mallory, wrongRole: tess },
+  { listener: 'api', operation: 'GET /v1/volume/home', url: () => '/v1/volume/home' },
+  { listener: 'api', operation: 'GET /v1/volume/list', url: () => '/v1/volume/list', another: mallory, wrongRole: tess },
+  { listener: 'api', operation: 'PUT /v1/volume/home/{user}', url: (w) => `/v1/volume/home/${victor(w)}`, body: () => ({ capacity: '20Gi' }), another: mallory, wrongRole: tess },
+  { listener: 'api', operation: 'DELETE /v1/volume/home/{user}', url: (w) => `/v1/volume/home/${victor(w)}`, another: mallory, wrongRole: tess },
   { listener: 'api', operation: 'GET /v1/datasets', url: () => '/v1/datasets' },
   { listener: 'api', operation: 'GET /v1/images', url: () => '/v1/images' },
   { listener: 'identity', operation: 'POST /user/role', url: () => '/user/role', body: (w) => ({ user_name: w.mallory.name, role_name: 'admin' }), another: mallory, wrongRole: tess },
@@ -140,6 +144,7 @@ describe('every protected route against tokens that must not get in', () => {
     expect(ready.body.job.status).not.toBe('Deleted');
     expect((await platform.call('GET', `/v1/course/get/${victimCourseId}`)).status).toBe(200);
     expect(await platform.services.identity.findUser({ name: victim.name })).toBeDefined();
+    expect((await platform.call('GET', '/v1/volume/home', { token: victim.token })).body.home).toMatchObject({ state: 'Bound', capacity: '10Gi' });
     expect((await platform.services.identity.findUser({ name: world.mallory.name }))?.roles).toEqual(['student']);
     expect((await platform.call('POST', '/v1/course/list', { token: world.victimTeacher.token, body: {} })).body.courses.map((c: { name: string }) => c.name)).toEqual(["vera's course"]);
   });

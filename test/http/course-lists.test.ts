@@ -72,7 +72,7 @@ describe('public course lists', () => {
       .returning({ id: courses.id });
     const listed = (await platform.call('GET', '/v1/course/level/basic')).body.courses.find((course: Json) => course.id === row?.id);
     expect(listed.ports).toEqual([{ name: 'web', port: 80 }]);
-    expect(Object.keys(listed).sort()).toEqual(['createAt', 'datasets', 'gpu', 'id', 'image', 'introduction', 'level', 'name', 'ports', 'user']);
+    expect(Object.keys(listed).sort()).toEqual(['createAt', 'datasets', 'gpu', 'homePath', 'id', 'image', 'introduction', 'level', 'name', 'ports', 'user']);
   });
 
   it('compresses a list for a client that accepts gzip', async () => {

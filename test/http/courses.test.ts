@@ -51,6 +51,7 @@ describe.each(storeTargets)('courses on $name', (target) => {
         level: 'basic',
         datasets: ['mnist', 'caltech256'],
         ports: [],
+        homePath: null,
         user: 'tina',
       });
     });

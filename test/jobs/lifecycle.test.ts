@@ -57,7 +57,7 @@ describe.each(storeTargets)('job lifecycle on $name', (target) => {
     courseId = (
       await new CourseService(store.db, identity).create(
         { userId: teacher.id, name: 'tina', roles: ['teacher'] },
-        { name: 'c', introduction: '', image: 'jupyter/base-notebook', gpu: 0, level: 'basic', datasets: [], ports: [] },
+        { name: 'c', introduction: '', image: 'jupyter/base-notebook', gpu: 0, level: 'basic', datasets: [], ports: [], homePath: null },
       )
     ).id;
   });

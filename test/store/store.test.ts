@@ -71,7 +71,7 @@ describe('the embedded database directory', () => {
     const courseId = (
       await new CourseService(store.db, identity).create(
         { userId: teacher.id, name: 'tina', roles: teacher.roles },
-        { name: 'c1', introduction: '# intro', image: 'img', gpu: 1, level: 'basic', datasets: ['mnist', 'cifar-10'], ports: [] },
+        { name: 'c1', introduction: '# intro', image: 'img', gpu: 1, level: 'basic', datasets: ['mnist', 'cifar-10'], ports: [], homePath: null },
       )
     ).id;
     const token = (await identity.authenticate('tina', 'tina-password')).token;

@@ -3,12 +3,11 @@ import { parseLevel } from '../../courses/levels.js';
 import type { CourseInput } from '../../courses/service.js';
 import { principalOf } from '../../http/auth.js';
 import { ErrorEnvelope, errorResponses, HttpError, MessageEnvelope, PARSE_FAILURE } from '../../http/envelope.js';
-import { failingAs } from '../../http/errors.js';
+import { failingAs, notFoundAs404 } from '../../http/errors.js';
 import { sendSerializedJson, type HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 import type { CourseLevel } from '../../store/schema.js';
 import { CourseListCache } from '../../courses/list-cache.js';
-import { ServiceError } from '../../common/errors.js';
 import { Course, CourseCreateBody, CourseUpdateBody, IdParams, PageQuery, UserListBody } from './schemas.js';
 
 const CourseList = Type.Object({ error: Type.Literal(false), courses: Type.Array(Course) });
@@ -58,9 +57,10 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
       },
     },
     async (request) => {
-      const { user, GPU, gpu, level, datasets, introduction, ports, ...rest } = request.body;
+      const { user, GPU, gpu, level, datasets, introduction, ports, homePath, ...rest } = request.body;
       const input: CourseInput = {
         ...rest,
+        homePath: homePath ?? null,
         introduction: introduction ?? '',
         gpu: gpuCount(gpu, GPU),
         level: parseLevel(level) as CourseLevel,
@@ -96,13 +96,9 @@ export async function courseRoutes(app: HttpApp, { services }: { services: Servi
         ...(count === undefined ? {} : { gpu: count }),
         ...(level === undefined ? {} : { level: parseLevel(level) as CourseLevel }),
       };
-      const { warnings, ...course } = await failingAs('Failed to update course information', () =>
-        courses.update(principalOf(request), request.params.id, changes),
-      ).catch((error: unknown) => {
-        // A new route, so the contract's 404 rather than the spec's 400 of older routes.
-        if (error instanceof ServiceError && error.kind === 'not_found') throw new HttpError(404, error.message);
-        throw error;
-      });
+      const { warnings, ...course } = await notFoundAs404(() =>
+        failingAs('Failed to update course information', () => courses.update(principalOf(request), request.params.id, changes)),
+      );
       return { error: false as const, message: `course ${course.name} update successfully`, course, warnings };
     },
   );

@@ -10,6 +10,7 @@ import { imageRoutes } from './image.js';
 import { jobRoutes } from './job.js';
 import { proxyRoutes } from './proxy.js';
 import { userRoutes } from './user.js';
+import { volumeRoutes } from './volume.js';
 
 /** The v1 API: protected by a bearer token unless a route says `public: true`. */
 export async function v1Routes(app: HttpApp, options: { services: Services }): Promise<void> {
@@ -30,4 +31,5 @@ export async function v1Routes(app: HttpApp, options: { services: Services }): P
   await app.register(proxyRoutes, { services });
   await app.register(userRoutes, { services });
   await app.register(clusterRoutes, { services });
+  await app.register(volumeRoutes, { services });
 }

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { principalOf } from '../../http/auth.js';
-import { errorResponses, HttpError, MessageEnvelope } from '../../http/envelope.js';
+import { ErrorEnvelope, errorResponses, HttpError, MessageEnvelope } from '../../http/envelope.js';
 import { failingAs } from '../../http/errors.js';
 import type { HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
@@ -41,6 +41,12 @@ const JobListItem = Type.Object({
 });
 const JobList = Type.Object({ error: Type.Literal(false), jobs: Type.Array(JobListItem) });
 
+/** With ReadWriteOnce homes a user runs one job at a time: the 409 names the one that runs. */
+const HomeInUse = Type.Object({
+  ...ErrorEnvelope.properties,
+  job_id: Type.Optional({ ...Uuid, description: "the caller's running job that mounts the home" }),
+});
+
 const LaunchBody = Type.Object({
   course_id: Uuid,
   user: Type.Optional(Type.String({ maxLength: 64, description: "the caller's user name; only admins may launch for another user" })),
@@ -62,7 +68,7 @@ export async function jobRoutes(app: HttpApp, { services }: { services: Services
           tags: ['course', 'job'],
           summary: path === '/course/launch' ? 'Launch a course: start a job of it' : 'Launch a course (alias of /v1/course/launch)',
           body: LaunchBody,
-          response: { 200: JobAnswer, ...errorResponses },
+          response: { 200: JobAnswer, ...errorResponses, 409: HomeInUse },
         },
       },
       async (request) => {

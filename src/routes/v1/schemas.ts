@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { LEVEL_NAMES } from '../../courses/levels.js';
 import { INTRODUCTION_MAX_BYTES } from '../../courses/service.js';
 import { PortSpecSchema } from '../../common/job-ports.js';
+import { HomePathSchema } from '../../config/home-path.js';
 import { COURSE_LEVELS } from '../../store/schema.js';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'a UUID' });
@@ -44,6 +45,11 @@ export const CourseCreateBody = Type.Object({
   ports: Type.Optional(
     Type.Array(PortSpecSchema, { maxItems: 8, description: "ports the image serves; without them the image catalog decides (jupyter 8888, digits 5000, …)" }),
   ),
+  homePath: Type.Optional(
+    Type.Union([HomePathSchema, Type.Null()], {
+      description: "where a job of the course sees its user's home, e.g. /home/jovyan; null or absent: the image catalog's place, else the server's setting",
+    }),
+  ),
 }, { additionalProperties: false });
 
 /** Create's fields, each optional, checked the same way; the owner stays who it is. */
@@ -59,6 +65,7 @@ export const Course = Type.Object({
   level: Type.Enum([...COURSE_LEVELS]),
   datasets: Type.Array(Type.String()),
   ports: Type.Array(PortSpecSchema),
+  homePath: Type.Union([Type.String(), Type.Null()], { description: "where a job of the course sees its user's home; null: the image catalog's place, else the server's setting" }),
   user: Type.Union([Type.String(), Type.Null()], { description: "the owner's name; null once their account is deleted" }),
 });
 
