@@ -9,7 +9,11 @@ import { useLoad } from '../../hooks';
 import { useI18n } from '../../i18n/i18n';
 import { HomeBadge, Used } from '../../components/HomeBits';
 
-const homePath = (user: string) => `/v1/volume/home/${encodeURIComponent(user)}`;
+/**
+ * The route's name for a home. An orphaned one goes by the home's own name: its user's name may
+ * belong to someone new by now, and the route would take that person's home.
+ */
+const homePath = (home: Home) => `/v1/volume/home/${encodeURIComponent(home.orphaned && home.name ? home.name : home.user)}`;
 
 /** A new size and the button that asks for it; the API's 400 or 409 appears under the field. */
 function ExpandForm({ home, onExpanded }: { home: Home; onExpanded: () => void }) {
@@ -17,13 +21,14 @@ function ExpandForm({ home, onExpanded }: { home: Home; onExpanded: () => void }
   const [capacity, setCapacity] = useState('');
   const [error, setError] = useState<string>();
   const [saving, setSaving] = useState(false);
-  const id = `expand-${home.user}`;
+  // By the home's name: an orphaned home and a new user's may share the user's name.
+  const id = `expand-${home.name ?? home.user}`;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
     setSaving(true);
     try {
-      await api('PUT', homePath(home.user), { body: { capacity: capacity.trim() } });
+      await api('PUT', homePath(home), { body: { capacity: capacity.trim() } });
       setCapacity('');
       onExpanded();
     } catch (caught) {
@@ -99,7 +104,7 @@ export default function Homes() {
   const remove = async (home: Home) => {
     setDeleteError(undefined);
     try {
-      await api('DELETE', homePath(home.user));
+      await api('DELETE', homePath(home));
     } catch (error) {
       setDeleteError(error);
     }
