@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KubeSimulator } from '../kube-sim/index.js';
 import { launchSpec, statesOf } from '../runtime/support-k8s.js';
-import { RuntimeNotSynced } from '../../src/runtime/types.js';
+import { RuntimeNotSynced, type HomeRef } from '../../src/runtime/types.js';
 import { findKubectl } from './render.js';
 import { rulesOf, shippedPolicy, startRuntime, startShippedCluster, withoutVerb, type RuntimeUnderTest, type ShippedPolicy } from './rbac-lab.js';
 
@@ -19,8 +19,10 @@ describe.skipIf(!kubectl)(`the shipped RBAC under kube-sim${kubectl ? '' : ' (sk
     current = await startRuntime(cluster.kubeconfig, policy.jobsNamespace);
     return current;
   };
-  const objectsOf = (resource: 'deployments' | 'services') =>
+  const objectsOf = (resource: 'deployments' | 'services' | 'persistentvolumeclaims') =>
     sim.objects(resource, policy.jobsNamespace).filter((object) => object.metadata.labels?.['app.kubernetes.io/managed-by'] === 'classlab');
+  const home: HomeRef = { name: 'home-rbac', userId: 'u-rbac', userName: 'ada', capacity: '10Gi' };
+  const claimOf = () => objectsOf('persistentvolumeclaims').find((object) => object.metadata.name === 'classlab-home-rbac');
   /** The runtime logged its list-and-watch of `resource` refused, and the server refused exactly `verb`. */
   const refused = (lab: RuntimeUnderTest, verb: string, resource: string): boolean =>
     sim.denials().some((denial) => denial.key === `${verb} ${resource}`) &&
@@ -40,7 +42,7 @@ describe.skipIf(!kubectl)(`the shipped RBAC under kube-sim${kubectl ? '' : ' (sk
     sim.applyObject('roles', policy.role);
     sim.applyObject('clusterroles', policy.clusterRole);
     sim.resetDenials();
-    for (const resource of ['deployments', 'services'] as const) {
+    for (const resource of ['deployments', 'services', 'persistentvolumeclaims'] as const) {
       for (const object of objectsOf(resource)) sim.deleteObject(resource, policy.jobsNamespace, object.metadata.name ?? '');
     }
   });
@@ -49,11 +51,13 @@ describe.skipIf(!kubectl)(`the shipped RBAC under kube-sim${kubectl ? '' : ' (sk
   it('grants exactly the verbs the runtime uses, nothing wider', () => {
     const verbs = (role: typeof policy.role) => rulesOf(role).flatMap((rule) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${verb} ${resource}`)));
     expect(verbs(policy.role).sort()).toEqual([
-      'create deployments', 'create services', 'delete deployments', 'delete services',
+      'create deployments', 'create persistentvolumeclaims', 'create services',
+      'delete deployments', 'delete persistentvolumeclaims', 'delete services',
       'list deployments', 'list events', 'list persistentvolumeclaims', 'list pods', 'list services',
+      'patch persistentvolumeclaims',
       'watch deployments', 'watch events', 'watch persistentvolumeclaims', 'watch pods', 'watch services',
     ]);
-    expect(verbs(policy.clusterRole)).toEqual(['list nodes', 'watch nodes']);
+    expect(verbs(policy.clusterRole)).toEqual(['list nodes', 'watch nodes', 'get storageclasses']);
     for (const rule of [...rulesOf(policy.role), ...rulesOf(policy.clusterRole)]) {
       expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain('*');
     }
@@ -85,7 +89,54 @@ describe.skipIf(!kubectl)(`the shipped RBAC under kube-sim${kubectl ? '' : ' (sk
     await lab.runtime.stop(broken.jobId);
     await lab.runtime.stop(ready.jobId);
     expect([...objectsOf('deployments'), ...objectsOf('services')]).toEqual([]);
+
+    // A home: made, mounted by a job that runs, grown, and deleted.
+    await lab.runtime.homes.ensure(home);
+    await vi.waitFor(async () => expect(await lab.runtime.homes.status(home)).toMatchObject({ state: 'Bound' }));
+    const withHome = launchSpec({ datasets: [], home: { name: home.name, mountPath: '/home/jovyan', capacity: home.capacity } });
+    await lab.runtime.launch(withHome);
+    await vi.waitFor(() => expect(statesOf(lab.updates, withHome.jobId)).toContainEqual({ status: 'Ready' }), { timeout: 10_000 });
+    await lab.runtime.stop(withHome.jobId);
+    await lab.runtime.homes.expand(home, '20Gi');
+    expect(claimOf()?.spec?.['resources']).toEqual({ requests: { storage: '20Gi' } });
+    await lab.runtime.homes.remove(home);
+    expect(claimOf()).toBeUndefined();
     expect(sim.denials()).toEqual([]);
+  });
+
+  it('create persistentvolumeclaims: without it a first launch cannot make the user\'s home', async () => {
+    jobsRule('persistentvolumeclaims', 'create')();
+    const lab = await start();
+    await lab.runtime.whenSynced();
+    await expect(lab.runtime.homes.ensure(home)).rejects.toThrow(/did not create PersistentVolumeClaim .*cannot create resource "persistentvolumeclaims"/);
+    expect(claimOf()).toBeUndefined();
+  });
+
+  it('patch persistentvolumeclaims: without it a home cannot grow', async () => {
+    const lab = await start();
+    await lab.runtime.whenSynced();
+    await lab.runtime.homes.ensure(home);
+    jobsRule('persistentvolumeclaims', 'patch')();
+    await expect(lab.runtime.homes.expand(home, '20Gi')).rejects.toThrow(/cannot patch resource "persistentvolumeclaims"/);
+    expect(claimOf()?.spec?.['resources']).toEqual({ requests: { storage: '10Gi' } });
+  });
+
+  it('delete persistentvolumeclaims: without it a home cannot be deleted, and its claim stays', async () => {
+    const lab = await start();
+    await lab.runtime.whenSynced();
+    await lab.runtime.homes.ensure(home);
+    jobsRule('persistentvolumeclaims', 'delete')();
+    await expect(lab.runtime.homes.remove(home)).rejects.toThrow(/cannot delete resource "persistentvolumeclaims"/);
+    expect(claimOf()).toBeDefined();
+  });
+
+  it('get storageclasses (ClusterRole): without it a home cannot grow, since its class cannot be asked', async () => {
+    const lab = await start();
+    await lab.runtime.whenSynced();
+    await lab.runtime.homes.ensure(home);
+    sim.applyObject('clusterroles', withoutVerb(policy.clusterRole, 'storageclasses', 'get'));
+    await expect(lab.runtime.homes.expand(home, '20Gi')).rejects.toThrow(/cannot get resource "storageclasses" in API group "storage.k8s.io" at the cluster scope/);
+    expect(claimOf()?.spec?.['resources']).toEqual({ requests: { storage: '10Gi' } });
   });
 
   const jobsRule = (resource: string, verb: string) => () => sim.applyObject('roles', withoutVerb(policy.role, resource, verb));

@@ -49,7 +49,7 @@ async function courseAndStudent(server: { api: string; identity: string }, cours
 }
 
 /** The simulated cluster's objects that classlab made (the cluster has others, such as the kubernetes Service). */
-function classlabObjects(simulator: KubeSimulator, resource: 'deployments' | 'services'): Json[] {
+function classlabObjects(simulator: KubeSimulator, resource: 'deployments' | 'services' | 'persistentvolumeclaims'): Json[] {
   return simulator.objects(resource, 'default').filter((object) => object.metadata.labels?.['app.kubernetes.io/managed-by'] === 'classlab');
 }
 
@@ -144,15 +144,17 @@ describe('jobs, end to end', () => {
     await server.stop();
   });
 
-  it('kubernetes runtime against the simulator: launch, Ready with a NodePort URL, delete', { timeout: 120_000 }, async () => {
+  it('kubernetes runtime against the simulator: launch, Ready with a NodePort URL, the home claim it mounts and outlives, delete', { timeout: 120_000 }, async () => {
     simulator = await startKubeSimulator({ datasets: ['dataset-mnist'], nodes: [{ name: 'gpu-1', gpus: 2, address: '10.1.0.5' }] });
-    const server = await serve({ CLASSLAB_DATA_DIR: tempDir(), CLASSLAB_RUNTIME: 'kubernetes', KUBECONFIG: simulator.kubeconfigPath });
+    // Two jobs a student, so that the second launch meets the home's single attach rather than the job limit.
+    const server = await serve({ CLASSLAB_DATA_DIR: tempDir(), CLASSLAB_RUNTIME: 'kubernetes', KUBECONFIG: simulator.kubeconfigPath, CLASSLAB_JOB_LIMITS: 'student=2' });
     const health = await call('GET', `${server.api}/v1/health/kubernetes`);
     expect(health.body).toEqual({ error: false, message: [{ name: 'gpu-1', status: 'Ready' }], warnings: [] });
     expect((await call('GET', `${server.api}/v1/datasets`, { token: await tokenOf(server.identity, 'admin', ADMIN_PASSWORD) })).body.datasets).toEqual([{ label: 'mnist', value: 'mnist' }]);
 
-    const { courseId, student } = await courseAndStudent(server, { name: 'digits', image: 'nvidia/digits:6.0', level: 'basic', GPU: 1, datasets: ['mnist'] });
-    const launched = await call('POST', `${server.api}/v1/job/launch`, { token: student, body: { course_id: courseId, user: 'jimmy@nchc' } });
+    const { courseId, student } = await courseAndStudent(server, { name: 'digits', image: 'nvidia/digits:6.0', level: 'basic', GPU: 1, datasets: ['mnist'], homePath: '/home/jovyan' });
+    const launch = () => call('POST', `${server.api}/v1/job/launch`, { token: student, body: { course_id: courseId, user: 'jimmy@nchc' } });
+    const launched = await launch();
     expect(launched.status, JSON.stringify(launched.body)).toBe(200);
     const jobId = launched.body.job.job_id;
     await until(() => call('GET', `${server.api}/v1/job/ready/${jobId}`, { token: student }), (r) => r.body.job.ready === true, 'job Ready');
@@ -160,8 +162,32 @@ describe('jobs, end to end', () => {
     expect(job.service).toEqual([{ label: 'digits', value: expect.stringMatching(/^http:\/\/10\.1\.0\.5:3\d{4}$/) }]);
     expect(classlabObjects(simulator, 'deployments')).toHaveLength(1);
 
+    // The first launch made the student's home claim, which the job mounts at the course's path.
+    const [claim, ...more] = classlabObjects(simulator, 'persistentvolumeclaims');
+    expect(more).toEqual([]);
+    expect(claim.metadata.labels['classlab.io/component']).toBe('home');
+    expect(claim.metadata.ownerReferences).toBeUndefined();
+    const podSpec = classlabObjects(simulator, 'deployments')[0].spec.template.spec;
+    expect(podSpec.volumes).toContainEqual({ name: 'home', persistentVolumeClaim: { claimName: claim.metadata.name } });
+    expect(podSpec.containers[0].volumeMounts).toContainEqual({ name: 'home', mountPath: '/home/jovyan' });
+    const mine = await call('GET', `${server.api}/v1/volume/home`, { token: student });
+    expect(mine.body.home).toMatchObject({ user: 'jimmy@nchc', state: 'Bound', capacity: '10Gi', orphaned: false });
+    // ReadWriteOnce by default: a second job at once is refused before any object is made.
+    const second = await launch();
+    expect(second.status).toBe(409);
+    expect(second.body.job_id).toBe(jobId);
+    expect(classlabObjects(simulator, 'deployments')).toHaveLength(1);
+
     expect((await call('DELETE', `${server.api}/v1/job/jimmy@nchc/${jobId}`, { token: student })).status).toBe(200);
     await until(async () => classlabObjects(simulator!, 'deployments').length + classlabObjects(simulator!, 'services').length, (n) => n === 0, 'objects deleted');
+    // The home outlives its job; an admin grows it (the default class allows it), its owner deletes it.
+    expect(classlabObjects(simulator, 'persistentvolumeclaims').map((object) => object.metadata.name)).toEqual([claim.metadata.name]);
+    const admin = await tokenOf(server.identity, 'admin', ADMIN_PASSWORD);
+    const grown = await call('PUT', `${server.api}/v1/volume/home/jimmy@nchc`, { token: admin, body: { capacity: '20Gi' } });
+    expect(grown.status, JSON.stringify(grown.body)).toBe(200);
+    expect(classlabObjects(simulator, 'persistentvolumeclaims')[0].spec.resources.requests.storage).toBe('20Gi');
+    expect((await call('DELETE', `${server.api}/v1/volume/home/jimmy@nchc`, { token: student })).status).toBe(200);
+    expect(classlabObjects(simulator, 'persistentvolumeclaims')).toEqual([]);
     await server.stop();
   });
 
@@ -175,6 +201,8 @@ describe('jobs, end to end', () => {
       CLASSLAB_JOB_LIMITS: 'student=100',
       CLASSLAB_LAUNCH_TIMEOUT: '2s',
       CLASSLAB_RECONCILE_INTERVAL: '1s',
+      // One student's 50 launches at once: single-attach (ReadWriteOnce) homes would refuse all but one.
+      CLASSLAB_HOME_ACCESS_MODE: 'ReadWriteMany',
     };
     const first = await serve(settings);
     const { courseId, student } = await courseAndStudent(first, { name: 'notebook', image: 'jupyter/base-notebook', level: 'basic', GPU: 0 });

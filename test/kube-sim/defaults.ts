@@ -130,18 +130,11 @@ export function applyCreateDefaults(resource: string, object: KubeObject): void 
       object.status = { loadBalancer: {} };
       break;
     case 'persistentvolumeclaims': {
-      // A default StorageClass with immediate binding: claims are Bound as soon as they exist.
+      // Pending until the PV controller (volumes.ts) binds it; the default class is admission's.
       const spec = object.spec ?? {};
       object.spec = spec;
       setDefault(spec, 'volumeMode', 'Filesystem');
-      setDefault(spec, 'storageClassName', 'standard');
-      setDefault(spec, 'volumeName', `pvc-${object.metadata.uid ?? ''}`);
-      const resources = isRecord(spec['resources']) ? spec['resources'] : {};
-      object.status = {
-        phase: 'Bound',
-        accessModes: spec['accessModes'] ?? [],
-        capacity: { storage: (isRecord(resources['requests']) ? resources['requests']['storage'] : undefined) ?? '1Gi' },
-      };
+      object.status = { phase: 'Pending' };
       break;
     }
     case 'namespaces':

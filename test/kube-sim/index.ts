@@ -19,6 +19,7 @@ import { Scheduler } from './scheduler.js';
 import { createHandler } from './server.js';
 import { simRoutes } from './sim-routes.js';
 import { ObjectStore } from './store.js';
+import { DEFAULT_STORAGE_CLASSES, VolumeBinder, storageClassObject, type SimStorageClass } from './volumes.js';
 import { isRecord, type KubeObject } from './types.js';
 import { WatchHub } from './watch.js';
 import { WorkloadControllers } from './workloads.js';
@@ -26,6 +27,7 @@ import { WorkloadControllers } from './workloads.js';
 export type { KubeObject, ObjectMeta, OwnerReference } from './types.js';
 export type { SimNode } from './nodes.js';
 export type { FailureRule } from './faults.js';
+export type { SimStorageClass } from './volumes.js';
 export type { Denial, ServiceAccountRef } from './rbac.js';
 
 export interface KubeSimOptions {
@@ -33,8 +35,13 @@ export interface KubeSimOptions {
   port?: number;
   /** Default: node-1 and node-2 with 2 GPUs each. */
   nodes?: SimNode[];
-  /** PVC names created Bound in the namespace, e.g. ['dataset-mnist']. */
+  /** PVC names created Bound in the namespace, e.g. ['dataset-mnist'] (volumes an administrator provisioned). */
   datasets?: string[];
+  /**
+   * Default: `standard`, the default class, which allows volume expansion. A claim of an existing
+   * class binds at once; with `[]`, a claim naming no class stays Pending (FailedBinding).
+   */
+  storageClasses?: SimStorageClass[];
   /** Default 'default'; 'default', 'kube-system', 'kube-public' and 'kube-node-lease' always exist. */
   namespace?: string;
   /** Default 'nvidia.com/gpu'. */
@@ -53,7 +60,7 @@ export interface KubeSimOptions {
 
 export type SimResource =
   | 'deployments' | 'pods' | 'services' | 'persistentvolumeclaims' | 'nodes' | 'events'
-  | 'replicasets' | 'namespaces' | 'leases' | 'serviceaccounts' | 'configmaps' | 'secrets' | 'roles' | 'rolebindings'
+  | 'replicasets' | 'namespaces' | 'leases' | 'storageclasses' | 'serviceaccounts' | 'configmaps' | 'secrets' | 'roles' | 'rolebindings'
   | 'clusterroles' | 'clusterrolebindings' | 'ingresses' | 'poddisruptionbudgets';
 
 export interface KubeSimulator {
@@ -97,10 +104,16 @@ function seed(api: ResourceApi, options: KubeSimOptions, gpuResource: string): v
     const created = api.create('nodes', undefined, built);
     api.systemUpdate('nodes', { ...created, status: status ?? {} });
   });
+  for (const storageClass of options.storageClasses ?? DEFAULT_STORAGE_CLASSES) api.create('storageclasses', undefined, storageClassObject(storageClass));
   for (const dataset of options.datasets ?? []) {
-    api.create('persistentvolumeclaims', namespace, {
+    const claim = api.create('persistentvolumeclaims', namespace, {
       metadata: { name: dataset },
       spec: { accessModes: ['ReadOnlyMany'], resources: { requests: { storage: '10Gi' } } },
+    });
+    api.systemUpdate('persistentvolumeclaims', {
+      ...claim,
+      spec: { ...claim.spec, volumeName: `pvc-${claim.metadata.uid ?? ''}` },
+      status: { phase: 'Bound', accessModes: ['ReadOnlyMany'], capacity: { storage: '10Gi' } },
     });
   }
 }
@@ -125,6 +138,7 @@ export async function startKubeSimulator(options: KubeSimOptions = {}): Promise<
   const delays = { scheduleMs: 20, pullMs: 20, readyMs: 20, ...options.delays };
   const components = [
     new WorkloadControllers(store, api),
+    new VolumeBinder(store, api, recorder),
     new Scheduler(store, api, recorder, { gpuResource, scheduleMs: delays.scheduleMs }),
     new Kubelets(store, api, recorder, { pullMs: delays.pullMs, readyMs: delays.readyMs, failingImages: options.failingImages ?? [] }),
   ];

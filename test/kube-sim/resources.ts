@@ -70,6 +70,10 @@ export const resourceTypes: ResourceType[] = [
     nameRule: 'subdomain', categories: ['all'],
   },
   {
+    resource: 'storageclasses', kind: 'StorageClass', group: 'storage.k8s.io', version: 'v1', namespaced: false,
+    shortNames: ['sc'], singular: 'storageclass', hasStatus: false, selectableFields: [], nameRule: 'subdomain',
+  },
+  {
     resource: 'leases', kind: 'Lease', group: 'coordination.k8s.io', version: 'v1', namespaced: true,
     shortNames: [], singular: 'lease', hasStatus: false, selectableFields: [], nameRule: 'subdomain',
   },

@@ -56,6 +56,8 @@ export class Scheduler {
       }
     }
     if (event.resource === 'nodes' && event.type !== 'DELETED') this.retryUnschedulable();
+    // A claim that binds (or appears) may free a pod that waited for it.
+    if (event.resource === 'persistentvolumeclaims' && event.type !== 'DELETED' && event.object.status?.['phase'] === 'Bound') this.retryUnschedulable();
   }
 
   private forget(pod: KubeObject): void {
@@ -90,6 +92,11 @@ export class Scheduler {
     const pod = this.api.find('pods', namespace, name);
     if (!pod || pod.spec?.['nodeName'] || podIsTerminal(pod)) return;
     const nodes = this.api.list('nodes').sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+    const claimProblem = this.claimProblem(pod);
+    if (claimProblem !== undefined) {
+      this.markUnschedulable(pod, `0/${nodes.length} nodes are available: ${claimProblem}.`);
+      return;
+    }
     const fits = nodes.map((node) => this.fit(pod, node));
     const gpu = this.options.gpuResource;
     const candidates = fits
@@ -98,6 +105,21 @@ export class Scheduler {
     const chosen = candidates[0];
     if (chosen) this.bind(pod, chosen.node);
     else this.markUnschedulable(pod, unschedulableMessage(fits));
+  }
+
+  /** The VolumeBinding plugin's verdict before any node is tried: every claim must exist and be Bound. */
+  private claimProblem(pod: KubeObject): string | undefined {
+    const volumes = Array.isArray(pod.spec?.['volumes']) ? pod.spec['volumes'].filter(isRecord) : [];
+    let unbound = false;
+    for (const volume of volumes) {
+      const source = isRecord(volume['persistentVolumeClaim']) ? volume['persistentVolumeClaim'] : undefined;
+      if (source === undefined) continue;
+      const claimName = String(source['claimName'] ?? '');
+      const claim = this.api.find('persistentvolumeclaims', pod.metadata.namespace, claimName);
+      if (!claim) return `persistentvolumeclaim "${claimName}" not found`;
+      if (claim.status?.['phase'] !== 'Bound') unbound = true;
+    }
+    return unbound ? 'pod has unbound immediate PersistentVolumeClaims' : undefined;
   }
 
   private fit(pod: KubeObject, node: KubeObject): Fit {

@@ -1,6 +1,21 @@
 // Helpers for the simulator's own tests: raw HTTP against it, watch streams read line by line,
 // and polling until the controllers have caught up.
-import type { KubeObject, KubeSimulator } from './index.js';
+import { afterEach } from 'vitest';
+import { startKubeSimulator, type KubeObject, type KubeSimOptions, type KubeSimulator } from './index.js';
+
+/** A simulator with quick controllers for the test calling it, stopped after the test. Call once per suite. */
+export function simPerTest(): (options?: KubeSimOptions) => Promise<KubeSimulator> {
+  let current: KubeSimulator | undefined;
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return async (options = {}) => {
+    await current?.stop();
+    current = await startKubeSimulator({ delays: { scheduleMs: 5, pullMs: 5, readyMs: 5 }, ...options });
+    return current;
+  };
+}
 
 export interface Reply<T = Record<string, unknown>> {
   status: number;

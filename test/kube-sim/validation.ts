@@ -2,6 +2,7 @@
 // kubernetes-models), then the rules the schema cannot express: names, labels, selectors, ports.
 import { Deployment, ReplicaSet } from 'kubernetes-models/apps/v1';
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1';
+import { StorageClass } from 'kubernetes-models/storage.k8s.io/v1';
 import { Event, Namespace, Node, PersistentVolumeClaim, Pod, Service } from 'kubernetes-models/v1';
 import { deployModels } from './deploy-resources.js';
 import {
@@ -36,6 +37,7 @@ const models: Record<string, (data: unknown) => Validating> = {
   Deployment: (data) => new Deployment(data as never),
   ReplicaSet: (data) => new ReplicaSet(data as never),
   Lease: (data) => new Lease(data as never),
+  StorageClass: (data) => new StorageClass(data as never),
   ...deployModels,
 };
 

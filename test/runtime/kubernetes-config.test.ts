@@ -17,8 +17,14 @@ afterEach(async () => {
 });
 
 describe('the Kubernetes runtime from the configuration', () => {
-  it('takes the namespace, resources, shm size, GPU resource, NodePort host and catalog from the settings', async () => {
-    const sim = await startKubeSimulator({ namespace: 'gpu-lab', gpuResource: 'amd.com/gpu', nodes: [{ name: 'n1', gpus: 4 }], datasets: ['ds-imagenet'] });
+  it('takes the namespace, resources, shm size, GPU resource, NodePort host, catalog and home claims from the settings', async () => {
+    const sim = await startKubeSimulator({
+      namespace: 'gpu-lab',
+      gpuResource: 'amd.com/gpu',
+      nodes: [{ name: 'n1', gpus: 4 }],
+      datasets: ['ds-imagenet'],
+      storageClasses: [{ name: 'standard', default: true }, { name: 'shared-nfs', allowVolumeExpansion: true }],
+    });
     const config = loadConfig({
       KUBECONFIG: sim.kubeconfigPath,
       CLASSLAB_RUNTIME: 'kubernetes',
@@ -32,6 +38,8 @@ describe('the Kubernetes runtime from the configuration', () => {
       CLASSLAB_JOB_MEMORY_LIMIT: '4Gi',
       CLASSLAB_SHM_SIZE: '256Mi',
       CLASSLAB_NODEPORT_HOST: 'lab.example.edu',
+      CLASSLAB_HOME_STORAGE_CLASS: 'shared-nfs',
+      CLASSLAB_HOME_ACCESS_MODE: 'ReadWriteMany',
     });
     const runtime: KubernetesRuntime = kubernetesRuntimeFromConfig(config, capturingLogger().logger);
     close = async () => {
@@ -52,6 +60,11 @@ describe('the Kubernetes runtime from the configuration', () => {
     expect(podSpec?.containers[0]?.volumeMounts).toContainEqual({ name: 'dataset-0', mountPath: '/data/imagenet', readOnly: true });
     expect(podSpec?.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } });
     await vi.waitFor(async () => expect((await runtime.jobs())[0]?.state).toEqual({ status: 'Ready' }));
+
+    expect(runtime.homes.singleAttach).toBe(false);
+    await runtime.homes.ensure({ name: 'home-1', userId: 'u-1', userName: 'ada', capacity: '10Gi' });
+    const [claim] = sim.objects('persistentvolumeclaims', 'gpu-lab').filter((object) => object.metadata.name === 'classlab-home-1');
+    expect(claim?.spec).toMatchObject({ storageClassName: 'shared-nfs', accessModes: ['ReadWriteMany'] });
   });
 
   it('refuses to start with no kubeconfig and no in-cluster service account, saying to set KUBECONFIG', async () => {

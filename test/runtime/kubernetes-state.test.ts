@@ -53,6 +53,17 @@ describe('deriving a job state', () => {
     expect(deriveJobState(deployment(), pod({ conditions: [scheduled] }))).toEqual({ status: 'Pending', reason: 'ContainerCreating' });
   });
 
+  it('waits for the home volume, in the claim\'s words, while the home claim is not Bound', () => {
+    const claimSays = 'no persistent volumes available for this claim and no storage class is set';
+    const unschedulable = pod({ conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims.' }] });
+    expect(deriveJobState(deployment(), unschedulable, claimSays)).toEqual({ status: 'Pending', reason: `waiting for home volume: ${claimSays}` });
+    expect(deriveJobState(deployment(), undefined, claimSays)).toEqual({ status: 'Pending', reason: `waiting for home volume: ${claimSays}` });
+    // A job that runs has its home, whatever the claim shows later; a Failed one stays Failed.
+    expect(deriveJobState(deployment({ availableReplicas: 1 }), undefined, claimSays)).toEqual({ status: 'Ready' });
+    const stalled = deployment({ conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'too slow' }] });
+    expect(deriveJobState(stalled, undefined, claimSays)).toEqual({ status: 'Failed', reason: 'ProgressDeadlineExceeded: too slow' });
+  });
+
   it('waits for scheduling when there is no pod yet, or the pod is not scheduled', () => {
     expect(deriveJobState(deployment(), undefined)).toEqual({ status: 'Pending', reason: 'waiting for the pod to be scheduled' });
     expect(deriveJobState(deployment(), pod())).toEqual({ status: 'Pending', reason: 'waiting for the pod to be scheduled' });

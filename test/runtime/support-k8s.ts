@@ -1,4 +1,4 @@
-import { vi } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { startKubeSimulator } from '../kube-sim/index.js';
 import { capturingLogger } from '../support/logs.js';
 import { DEFAULT_CATALOG } from '../../src/config/image-catalog.js';
@@ -108,6 +108,25 @@ export async function waitForState(lab: Lab, jobId: string, matches: (state: Run
     },
     { timeout, interval: 20 },
   );
+}
+
+/**
+ * Opens a synced Lab for the test calling it, and closes it after the test (or when the test
+ * opens another). Call once at the top of a file.
+ */
+export function labPerTest(): (...args: Parameters<typeof startLab>) => Promise<Lab> {
+  let current: Lab | undefined;
+  const closeCurrent = async () => {
+    await current?.close();
+    current = undefined;
+  };
+  afterEach(closeCurrent);
+  return async (...args) => {
+    await closeCurrent();
+    current = await startLab(...args);
+    await waitForSync(current);
+    return current;
+  };
 }
 
 /** Waits until the runtime has listed once, which jobs() reports by resolving. */

@@ -3,12 +3,14 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, StorageV1Api, Watch } from '@kubernetes/client-node';
 import { RuntimeSetupError } from '../types.js';
 
 export interface KubernetesClients {
   apps: AppsV1Api;
   core: CoreV1Api;
+  /** StorageClasses: whether a home's class lets it grow. */
+  storage: StorageV1Api;
   watch: Watch;
   /** The API server's address, for logs (never the credentials). */
   server: string;
@@ -57,6 +59,7 @@ export function makeClients(kubeConfig: KubeConfig): KubernetesClients {
   return {
     apps: kubeConfig.makeApiClient(AppsV1Api),
     core: kubeConfig.makeApiClient(CoreV1Api),
+    storage: kubeConfig.makeApiClient(StorageV1Api),
     watch: new Watch(kubeConfig),
     server: kubeConfig.getCurrentCluster()?.server ?? 'unknown',
   };

@@ -18,6 +18,8 @@ export function kubernetesRuntimeFromConfig(config: Config, logger: Logger): Kub
     memoryLimit: config.jobMemoryLimit,
     shmSize: config.shmSize,
     serviceType: config.serviceType,
+    homeAccessMode: config.homeAccessMode,
+    ...(config.homeStorageClass !== undefined ? { homeStorageClass: config.homeStorageClass } : {}),
     catalog: config.imageCatalog,
     logger,
   });

@@ -8,6 +8,7 @@ import type { RuntimeJobState } from '../types.js';
 
 export const WAITING_FOR_SCHEDULING = 'waiting for the pod to be scheduled';
 export const NO_DEPLOYMENT = 'its Deployment does not exist';
+export const WAITING_FOR_HOME = 'waiting for home volume';
 
 /** Waiting reasons that say the image cannot be had: shown with the kubelet's message. */
 const IMAGE_PROBLEMS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable']);
@@ -73,16 +74,19 @@ function podPending(pod: V1Pod): string {
 
 /**
  * In order: a Deployment that stopped progressing or a container in CrashLoopBackOff is Failed;
- * an available replica (or a Ready pod) is Ready; anything else is Pending, with the most specific
- * words the cluster gave (unschedulable, image pull, container waiting, not yet scheduled).
+ * an available replica (or a Ready pod) is Ready; a job whose home claim is not Bound is Pending
+ * with the claim's reason (`homeWaiting`), since its pod cannot be scheduled before; anything else
+ * is Pending, with the most specific words the cluster gave (unschedulable, image pull, container
+ * waiting, not yet scheduled).
  */
-export function deriveJobState(deployment: V1Deployment | undefined, pod: V1Pod | undefined): RuntimeJobState {
+export function deriveJobState(deployment: V1Deployment | undefined, pod: V1Pod | undefined, homeWaiting?: string): RuntimeJobState {
   if (deployment === undefined) return { status: 'Failed', reason: NO_DEPLOYMENT };
   const failure = deploymentFailure(deployment);
   if (failure !== undefined) return { status: 'Failed', reason: failure };
   const crashing = pod?.status?.containerStatuses?.find((s) => s.state?.waiting?.reason === 'CrashLoopBackOff');
   if (crashing) return { status: 'Failed', reason: crashLoopReason(crashing) };
   if ((deployment.status?.availableReplicas ?? 0) >= 1 || (pod !== undefined && podReady(pod))) return { status: 'Ready' };
+  if (homeWaiting !== undefined) return { status: 'Pending', reason: `${WAITING_FOR_HOME}: ${homeWaiting}` };
   if (pod === undefined) {
     // The ReplicaSet could not make a pod at all, e.g. a quota: the cluster's message says why.
     const replicaFailure = deployment.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');

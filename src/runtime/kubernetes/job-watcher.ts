@@ -12,6 +12,7 @@ import type { KubernetesClients } from './clients.js';
 import { Informer, type Backoff, type InformerHandlers } from './informer.js';
 import { currentPod, deriveJobState, sameState } from './job-state.js';
 import { MANAGED_SELECTOR, jobIdOf, objectName } from './labels.js';
+import { homeClaimOf } from './manifests.js';
 import { serviceUrls } from './urls.js';
 
 export interface JobWatcherOptions {
@@ -23,6 +24,8 @@ export interface JobWatcherOptions {
   emit(update: RuntimeUpdate): void;
   /** Called once Deployments, Services and pods have each been listed. */
   onSynced?(): void;
+  /** Why a home claim keeps its jobs from starting, in the cluster's words; undefined once it does not. */
+  homeWaiting?(claimName: string): string | undefined;
 }
 
 const GONE_REASONS = {
@@ -45,6 +48,8 @@ export class JobWatcher {
   /** Jobs whose objects we are deleting (stop, or a failed launch cleaning up), with when. */
   private readonly stoppedByUs = new Map<string, number>();
   private readonly podsByJob = new Map<string, Map<string, V1Pod>>();
+  /** The jobs that mount each home claim, so a claim's change re-derives only theirs. */
+  private readonly jobsByClaim = new Map<string, Set<string>>();
 
   constructor(private readonly options: JobWatcherOptions) {
     const { clients, namespace, logger, backoff, resyncMs } = options;
@@ -56,7 +61,7 @@ export class JobWatcher {
       path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
       labelSelector,
       list: () => clients.apps.listNamespacedDeployment({ namespace, labelSelector }),
-      handlers: this.jobObjectHandlers('deployment'),
+      handlers: this.withClaimIndex(this.jobObjectHandlers('deployment')),
     });
     this.services = new Informer<V1Service>({
       ...common,
@@ -117,7 +122,7 @@ export class JobWatcher {
       const service = services.get(jobId);
       return {
         jobId,
-        state: deriveJobState(deployment, this.podOf(jobId)),
+        state: deriveJobState(deployment, this.podOf(jobId), deployment && this.homeWaitingOf(deployment)),
         services: service ? serviceUrls(service, nodeHost) : [],
         complete: deployment !== undefined && service !== undefined,
         ...(deployment === undefined ? { missing: GONE_REASONS.deployment } : service === undefined ? { missing: GONE_REASONS.service } : {}),
@@ -155,6 +160,44 @@ export class JobWatcher {
       const lingering = this.deployments.get(name) ?? this.services.get(name);
       if (now - since > STOP_MEMORY_MS && lingering === undefined) this.stoppedByUs.delete(jobId);
     }
+  }
+
+  /** A home claim changed, or the cluster said something new about it: its jobs' states may have. */
+  claimChanged(claimName: string): void {
+    for (const jobId of this.jobsByClaim.get(claimName) ?? []) this.reportState(jobId);
+  }
+
+  private homeWaitingOf(deployment: V1Deployment): string | undefined {
+    const claim = homeClaimOf(deployment);
+    return claim === undefined ? undefined : this.options.homeWaiting?.(claim);
+  }
+
+  /** Keeps jobsByClaim in step with the Deployments before their handlers run. */
+  private withClaimIndex(handlers: InformerHandlers<V1Deployment | V1Service>): InformerHandlers<V1Deployment> {
+    const index = (deployment: V1Deployment, present: boolean) => {
+      const jobId = jobIdOf(deployment);
+      const claim = homeClaimOf(deployment);
+      if (jobId === undefined || claim === undefined) return;
+      const jobs = this.jobsByClaim.get(claim) ?? new Set<string>();
+      if (present) jobs.add(jobId);
+      else jobs.delete(jobId);
+      if (jobs.size === 0) this.jobsByClaim.delete(claim);
+      else this.jobsByClaim.set(claim, jobs);
+    };
+    return {
+      added: (deployment) => {
+        index(deployment, true);
+        handlers.added(deployment);
+      },
+      updated: (deployment) => {
+        index(deployment, true);
+        handlers.updated(deployment);
+      },
+      deleted: (deployment) => {
+        index(deployment, false);
+        handlers.deleted(deployment);
+      },
+    };
   }
 
   private podOf(jobId: string): V1Pod | undefined {
@@ -235,7 +278,7 @@ export class JobWatcher {
     // Deployment for a moment: either way there is no job to report on. A half-launched job so
     // stays Created, which is what reconciling looks for.
     if (deployment === undefined || this.services.get(name) === undefined) return;
-    const state = deriveJobState(deployment, this.podOf(jobId));
+    const state = deriveJobState(deployment, this.podOf(jobId), this.homeWaitingOf(deployment));
     if (sameState(this.reportedStates.get(jobId), state)) return;
     this.reportedStates.set(jobId, state);
     this.options.emit({ kind: 'state', jobId, state });

@@ -10,6 +10,9 @@ export const MANAGED_BY_VALUE = 'classlab';
 export const JOB_LABEL = 'classlab.io/job';
 export const USER_LABEL = 'classlab.io/user';
 export const COURSE_LABEL = 'classlab.io/course';
+/** What a non-job object is to classlab: `home` for a user's home claim. */
+export const COMPONENT_LABEL = 'classlab.io/component';
+export const HOME_COMPONENT = 'home';
 
 export const USER_NAME_ANNOTATION = 'classlab.io/user-name';
 export const COURSE_NAME_ANNOTATION = 'classlab.io/course-name';
@@ -28,6 +31,19 @@ const OBJECT_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** The Deployment's and the Service's name for a job. */
 export function objectName(jobId: string): string {
   return `${OBJECT_NAME_PREFIX}${jobId}`;
+}
+
+/**
+ * The claim of a home: `classlab-<home name>` when that is a DNS-1123 label as it is, else the
+ * name made one (lowercase, `-` for the rest) with a hash of the original, so two home names
+ * never share a claim and the same home always finds its own.
+ */
+export function homeClaimName(homeName: string): string {
+  const plain = `${OBJECT_NAME_PREFIX}${homeName}`;
+  if (isValidObjectName(plain)) return plain;
+  const room = LABEL_VALUE_MAX - OBJECT_NAME_PREFIX.length - HASH_LENGTH - 1;
+  const head = homeName.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, room).replace(/^-+|-+$/g, '');
+  return `${OBJECT_NAME_PREFIX}${head === '' ? '' : `${head}-`}${shortHash(homeName)}`;
 }
 
 /** Whether a job id makes a valid object name (job ids are UUIDs, so this fails only on a bug). */

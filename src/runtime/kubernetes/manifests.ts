@@ -8,7 +8,7 @@ import type { ImageCatalog } from '../../config/image-catalog.js';
 import { fillPlaceholders, findCatalogEntry } from '../catalog.js';
 import type { PortSpec } from '../../common/job-ports.js';
 import type { LaunchSpec } from '../types.js';
-import { JOB_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, URL_PATH_ANNOTATION, jobAnnotations, jobLabels, objectName } from './labels.js';
+import { JOB_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, URL_PATH_ANNOTATION, homeClaimName, jobAnnotations, jobLabels, objectName } from './labels.js';
 
 /** The settings that shape a job's objects. */
 export interface ManifestSettings {
@@ -30,6 +30,15 @@ export const FALLBACK_PORTS: readonly PortSpec[] = [{ name: 'jupyter', port: 888
 
 const CONTAINER_NAME = 'job';
 const SHM_VOLUME = 'shm';
+/** The pod volume of the user's home claim; the job watcher finds a job's home by it. */
+export const HOME_VOLUME = 'home';
+/**
+ * The group a job's home is given to. A freshly provisioned volume is usually root's alone, and
+ * Jupyter's images run as an unprivileged user of group 100 (docker-stacks' NB_GID, which z2jh
+ * uses too): without the group, the notebook could not write its own home. OnRootMismatch spares
+ * a full home the recursive change at every start.
+ */
+const HOME_FS_GROUP = 100;
 
 /** What launch decides before building objects: ports, the container's env, and the URL path. */
 export interface JobPlan {
@@ -63,6 +72,20 @@ function datasetVolumes(spec: LaunchSpec, settings: ManifestSettings): { volumes
   return { volumes, mounts };
 }
 
+/** The user's home claim at the mount path the jobs service chose; no volume without a home. */
+function homeVolume(spec: LaunchSpec): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  if (spec.home === undefined) return { volumes: [], mounts: [] };
+  return {
+    volumes: [{ name: HOME_VOLUME, persistentVolumeClaim: { claimName: homeClaimName(spec.home.name) } }],
+    mounts: [{ name: HOME_VOLUME, mountPath: spec.home.mountPath }],
+  };
+}
+
+/** The home claim a job's pods mount, from its Deployment; undefined for a job without a home. */
+export function homeClaimOf(deployment: V1Deployment): string | undefined {
+  return deployment.spec?.template.spec?.volumes?.find((volume) => volume.name === HOME_VOLUME)?.persistentVolumeClaim?.claimName;
+}
+
 function container(spec: LaunchSpec, plan: JobPlan, settings: ManifestSettings, mounts: V1VolumeMount[]): V1Container {
   const limits: Record<string, string> = { cpu: settings.cpuLimit, memory: settings.memoryLimit };
   if (spec.gpu > 0) limits[settings.gpuResource] = String(spec.gpu);
@@ -79,7 +102,10 @@ function container(spec: LaunchSpec, plan: JobPlan, settings: ManifestSettings, 
 
 export function buildDeployment(spec: LaunchSpec, plan: JobPlan, settings: ManifestSettings): V1Deployment {
   const labels = jobLabels(spec);
-  const { volumes, mounts } = datasetVolumes(spec, settings);
+  const datasets = datasetVolumes(spec, settings);
+  const home = homeVolume(spec);
+  const volumes = [...home.volumes, ...datasets.volumes];
+  const mounts = [...home.mounts, ...datasets.mounts];
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -96,6 +122,7 @@ export function buildDeployment(spec: LaunchSpec, plan: JobPlan, settings: Manif
           // Students' code runs here: it has no business talking to the Kubernetes API as us.
           automountServiceAccountToken: false,
           enableServiceLinks: false,
+          ...(spec.home !== undefined ? { securityContext: { fsGroup: HOME_FS_GROUP, fsGroupChangePolicy: 'OnRootMismatch' } } : {}),
           volumes: [...volumes, { name: SHM_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: settings.shmSize } }],
         },
       },

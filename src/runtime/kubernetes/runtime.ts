@@ -3,13 +3,13 @@
  * from the JobWatcher's informers, so jobs() and state changes cost the cluster nothing.
  */
 
-import { homesNotYetBuilt } from '../homes-pending.js';
 import { randomBytes } from 'node:crypto';
 import type { V1Node, V1PersistentVolumeClaim, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ServiceUrl } from '../../common/job-ports.js';
 import { Latch } from '../../common/latch.js';
 import { gpuShortfall } from '../capacity.js';
+import type { HomeAccessMode } from '../../config/home-settings.js';
 import type { ImageCatalog } from '../../config/image-catalog.js';
 import { catalogImages } from '../catalog.js';
 import {
@@ -25,6 +25,8 @@ import {
 import { apiMessage, isNotFound, statusCodeOf } from './api-errors.js';
 import { loadKubeConfig, makeClients, type KubernetesClients } from './clients.js';
 import { ClusterWatch } from './cluster-watch.js';
+import { isHomeClaim } from './home-claim.js';
+import { KubernetesHomes } from './homes.js';
 import type { Backoff } from './informer.js';
 import { JobWatcher } from './job-watcher.js';
 import { isValidObjectName, objectName } from './labels.js';
@@ -43,6 +45,10 @@ export interface KubernetesRuntimeOptions extends ManifestSettings {
   resyncMs?: number;
   /** Pauses between attempts after a list or watch failed. */
   backoff?: Backoff;
+  /** Access mode of home claims; default ReadWriteOnce, as the setting's. */
+  homeAccessMode?: HomeAccessMode;
+  /** StorageClass of home claims; unset means the cluster's default. */
+  homeStorageClass?: string;
 }
 
 const DEFAULT_RESYNC_MS = 5 * 60_000;
@@ -54,13 +60,13 @@ const CACHE_WAIT_MS = 5000;
 interface Connection {
   clients: KubernetesClients;
   watcher: JobWatcher;
-  /** Nodes and dataset claims, so that launches do not list them. */
+  /** Nodes, dataset and home claims, so that launches do not list them. */
   cluster: ClusterWatch;
 }
 
 export class KubernetesRuntime implements JobRuntime {
   readonly kind = 'kubernetes' as const;
-  readonly homes = homesNotYetBuilt('kubernetes');
+  readonly homes: KubernetesHomes;
   private readonly logger: Logger;
   private readonly resyncMs: number;
   private readonly backoff: Backoff;
@@ -77,6 +83,14 @@ export class KubernetesRuntime implements JobRuntime {
     this.logger = options.logger;
     this.resyncMs = options.resyncMs ?? DEFAULT_RESYNC_MS;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.homes = new KubernetesHomes(
+      {
+        namespace: options.namespace,
+        accessMode: options.homeAccessMode ?? 'ReadWriteOnce',
+        ...(options.homeStorageClass !== undefined ? { storageClass: options.homeStorageClass } : {}),
+      },
+      () => this.connected(),
+    );
   }
 
   /** Loads the configuration (a bad one throws) and starts watching; an unreachable cluster is retried, not thrown. */
@@ -91,6 +105,7 @@ export class KubernetesRuntime implements JobRuntime {
       resyncMs: this.resyncMs,
       emit: (update) => this.emit(update),
       onSynced: () => this.checkSynced(),
+      homeWaiting: (claimName) => this.homeWaiting(claimName),
     });
     const cluster = new ClusterWatch({
       clients,
@@ -99,6 +114,7 @@ export class KubernetesRuntime implements JobRuntime {
       backoff: this.backoff,
       resyncMs: this.resyncMs,
       onNodesChanged: () => this.nodesChanged(),
+      onClaimChanged: (name) => this.connection?.watcher.claimChanged(name),
     });
     this.connection = { clients, watcher, cluster };
     watcher.start();
@@ -220,6 +236,13 @@ export class KubernetesRuntime implements JobRuntime {
     return items;
   }
 
+  /** A home claim that exists and is not Bound holds its jobs back; an absent one lets the pod say why. */
+  private homeWaiting(claimName: string): string | undefined {
+    const status = this.connection?.cluster.homeStatus(claimName);
+    if (status === undefined || status.state === 'Bound' || status.state === 'Absent') return undefined;
+    return status.reason;
+  }
+
   private nodesChanged(): void {
     const items = this.connection?.cluster.cachedNodes();
     if (items) this.learnNodeHost(items);
@@ -246,7 +269,7 @@ export class KubernetesRuntime implements JobRuntime {
     return items
       .flatMap((claim) => {
         const name = claim.metadata?.name ?? '';
-        if (!name.startsWith(datasetPrefix) || name.length === datasetPrefix.length || claim.metadata?.deletionTimestamp) return [];
+        if (!name.startsWith(datasetPrefix) || name.length === datasetPrefix.length || claim.metadata?.deletionTimestamp || isHomeClaim(claim)) return [];
         return [name.slice(datasetPrefix.length)];
       })
       .sort();
