@@ -69,7 +69,7 @@ export async function buildApiApp({ services, logger, corsOrigins, startup, metr
   // Answers over 1 KiB to clients that accept gzip, brotli or deflate; event streams stay as they are.
   await app.register(compress);
   if (readiness) registerProbes(app, readiness);
-  registerMetrics(app, { jobsByStatus: () => services.jobs.countByStatus() }, metrics);
+  registerMetrics(app, { jobsByStatus: () => services.jobs.countByStatus(), gpuSecondsByCourse: () => services.usage.gpuSecondsByCourse() }, metrics);
   await registerDocs(app, {
     title: 'classlab API',
     description:

@@ -32,6 +32,8 @@ import type { JobRuntime } from './runtime/types.js';
 import { createOAuth } from './oauth/setup.js';
 import type { Services } from './services.js';
 import { openStore, type Store, type StoreOptions } from './store/store.js';
+import { UsageRepository } from './usage/repository.js';
+import { UsageService } from './usage/service.js';
 
 export interface Platform {
   store: Store;
@@ -47,6 +49,8 @@ export interface PlatformParts {
   store?: Store;
   /** A runtime to use instead of the configured one. */
   runtime?: JobRuntime;
+  /** The clock of culling and of usage reports; the system's unless a test sets one. */
+  now?: () => Date;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -86,7 +90,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       { capacity: config.homeCapacity, mountPath: config.homeMountPath, catalog: config.imageCatalog, deleteWithUser: config.homeDeleteWithUser },
       logger.child({ area: 'homes' }),
     );
-    const repository = new JobRepository(opened.db);
+    const repository = new JobRepository(opened.db, config.gpuResource);
     const hub = new JobEventHub();
     const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };
     const jobLogger = logger.child({ area: 'jobs' });
@@ -97,7 +101,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       policy,
       new DatabaseLease(opened.db, `jobs-${config.runtime}`, ownLeaseHolder(), config.reconcileIntervalSeconds * 3, isDeadHolderNearby),
       jobLogger,
-      { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000 },
+      { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000, ...(parts.now ? { now: parts.now } : {}) },
     );
     const services: Services = {
       identity,
@@ -108,6 +112,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       jobs: new JobService(repository, runtime, courses, homes, identity, hub, policy, jobLogger),
       homes,
       cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
+      usage: new UsageService(new UsageRepository(opened.db), parts.now),
       policy: { selfRegistration: config.selfRegistration, registrations: new RegistrationLimit(config.registrationRateLimit) },
     };
     let jobsStarted = false;

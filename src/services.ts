@@ -7,6 +7,7 @@ import type { RegistrationLimit } from './identity/registration-limit.js';
 import type { IdentityService } from './identity/service.js';
 import type { JobService } from './jobs/service.js';
 import type { OAuthServices } from './oauth/setup.js';
+import type { UsageService } from './usage/service.js';
 
 /** Everything the HTTP layer may call. Route handlers see only these, never the store. */
 export interface Services {
@@ -16,6 +17,7 @@ export interface Services {
   jobs: JobService;
   homes: HomeService;
   cluster: ClusterService;
+  usage: UsageService;
   verifier: TokenVerifier;
   policy: { selfRegistration: boolean; registrations: RegistrationLimit };
   oauth: OAuthServices;

@@ -17,7 +17,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['identity'], // users, roles, tokens
   ['auth'], // token verification and permission rules, over identity
   ['courses', 'homes'], // homes: users' persistent homes, which launches make and mount
-  ['jobs', 'cluster', 'health'], // services that no other service calls
+  ['jobs', 'cluster', 'health', 'usage'], // services that no other service calls
   ['http'], // the generic Fastify layer: envelope, errors, bearer header, docs, metrics, limits
   ['oauth'], // OAuth2 provider, proxy and sign-in pages, on http
   ['services'], // the Services interface: everything routes may call

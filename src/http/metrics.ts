@@ -22,11 +22,11 @@ export interface MetricsOptions {
  */
 export function registerMetrics(
   app: FastifyInstance,
-  sources: { jobsByStatus?: () => Promise<Record<string, number>> } = {},
+  sources: { jobsByStatus?: () => Promise<Record<string, number>>; gpuSecondsByCourse?: () => Promise<Map<string, number>> } = {},
   { registry = new Registry(), serve = true, token }: MetricsOptions = {},
 ): Registry {
   collectDefaultMetrics({ register: registry });
-  const { jobsByStatus } = sources;
+  const { jobsByStatus, gpuSecondsByCourse } = sources;
   if (jobsByStatus) {
     // Read at scrape time, so every replica reports the shared table's truth.
     new Gauge({
@@ -37,6 +37,19 @@ export function registerMetrics(
       async collect() {
         this.reset();
         for (const [status, count] of Object.entries(await jobsByStatus())) this.set({ status }, count);
+      },
+    });
+  }
+  if (gpuSecondsByCourse) {
+    // From the usage records at scrape time: ended jobs whole, running ones up to now.
+    new Counter({
+      name: 'classlab_gpu_seconds_total',
+      help: 'GPU-seconds used by jobs since usage records began, by course id.',
+      labelNames: ['course'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const [course, seconds] of await gpuSecondsByCourse()) this.inc({ course }, seconds);
       },
     });
   }

@@ -7,6 +7,7 @@ import type { DatabaseLease } from './lease.js';
 import { cullDeadlines } from './cull-times.js';
 import { formatDuration, type JobPolicy } from './quotas.js';
 import type { JobRepository, JobRow } from './repository.js';
+import type { UsageEnding } from './usage-records.js';
 
 export function stateMessage(job: Pick<JobRow, 'id' | 'status' | 'reason' | 'services'>): JobStateMessage {
   return {
@@ -20,9 +21,9 @@ export function stateMessage(job: Pick<JobRow, 'id' | 'status' | 'reason' | 'ser
   };
 }
 
-/** Marks a job Deleted, tells the pages watching it, and forgets its history. */
-export async function announceDeleted(repository: JobRepository, hub: JobEventHub, jobId: string, reason: string): Promise<void> {
-  await repository.markDeleted(jobId, reason);
+/** Marks a job Deleted (by a person, or culled), tells the pages watching it, and forgets its history. */
+export async function announceDeleted(repository: JobRepository, hub: JobEventHub, jobId: string, reason: string, ending: 'deleted' | 'culled'): Promise<void> {
+  await repository.markDeleted(jobId, reason, ending);
   const deleted = await repository.find(jobId);
   if (deleted) hub.publish(stateMessage(deleted));
   hub.forget(jobId);
@@ -39,6 +40,8 @@ export interface ReconcileReport {
   orphansStopped: string[];
   failed: string[];
   culled: string[];
+  /** Jobs whose usage records were left open with no active job: closed as lost. */
+  lostUsage: string[];
 }
 
 /**
@@ -106,7 +109,7 @@ export class JobLifecycle {
       const report = await this.reconcile();
       if (!report) return undefined;
       report.culled = await this.cull();
-      if (report.orphansStopped.length + report.failed.length + report.culled.length > 0) this.logger.info(report, 'reconciled jobs');
+      if (report.orphansStopped.length + report.failed.length + report.culled.length + report.lostUsage.length > 0) this.logger.info(report, 'reconciled jobs');
       return report;
     } catch (err) {
       this.logger.warn({ err }, 'reconciling jobs failed; will retry');
@@ -134,10 +137,10 @@ export class JobLifecycle {
 
   /**
    * Writes a state; a job that fails is stopped, so it holds no GPU while its reason is read.
-   * Answers whether this call changed the row.
+   * Answers whether this call changed the row. `ending` says how a final state ends its usage record.
    */
-  private async record(jobId: string, status: JobStatus, reason: string | null): Promise<boolean> {
-    const changed = await this.repository.transition(jobId, status, reason);
+  private async record(jobId: string, status: JobStatus, reason: string | null, ending?: UsageEnding): Promise<boolean> {
+    const changed = await this.repository.transition(jobId, status, reason, ending);
     // Another server may have written it first; pages watching this one still hear of it.
     const current = changed ?? (await this.repository.find(jobId));
     if (current) this.hub.publish(stateMessage(current));
@@ -167,7 +170,7 @@ export class JobLifecycle {
       throw error;
     }
     const active = await this.repository.listActive();
-    const report: ReconcileReport = { orphansStopped: [], failed: [], culled: [] };
+    const report: ReconcileReport = { orphansStopped: [], failed: [], culled: [], lostUsage: [] };
     const activeIds = new Set(active.map((job) => job.id));
     let running = new Map(snapshot.map((job) => [job.jobId, job]));
     // A job past Created had all its objects, so a missing one was deleted; unless the job
@@ -175,6 +178,8 @@ export class JobLifecycle {
     if (active.some((job) => job.status !== 'Created' && !running.get(job.id)?.complete)) {
       running = new Map((await this.runtime.jobs()).map((job) => [job.jobId, job]));
     }
+    // Before any is failed below: what is not held now keeps the last time it was.
+    await this.repository.markSeen([...running.keys()]);
     const settled = new Date(this.now().getTime() - this.launchGraceMs);
     // The server that ended a job wrote the row first and is deleting its objects now: stopping
     // them here too would delete them twice. If that server died meanwhile, a later round stops them.
@@ -193,6 +198,8 @@ export class JobLifecycle {
         if (outcome === 'failed') report.failed.push(job.id);
       });
     }
+    // Jobs whose rows went while their records stayed open: a safety net, since every end closes its record.
+    report.lostUsage = await this.repository.closeOrphanedUsage();
     return report;
   }
 
@@ -209,7 +216,8 @@ export class JobLifecycle {
       const reason = launching
         ? 'the launch was interrupted (the server stopped before it finished); launch the course again'
         : (seen?.missing ?? `the job's environment disappeared from the ${this.runtime.kind} runtime`);
-      await this.record(job.id, 'Failed', reason);
+      // Gone entirely, maybe while no server ran (kill -9, a restart): charged only until last seen.
+      await this.record(job.id, 'Failed', reason, seen ? 'failed' : 'lost');
       return 'failed';
     }
     if (job.services.length === 0 && seen.services.length > 0) await this.repository.setServices(job.id, seen.services);
@@ -237,7 +245,7 @@ export class JobLifecycle {
       const reason = (await this.cullReason(job, userRoles, now)) ?? undefined;
       if (!reason) continue;
       // The row first, as for a user's delete: see JobService.delete.
-      await announceDeleted(this.repository, this.hub, job.id, reason);
+      await announceDeleted(this.repository, this.hub, job.id, reason, 'culled');
       await this.runtime.stop(job.id);
       culled.push(job.id);
     }

@@ -4,6 +4,7 @@ import type { ServiceUrl } from '../common/job-ports.js';
 import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
 import type { Database, Queryable } from '../store/store.js';
 import { activeJobIdsOfUser, lockJobAdmission } from '../store/active-jobs.js';
+import { closeOrphanedUsageRecords, closeUsageRecord, markUsageSeen, openUsageRecord, removeUsageRecord, startUsageClock, type UsageEnding } from './usage-records.js';
 
 export interface JobRow {
   id: string;
@@ -58,9 +59,16 @@ const jobColumns = {
   createdAt: jobs.createdAt,
 };
 
-/** The jobs table, and nothing else: every query the jobs service makes. */
+/**
+ * The jobs table, and the usage record of each job, written in the same transaction as the row
+ * change that opens, starts or ends it: every query the jobs service makes.
+ */
 export class JobRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** The GPU resource name jobs are launched with (CLASSLAB_GPU_RESOURCE), kept in each usage record. */
+    private readonly gpuResource: string,
+  ) {}
 
   async find(id: string): Promise<JobRow | undefined> {
     const [row] = await this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(eq(jobs.id, id));
@@ -134,8 +142,8 @@ export class JobRepository {
   }
 
   /**
-   * Admission and insert in one transaction, serialised across servers by an advisory lock, so
-   * two launches at once cannot both take the last GPU or the last job of a quota.
+   * Admission, insert and usage record in one transaction, serialised across servers by an
+   * advisory lock, so two launches at once cannot both take the last GPU or the last job of a quota.
    */
   async admit(
     job: { userId: string; courseId: string; gpu: number },
@@ -147,6 +155,7 @@ export class JobRepository {
       check({ userActiveJobs: userActiveJobIds.length, userActiveJobIds, gpuInUse: await gpuInUse(tx) });
       const [row] = await tx.insert(jobs).values({ ...job, status: 'Created' }).returning({ id: jobs.id });
       if (!row) throw new Error('insert returned no job');
+      await openUsageRecord(tx, { ...job, id: row.id }, this.gpuResource);
       return row.id;
     });
   }
@@ -155,36 +164,62 @@ export class JobRepository {
     await this.db.update(jobs).set({ services }).where(eq(jobs.id, id));
   }
 
+  /** A launch that failed never ran: its row and its usage record go. */
   async remove(id: string): Promise<void> {
-    await this.db.delete(jobs).where(eq(jobs.id, id));
+    await this.db.transaction(async (tx) => {
+      await removeUsageRecord(tx, id);
+      await tx.delete(jobs).where(eq(jobs.id, id));
+    });
   }
 
   /**
    * Moves an active job to a new state; final states are never left. Answers the row when it
-   * changed, undefined when the job was already there or already final.
+   * changed, undefined when the job was already there or already final. Ready starts the usage
+   * clock; Failed ends the record as `failed`, or as `ending` says (`lost`: its environment
+   * vanished while no server watched).
    */
-  async transition(id: string, status: JobStatus, reason: string | null): Promise<JobRow | undefined> {
+  async transition(id: string, status: JobStatus, reason: string | null, ending: UsageEnding = status === 'Deleted' ? 'deleted' : 'failed'): Promise<JobRow | undefined> {
     const final = status === 'Failed' || status === 'Deleted';
-    const [row] = await this.db
-      .update(jobs)
-      .set({
-        status,
-        reason,
-        updatedAt: sql`now()`,
-        ...(status === 'Ready' ? { readyAt: sql`coalesce(${jobs.readyAt}, now())` } : {}),
-        ...(final ? { endedAt: sql`now()` } : {}),
-      })
-      .where(and(eq(jobs.id, id), isActive, or(ne(jobs.status, status), sql`${jobs.reason} is distinct from ${reason}`)))
-      .returning({ id: jobs.id });
-    return row ? this.find(row.id) : undefined;
+    const write = async (db: Queryable) => {
+      const [row] = await db
+        .update(jobs)
+        .set({
+          status,
+          reason,
+          updatedAt: sql`now()`,
+          ...(status === 'Ready' ? { readyAt: sql`coalesce(${jobs.readyAt}, now())` } : {}),
+          ...(final ? { endedAt: sql`now()` } : {}),
+        })
+        .where(and(eq(jobs.id, id), isActive, or(ne(jobs.status, status), sql`${jobs.reason} is distinct from ${reason}`)))
+        .returning({ id: jobs.id });
+      if (row && status === 'Ready') await startUsageClock(db, id);
+      if (row && final) await closeUsageRecord(db, id, ending);
+      return row;
+    };
+    // Only a change that touches the usage record needs a transaction; Pending's reasons come often.
+    const changed = status === 'Ready' || final ? await this.db.transaction(write) : await write(this.db);
+    return changed ? this.find(changed.id) : undefined;
   }
 
-  /** A user's delete: also from Failed, so the job leaves the list. */
-  async markDeleted(id: string, reason: string): Promise<void> {
-    await this.db
-      .update(jobs)
-      .set({ status: 'Deleted', reason, updatedAt: sql`now()`, endedAt: sql`coalesce(${jobs.endedAt}, now())` })
-      .where(and(eq(jobs.id, id), ne(jobs.status, 'Deleted')));
+  /** A delete, by a person (`deleted`) or the culler (`culled`): also from Failed, so the job leaves the list. */
+  async markDeleted(id: string, reason: string, ending: 'deleted' | 'culled'): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx
+        .update(jobs)
+        .set({ status: 'Deleted', reason, updatedAt: sql`now()`, endedAt: sql`coalesce(${jobs.endedAt}, now())` })
+        .where(and(eq(jobs.id, id), ne(jobs.status, 'Deleted')));
+      await closeUsageRecord(tx, id, ending);
+    });
+  }
+
+  /** The jobs the runtime holds were seen alive now: what a record left open by a crash ends at. */
+  markSeen(heldJobIds: readonly string[]): Promise<void> {
+    return markUsageSeen(this.db, heldJobIds);
+  }
+
+  /** Open usage records whose jobs have no active row end as lost, when last seen. Answers their job ids. */
+  closeOrphanedUsage(): Promise<string[]> {
+    return closeOrphanedUsageRecords(this.db);
   }
 
   async countByStatus(): Promise<Record<string, number>> {

@@ -146,7 +146,7 @@ export class JobService {
     if (userInPath !== undefined && !sameUserName(job.userName, userInPath)) throw new ServiceError('not_found', 'job id is not found');
     if (job.status === 'Deleted') return;
     const reason = job.userId === actor.userId ? `deleted by ${actor.name}` : `deleted by ${actor.name} (admin)`;
-    await announceDeleted(this.repository, this.hub, jobId, reason);
+    await announceDeleted(this.repository, this.hub, jobId, reason, 'deleted');
     await this.runtime.stop(jobId).catch((error: unknown) => {
       throw new SpecFailure(`delete job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
     });

@@ -117,11 +117,17 @@ describe('jobs, end to end', () => {
     await until(() => call('GET', `${first.api}/v1/job/ready/${jobId}`, { token: student }), (r) => r.body.job.ready === true, 'job Ready');
     first.child.kill('SIGKILL');
     await first.exited;
+    const killedAt = Date.now();
 
     // With the default interval, the dead server's lease would hold reconciling off for 90 s.
     const second = await serve(settings);
     const failed = await until(() => call('GET', `${second.api}/v1/job/ready/${jobId}`, { token: student }), (r) => r.body.job.status === 'Failed', 'killed job Failed', 20_000);
     expect(failed.body.job.reason).toBe("the job's environment disappeared from the local runtime");
+    // Its usage ends when the dead server last saw it running, not when the new one noticed.
+    const [record] = (await call('GET', `${second.api}/v1/usage/jobs`, { token: student })).body.jobs;
+    expect(record).toMatchObject({ job_id: jobId, endReason: 'lost', startedAt: expect.any(String) });
+    expect(Date.parse(record.endedAt)).toBeLessThanOrEqual(killedAt);
+    expect(Date.parse(record.endedAt)).toBeGreaterThanOrEqual(Date.parse(record.startedAt));
     const again = await launch(second);
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     await second.stop();

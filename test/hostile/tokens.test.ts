@@ -56,6 +56,8 @@ const TARGETS: Target[] = [
   { listener: 'api', operation: 'DELETE /v1/volume/home/{user}', url: (w) => `/v1/volume/home/${victor(w)}`, another: mallory, wrongRole: tess },
   { listener: 'api', operation: 'GET /v1/datasets', url: () => '/v1/datasets' },
   { listener: 'api', operation: 'GET /v1/images', url: () => '/v1/images' },
+  { listener: 'api', operation: 'GET /v1/usage', url: (w) => `/v1/usage?course=${w.victimCourseId}`, another: tess },
+  { listener: 'api', operation: 'GET /v1/usage/jobs', url: (w) => `/v1/usage/jobs?user=${victor(w)}`, another: mallory },
   { listener: 'identity', operation: 'POST /user/role', url: () => '/user/role', body: (w) => ({ user_name: w.mallory.name, role_name: 'admin' }), another: mallory, wrongRole: tess },
   { listener: 'identity', operation: 'POST /role', url: () => '/role', body: () => ({ role_name: 'hostile-role' }), another: mallory, wrongRole: tess },
   { listener: 'identity', operation: 'DELETE /role', url: () => '/role', body: () => ({ role_name: 'student' }), another: mallory, wrongRole: tess },

@@ -1,7 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CourseService } from '../../src/courses/service.js';
-import { IdentityService } from '../../src/identity/service.js';
 import { JobEventHub } from '../../src/jobs/events.js';
 import { DatabaseLease } from '../../src/jobs/lease.js';
 import { JobLifecycle } from '../../src/jobs/lifecycle.js';
@@ -12,6 +10,7 @@ import { jobs, type JobStatus } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/store.js';
 import { ScriptedRuntime } from '../support/fake-runtime.js';
 import { capturingLogger } from '../support/logs.js';
+import { seedCourse } from '../support/seed.js';
 import { storeTargets } from '../support/stores.js';
 
 const HOUR = 3600;
@@ -49,17 +48,8 @@ describe.each(storeTargets)('job lifecycle on $name', (target) => {
 
   beforeAll(async () => {
     store = await target.open();
-    repository = new JobRepository(store.db);
-    const identity = new IdentityService(store.db, { tokenTtlSeconds: 3600 });
-    userId = (await identity.createUser('jimmy@nchc', 'password-1', ['student'])).id;
-    const teacher = await identity.createUser('tina', 'password-1', ['teacher']);
-    teacherId = teacher.id;
-    courseId = (
-      await new CourseService(store.db, identity).create(
-        { userId: teacher.id, name: 'tina', roles: ['teacher'] },
-        { name: 'c', introduction: '', image: 'jupyter/base-notebook', gpu: 0, level: 'basic', datasets: [], ports: [], homePath: null },
-      )
-    ).id;
+    repository = new JobRepository(store.db, 'nvidia.com/gpu');
+    ({ studentId: userId, teacherId, courseId } = await seedCourse(store.db, { name: 'c', gpu: 0 }));
   });
   afterAll(() => store?.close());
   beforeEach(async () => {

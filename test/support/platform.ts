@@ -59,13 +59,13 @@ export interface TestPlatform {
 
 /** The whole platform in this process, on a store of its own, answering through inject(). */
 export async function startTestPlatform(
-  options: { target?: StoreTarget; settings?: Partial<Config>; runtime?: JobRuntime; webDist?: string } = {},
+  options: { target?: StoreTarget; settings?: Partial<Config>; runtime?: JobRuntime; webDist?: string; now?: () => Date } = {},
 ): Promise<TestPlatform> {
   const config: Config = { ...loadConfig({}), adminPassword: ADMIN_PASSWORD, ...options.settings };
   const { logger, lines: logs } = capturingLogger();
   const store = await (options.target ?? pgliteTarget).open();
   // A scripted runtime unless the test brings a real one: nothing here may touch this machine's processes.
-  const platform = await openPlatform(config, logger, { store, runtime: options.runtime ?? new ScriptedRuntime() });
+  const platform = await openPlatform(config, logger, { store, runtime: options.runtime ?? new ScriptedRuntime(), ...(options.now ? { now: options.now } : {}) });
   await platform.startJobs();
   const { services } = platform;
   await ensureAdmin(services.identity, config);

@@ -9,6 +9,7 @@ import { healthRoutes } from './health.js';
 import { imageRoutes } from './image.js';
 import { jobRoutes } from './job.js';
 import { proxyRoutes } from './proxy.js';
+import { usageRoutes } from './usage.js';
 import { userRoutes } from './user.js';
 import { volumeRoutes } from './volume.js';
 
@@ -32,4 +33,5 @@ export async function v1Routes(app: HttpApp, options: { services: Services }): P
   await app.register(userRoutes, { services });
   await app.register(clusterRoutes, { services });
   await app.register(volumeRoutes, { services });
+  await app.register(usageRoutes, { services });
 }
