@@ -1,22 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CATALOG } from '../../src/config/image-catalog.js';
 import { portInUse } from '../../src/runtime/local/ports.js';
-import { browse, httpGet, httpSend, launchSpec, sandboxed, processAlive, startedPid, startTestRuntime, waitForState, type TestRuntime } from './support-local.js';
+import { browse, jupyterRuns, httpGet, httpSend, launchSpec, sandboxed, processAlive, startedPid, startTestRuntime, waitForState, type TestRuntime } from './support-local.js';
 
-function jupyterOnPath(): boolean {
-  try {
-    execFileSync('jupyter', ['notebook', '--version'], { stdio: 'ignore', timeout: 15_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const hasJupyter = jupyterOnPath();
+const hasJupyter = jupyterRuns();
 let current: TestRuntime | undefined;
 
 afterEach(async () => {

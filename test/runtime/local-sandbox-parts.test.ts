@@ -13,9 +13,11 @@ import { UidPool } from '../../src/runtime/local/uid-pool.js';
 const layout: SandboxLayout = {
   uid: 524290,
   home: '/srv/classlab/data/jobs/j1/home',
+  homeMount: '/home/classlab',
   passwdFile: '/srv/classlab/data/jobs/j1/passwd',
   groupFile: '/srv/classlab/data/jobs/j1/group',
   datasets: [{ name: 'mnist', hostPath: '/srv/datasets/mnist' }],
+  datasetsMount: '/home/classlab/datasets',
   devices: ['/dev/nvidia1', '/dev/nvidiactl'],
   tools: ['/root/.nvm/versions/node/v20', '/srv/classlab'],
   hidden: ['/srv/classlab/data', '/srv/datasets', '/missing'],
@@ -84,13 +86,40 @@ describe('the sandbox\'s mounts', () => {
 });
 
 describe('user ids of jobs', () => {
-  it('hands each running job its own id from the range, and takes it back', () => {
+  it('hands each user running jobs an id of their own from the range, and takes it back', () => {
     const pool = new UidPool({ first: 600000, last: 600001 });
-    expect(pool.take('a')).toBe(600000);
-    expect(pool.take('b')).toBe(600001);
-    expect(pool.take('c')).toBeUndefined();
+    expect(pool.take('a', 'ann')).toBe(600000);
+    expect(pool.take('b', 'bob')).toBe(600001);
+    expect(pool.take('c', 'cat')).toBeUndefined();
     pool.release('a');
-    expect(pool.take('c')).toBe(600000);
+    expect(pool.take('c', 'cat')).toBe(600000);
+  });
+
+  it('gives all running jobs of one user the same id, held until the last of them ends', () => {
+    const pool = new UidPool({ first: 600000, last: 600001 });
+    expect(pool.take('a1', 'ann')).toBe(600000);
+    expect(pool.take('a2', 'ann')).toBe(600000);
+    expect(pool.take('b', 'bob')).toBe(600001);
+    pool.release('a1');
+    expect(pool.take('c', 'cat')).toBeUndefined();
+    pool.release('a2');
+    expect(pool.take('c', 'cat')).toBe(600000);
+    // A job released twice, or never taken, frees nothing of anyone else's.
+    pool.release('a2');
+    pool.release('zzz');
+    expect(pool.take('c2', 'cat')).toBe(600000);
+    expect(pool.take('d', 'dan')).toBeUndefined();
+  });
+
+  it('prefers the id a user\'s home already belongs to, when it is free and in the range', () => {
+    const pool = new UidPool({ first: 600000, last: 600009 });
+    expect(pool.take('a', 'ann', 600005)).toBe(600005);
+    // Held by ann: bob gets the lowest free one instead.
+    expect(pool.take('b', 'bob', 600005)).toBe(600000);
+    // Out of the range (the setting changed): not taken.
+    expect(pool.take('c', 'cat', 1000)).toBe(600001);
+    // A user already running keeps their id whatever their home says.
+    expect(pool.take('a2', 'ann', 600009)).toBe(600005);
   });
 
   it('are a setting, refused when they would include a system account or nobody', () => {

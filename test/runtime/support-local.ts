@@ -1,5 +1,6 @@
 /** Shared pieces of the local runtime's tests: temp folders, a test catalog, waiting for updates. */
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -49,6 +50,16 @@ const isolationHere = await checkIsolation({ mode: 'sandbox', trialUid: 524288 }
 export const sandboxed = isolationHere.mode === 'sandbox';
 if (!sandboxed && process.env.CLASSLAB_TEST_REQUIRE_SANDBOX) {
   throw new Error(`CLASSLAB_TEST_REQUIRE_SANDBOX is set, but ${isolationHere.mode === 'unavailable' ? isolationHere.problem : 'the sandbox is off'}`);
+}
+
+/** Whether `jupyter notebook` runs here (Debian's jupyter-notebook package); the Jupyter tests are skipped without it. */
+export function jupyterRuns(): boolean {
+  try {
+    execFileSync('jupyter', ['notebook', '--version'], { stdio: 'ignore', timeout: 15_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface TestRuntime {

@@ -19,6 +19,12 @@ export interface JobEnvironment {
   datasetsFolder: string;
   /** The job's own home: Jupyter keeps its runtime files (tokens among them) under it. */
   home: string;
+  /**
+   * A folder of the job's own for Jupyter's runtime files (its server and kernel files), for a
+   * job whose home is its user's: two jobs of one user share that home, and in their own PID
+   * namespaces both servers may be pid 2, so both would write `jpserver-2.json` there.
+   */
+  runtimeDir?: string;
   /** The job's user name, for a sandboxed job; otherwise the server's passes through. */
   user?: string;
   /** The catalog entry's own variables, placeholders already filled. */
@@ -38,6 +44,7 @@ export function jobEnvironment(job: JobEnvironment, parent: NodeJS.ProcessEnv = 
     // The server's temporary folder is not the job's: a sandboxed job has a /tmp of its own.
     env.TMPDIR = '/tmp';
   }
+  if (job.runtimeDir !== undefined) env.JUPYTER_RUNTIME_DIR = job.runtimeDir;
   Object.assign(env, job.extra);
   // Ours come last so a catalog entry cannot hand a job every GPU or hide it from cleanup.
   env.CUDA_VISIBLE_DEVICES = job.cudaVisibleDevices;

@@ -38,7 +38,7 @@ export async function checkIsolation(check: IsolationCheck): Promise<Isolation> 
   if (!setpriv) return unavailable('setpriv is not installed: install it with `apt-get install util-linux`');
   const euid = check.euid ?? process.geteuid?.();
   if (euid !== 0) {
-    return unavailable(`the server runs as user id ${euid ?? 'unknown'}, not root, so it cannot give each job a user id of its own (CLASSLAB_LOCAL_UIDS); start it as root`);
+    return unavailable(`the server runs as user id ${euid ?? 'unknown'}, not root, so it cannot give jobs user ids of their own (CLASSLAB_LOCAL_UIDS); start it as root`);
   }
   const trueCommand = resolveCommand('true', path) ?? '/bin/true';
   const trial = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--', ...dropPrivileges(setpriv, check.trialUid), trueCommand];

@@ -25,10 +25,14 @@ export interface SandboxSettings {
 export interface SandboxedJob {
   jobId: string;
   uid: number;
-  /** `<dataDir>/jobs/<id>`, the server's own, and the job's home inside it. */
+  /** `<dataDir>/jobs/<id>`, the server's own: the sandbox's passwd and group files go there. */
   folder: string;
+  /** The job's home on the host, and where the job sees it. */
   home: string;
+  homeMount: string;
   datasets: readonly { name: string; hostPath: string }[];
+  /** Where the job sees its datasets, each under its name. */
+  datasetsMount: string;
   gpus: readonly string[];
   /** The job's program, as an absolute path, and its arguments. */
   command: readonly [string, ...string[]];
@@ -45,7 +49,7 @@ const JOIN_CGROUPS = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || ex
 export async function prepareSandbox(settings: SandboxSettings, job: SandboxedJob): Promise<PreparedSandbox> {
   const passwdFile = join(job.folder, 'passwd');
   const groupFile = join(job.folder, 'group');
-  const files = identityFiles(await readFile('/etc/passwd', 'utf8').catch(() => ''), await readFile('/etc/group', 'utf8').catch(() => ''), job.uid);
+  const files = identityFiles(await readFile('/etc/passwd', 'utf8').catch(() => ''), await readFile('/etc/group', 'utf8').catch(() => ''), job.uid, job.homeMount);
   await writeFile(passwdFile, files.passwd, { mode: 0o644 });
   await writeFile(groupFile, files.group, { mode: 0o644 });
   const cgroup = await settings.cgroups?.create(job.jobId, settings.limits);
@@ -53,9 +57,11 @@ export async function prepareSandbox(settings: SandboxSettings, job: SandboxedJo
     {
       uid: job.uid,
       home: job.home,
+      homeMount: job.homeMount,
       passwdFile,
       groupFile,
       datasets: job.datasets,
+      datasetsMount: job.datasetsMount,
       devices: gpuDeviceFiles(job.gpus),
       tools: [settings.appRoot, installRoot(process.execPath), installRoot(job.command[0])],
       hidden: settings.hidden,

@@ -1,16 +1,16 @@
 /**
  * The local runtime: each job is a process on this machine, run from the image catalog's `local`
- * command with a free port, its share of the configured GPUs, and a home of its own under
- * `<dataDir>/jobs/<jobId>` with its datasets inside. Every job runs in a sandbox under a user id
- * of its own (see sandbox.ts), with memory, CPU and process limits. The embedded default, so that
- * a single machine can run courses end to end.
+ * command with a free port, its share of the configured GPUs, its user's home
+ * (`<dataDir>/homes/<userId>`, see homes.ts) and its datasets, and a work folder
+ * `<dataDir>/jobs/<jobId>` for the rest. Every job runs in a sandbox under its user's user id
+ * (see sandbox.ts), with memory, CPU and process limits. The embedded default, so that a single
+ * machine can run courses end to end.
  *
  * A job is held from launch until stop(): while it runs, and after it fails, so its Failed state
  * and reason stay visible to jobs() until the jobs service stops it. Its port and GPUs are freed
  * as soon as its process exits.
  */
 
-import { homesNotYetBuilt } from '../homes-pending.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,13 +31,14 @@ import { resolveCommand } from './host-paths.js';
 import { fetchLastActivity } from './http-probe.js';
 import { checkIsolation, type Isolation } from './isolation.js';
 import { formatBytes, prepareSandbox } from './job-sandbox.js';
+import { LocalHomes } from './homes.js';
 import { LocalJob } from './local-job.js';
 import { findOrphans, killOrphans } from './orphans.js';
 import { freePort, httpOrigin } from './ports.js';
-import { SANDBOX_HOME, SANDBOX_USER } from './sandbox.js';
+import { datasetsMountFor, homeMountProblem, SANDBOX_HOME, SANDBOX_USER } from './sandbox.js';
 import { UidPool } from './uid-pool.js';
 import { imageReason, runnableImages, whyGpusCannotRun, whyImageCannotRun } from './runnable.js';
-import { createWorkFolder, isPlainName, listDatasets, listWorkFolders, missingDatasets, removeWorkFolder, workFolderPath } from './work-folder.js';
+import { createWorkFolder, isPlainName, listDatasets, listWorkFolders, missingDatasets, removeWorkFolder, workFolderPath, type WorkFolder } from './work-folder.js';
 
 export interface LocalRuntimeOptions {
   /** Address jobs listen on, and the host of their URLs. */
@@ -79,7 +80,7 @@ const PORT_ATTEMPTS = 20;
 
 export class LocalRuntime implements JobRuntime {
   readonly kind = 'local' as const;
-  readonly homes = homesNotYetBuilt('local');
+  readonly homes: LocalHomes;
   private readonly host: string;
   private readonly dataDir: string;
   private readonly datasetsDir: string;
@@ -126,6 +127,7 @@ export class LocalRuntime implements JobRuntime {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.maxJobs = options.maxJobs ?? defaultMaxJobs(this.limits.memoryBytes);
     this.pathVariable = options.pathVariable;
+    this.homes = new LocalHomes(this.dataDir);
   }
 
   /**
@@ -216,6 +218,8 @@ export class LocalRuntime implements JobRuntime {
     if (!Number.isInteger(spec.gpu) || spec.gpu < 0) throw new LaunchRefused(`gpu must be a whole number of GPUs, got ${spec.gpu}`);
     const entry = findCatalogEntry(this.catalog, spec.image);
     if (!entry?.local) throw new LaunchRefused(this.noCommandMessage(spec.image));
+    const homeProblem = spec.home && this.isolation.mode === 'sandbox' ? homeMountProblem(spec.home.mountPath) : undefined;
+    if (homeProblem) throw new LaunchRefused(homeProblem);
     const missing = await missingDatasets(this.datasetsDir, spec.datasets);
     if (missing.length > 0) throw new LaunchRefused(`dataset ${missing.join(', ')} not found in ${this.datasetsDir}`);
     return this.launchProcess(spec, entry, entry.local);
@@ -227,13 +231,15 @@ export class LocalRuntime implements JobRuntime {
       throw new RuntimeError(`not enough GPUs on this machine: the job needs ${spec.gpu}, ${this.gpuPool.free().length} of ${this.gpuPool.size} are free`, { stage: 'deployment' });
     }
     const sandboxed = this.isolation.mode === 'sandbox';
-    let workFolder: Awaited<ReturnType<typeof createWorkFolder>> | undefined;
+    let workFolder: WorkFolder | undefined;
     try {
-      const uid = sandboxed ? this.uidPool.take(spec.jobId) : undefined;
+      // All jobs of one user run as one user id, preferably the one their home already belongs to.
+      const uid = sandboxed ? this.uidPool.take(spec.jobId, spec.userId, spec.home && (await this.homes.ownerOf(spec.userId))) : undefined;
       if (sandboxed && uid === undefined) throw new RuntimeBusy(`every user id of CLASSLAB_LOCAL_UIDS (${this.uids.first}-${this.uids.last}) is held by a running job`, RETRY_AFTER_FULL_SECONDS);
       const port = await this.reservePort(spec.jobId);
-      workFolder = await createWorkFolder(this.dataDir, spec.jobId, { datasetsDir: this.datasetsDir, datasets: spec.datasets, owner: uid });
-      const home = sandboxed ? SANDBOX_HOME : workFolder.home;
+      const userHome = spec.home ? await this.homes.prepare(spec.userId, uid) : undefined;
+      workFolder = await createWorkFolder(this.dataDir, spec.jobId, { datasetsDir: this.datasetsDir, datasets: spec.datasets, owner: uid, userHome });
+      const view = jobView(workFolder, { sandboxed, mountPath: spec.home?.mountPath });
       const token = randomBytes(24).toString('hex');
       const origin = httpOrigin(this.host, port);
       const values: Record<string, string> = {
@@ -241,8 +247,8 @@ export class LocalRuntime implements JobRuntime {
         host: this.host,
         port: String(port),
         token,
-        workdir: home,
-        datasets: join(home, 'datasets'),
+        workdir: view.home,
+        datasets: view.datasets,
       };
       const [command, ...args] = this.commandLine(local.command, values);
       const program = resolveCommand(command, this.searchPath);
@@ -253,8 +259,9 @@ export class LocalRuntime implements JobRuntime {
         jobId: spec.jobId,
         runtimeMarker: this.dataDir,
         cudaVisibleDevices: gpus.join(','),
-        datasetsFolder: values.datasets as string,
-        home,
+        datasetsFolder: view.datasets,
+        home: view.home,
+        ...(view.runtimeDir === undefined ? {} : { runtimeDir: view.runtimeDir }),
         ...(sandboxed ? { user: SANDBOX_USER } : {}),
         extra: Object.fromEntries(Object.entries(local.env ?? {}).map(([name, value]) => [name, this.fill(value, values)])),
       }, { ...process.env, PATH: this.searchPath });
@@ -262,7 +269,17 @@ export class LocalRuntime implements JobRuntime {
       if (this.isolation.mode === 'sandbox' && uid !== undefined) {
         const prepared = await prepareSandbox(
           { programs: this.isolation.programs, cgroups: this.cgroups, limits: this.limits, appRoot: APP_ROOT, hidden: [this.dataDir, this.datasetsDir] },
-          { jobId: spec.jobId, uid, folder: workFolder.path, home: workFolder.home, datasets: spec.datasets.map((name) => ({ name, hostPath: join(this.datasetsDir, name) })), gpus, command: argv },
+          {
+            jobId: spec.jobId,
+            uid,
+            folder: workFolder.path,
+            home: workFolder.home,
+            homeMount: view.home,
+            datasets: spec.datasets.map((name) => ({ name, hostPath: join(this.datasetsDir, name) })),
+            datasetsMount: view.datasets,
+            gpus,
+            command: argv,
+          },
         );
         argv = prepared.argv;
         if (prepared.cgroup) this.cgroupsOfJobs.set(spec.jobId, { group: prepared.cgroup });
@@ -275,6 +292,7 @@ export class LocalRuntime implements JobRuntime {
           entryName: entry.name,
           argv,
           env,
+          // bwrap changes into the home inside the sandbox; it starts where the server's user can be.
           cwd: sandboxed ? workFolder.path : workFolder.home,
           readyUrl: `${origin}${local.readyPath ?? '/'}`,
           services,
@@ -444,6 +462,21 @@ function defaultMaxJobs(memoryPerJob: number | undefined): number {
   const byCores = 8 * availableParallelism();
   const byMemory = memoryPerJob === undefined ? byCores : Math.floor(totalmem() / memoryPerJob);
   return Math.max(1, Math.min(byCores, byMemory));
+}
+
+/**
+ * Where a job finds its home, its datasets and, with its user's home, Jupyter's runtime folder: in
+ * the sandbox at their in-job paths; unsandboxed, at their folders on this machine (the mount
+ * path cannot apply without a sandbox).
+ */
+function jobView(workFolder: WorkFolder, job: { sandboxed: boolean; mountPath: string | undefined }): { home: string; datasets: string; runtimeDir?: string } {
+  if (!job.sandboxed) {
+    if (job.mountPath === undefined) return { home: workFolder.home, datasets: workFolder.datasetsPath };
+    return { home: workFolder.home, datasets: workFolder.datasetsPath, runtimeDir: join(workFolder.path, 'jupyter-runtime') };
+  }
+  if (job.mountPath === undefined) return { home: SANDBOX_HOME, datasets: join(SANDBOX_HOME, 'datasets') };
+  // The sandbox's /tmp is the job's own.
+  return { home: job.mountPath, datasets: datasetsMountFor(job.mountPath), runtimeDir: '/tmp/jupyter-runtime' };
 }
 
 /** One data directory, one set of job groups: another server on this machine has its own. */

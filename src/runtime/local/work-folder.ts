@@ -1,6 +1,7 @@
 /**
  * The files side of a local job: the datasets folder's subfolders, and each job's work folder
- * `<dataDir>/jobs/<jobId>`, whose `home/` is the job's own, with its datasets under `datasets/<name>`.
+ * `<dataDir>/jobs/<jobId>`. A job that mounts its user's home (homes.ts) keeps only the sandbox's
+ * files there; one without has its own `home/` there, with its datasets under `datasets/<name>`.
  */
 
 import { chown, mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
@@ -46,11 +47,14 @@ export async function missingDatasets(datasetsDir: string, names: readonly strin
 }
 
 export interface WorkFolder {
-  /** `<dataDir>/jobs/<jobId>`: the server's alone (0700); holds the home and the sandbox's files. */
+  /** `<dataDir>/jobs/<jobId>`: the server's alone (0700); holds the sandbox's files, and a home of the job's own. */
   path: string;
-  /** The job's home, its working directory: owned by the job's user, 0700. */
+  /** The job's home on the host: its user's (see {@link WorkFolderRequest.userHome}), or its own `<path>/home`, owned by the job's user, 0700. */
   home: string;
-  /** `<home>/datasets`, where each dataset the job asked for appears under its name. */
+  /**
+   * Where the datasets the job asked for appear under their names: `<home>/datasets` in a home of
+   * its own; `<path>/datasets` beside a user's home, so that no link is ever written into it.
+   */
   datasetsPath: string;
   /** False when the folder was already there (a job id reused), so a failed launch keeps it. */
   created: boolean;
@@ -60,10 +64,12 @@ export interface WorkFolderRequest {
   datasetsDir: string;
   datasets: readonly string[];
   /**
-   * The job's own user id, for a sandboxed job: its home is given to it, and the datasets get
-   * empty folders that the sandbox mounts them on. Without it, the datasets are linked in.
+   * The job's own user id, for a sandboxed job: a home of its own is given to it, and the datasets
+   * get empty folders there that the sandbox mounts them on. Without it, the datasets are linked in.
    */
   owner?: number | undefined;
+  /** The user's persistent home, for a job that has one: then no home of the job's own is made. */
+  userHome?: string | undefined;
 }
 
 /** Job ids that have a work folder. */
@@ -91,17 +97,21 @@ export async function createWorkFolder(dataDir: string, jobId: string, request: 
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     created = false;
   }
-  const home = join(path, 'home');
-  const datasetsPath = join(home, 'datasets');
+  const ownHome = request.userHome === undefined;
+  const home = request.userHome ?? join(path, 'home');
+  // Beside a user's home, never inside it: the links of an unsandboxed job go in the work folder.
+  const datasetsPath = join(ownHome ? home : path, 'datasets');
+  const owner = request.owner;
   try {
-    await rm(home, { recursive: true, force: true });
+    await rm(ownHome ? home : datasetsPath, { recursive: true, force: true });
     await mkdir(datasetsPath, { recursive: true, mode: 0o700 });
     for (const name of request.datasets) {
-      if (request.owner === undefined) await symlink(join(request.datasetsDir, name), join(datasetsPath, name), 'dir');
-      else await mkdir(join(datasetsPath, name));
+      if (owner === undefined) await symlink(join(request.datasetsDir, name), join(datasetsPath, name), 'dir');
+      // Beside a user's home, a sandboxed job sees its datasets where the sandbox mounts them: nothing to make.
+      else if (ownHome) await mkdir(join(datasetsPath, name));
     }
-    if (request.owner !== undefined) {
-      for (const folder of [home, datasetsPath, ...request.datasets.map((name) => join(datasetsPath, name))]) await chown(folder, request.owner, request.owner);
+    if (ownHome && owner !== undefined) {
+      for (const folder of [home, datasetsPath, ...request.datasets.map((name) => join(datasetsPath, name))]) await chown(folder, owner, owner);
     }
   } catch (error) {
     if (created) await removeWorkFolder(path);
