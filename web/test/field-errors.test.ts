@@ -14,9 +14,9 @@ describe('fieldOf', () => {
     expect(fieldOf(new ApiError(400, 'Failed to parse spec request request: body/homePath must be an absolute path without ..'))?.field).toBe('homePath');
   });
 
-  it('leaves an unset home path out of the body, so that the default applies', () => {
+  it('sends an empty home path as null, so that the default applies, also when an edit clears it', () => {
     const draft = { name: 'lab', introduction: '', image: 'classlab/hello', level: 'basic' as const, gpu: 0, datasets: [] };
-    expect(courseBody({ ...draft, homePath: '  ' })).toEqual(draft);
+    expect(courseBody({ ...draft, homePath: '  ' })).toEqual({ ...draft, homePath: null });
     expect(courseBody({ ...draft, homePath: ' /home/jovyan ' })).toEqual({ ...draft, homePath: '/home/jovyan' });
   });
 
