@@ -52,6 +52,11 @@ export class ResourceApi {
     return this.store.list(resource, resourceByName(resource).namespaced ? namespace : undefined, where);
   }
 
+  /** Stored objects to read, not copied (ObjectStore.peek): never change them. */
+  peek(resource: string, where?: (object: Readonly<KubeObject>) => boolean): readonly Readonly<KubeObject>[] {
+    return this.store.peek(resource, where);
+  }
+
   create(resource: string, namespace: string | undefined, body: unknown, options: WriteOptions = {}): KubeObject {
     const type = resourceByName(resource);
     const object = this.checkBody(type, body, namespace);
@@ -210,7 +215,7 @@ export class ResourceApi {
   private admit(resource: string, object: KubeObject, previous: KubeObject | undefined): void {
     if (resource === 'persistentvolumeclaims') admitClaim(this, object, previous);
     if (resource === 'services') {
-      const others = this.store.list('services').filter((s) => s.metadata.uid !== object.metadata.uid);
+      const others = this.store.peek('services', (s) => s.metadata.uid !== object.metadata.uid);
       allocateServiceAddresses(object, others, previous);
     }
   }
