@@ -17,7 +17,7 @@ export class RemoteSimulator {
   ) {}
 
   static async start(options: KubeSimOptions & { token: string }): Promise<RemoteSimulator> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'sim-process.ts'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'sim-process.ts'), JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const started = await new Promise<{ url: string; kubeconfigPath: string }>((resolve, reject) => {
       let out = '';
       child.stdout?.on('data', (chunk: Buffer) => {
