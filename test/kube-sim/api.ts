@@ -231,10 +231,12 @@ export class ResourceApi {
   /** The garbage collector's job, done at once: dependents go with their owner unless orphaned. */
   private deleteDependents(owner: KubeObject, policy: PropagationPolicy): void {
     const uid = owner.metadata.uid;
+    const owned = (object: Readonly<KubeObject>): boolean => (object.metadata.ownerReferences ?? []).some((ref) => ref.uid === uid);
     for (const type of resourceTypes) {
-      for (const dependent of this.store.list(type.resource)) {
+      // Found in place, copied only when owned: copying every object on each delete made deleting N jobs cost N².
+      for (const found of this.store.peek(type.resource, owned)) {
+        const dependent = deepClone(found);
         const refs = dependent.metadata.ownerReferences ?? [];
-        if (!refs.some((ref) => ref.uid === uid)) continue;
         const name = dependent.metadata.name ?? '';
         if (policy === 'Orphan') {
           dependent.metadata.ownerReferences = refs.filter((ref) => ref.uid !== uid);
