@@ -86,8 +86,16 @@ export function workFolderPath(dataDir: string, jobId: string): string {
   return join(dataDir, 'jobs', jobId);
 }
 
-export async function createWorkFolder(dataDir: string, jobId: string, request: WorkFolderRequest): Promise<WorkFolder> {
+/** Where a job's work folder, home and datasets folder will be, before anything is made. */
+export function workFolderLayout(dataDir: string, jobId: string, userHome: string | undefined): Omit<WorkFolder, 'created'> {
   const path = workFolderPath(dataDir, jobId);
+  const home = userHome ?? join(path, 'home');
+  // Beside a user's home, never inside it: the links of an unsandboxed job go in the work folder.
+  return { path, home, datasetsPath: join(userHome === undefined ? home : path, 'datasets') };
+}
+
+export async function createWorkFolder(dataDir: string, jobId: string, request: WorkFolderRequest): Promise<WorkFolder> {
+  const { path, home, datasetsPath } = workFolderLayout(dataDir, jobId, request.userHome);
   await privateFolder(dataDir);
   await privateFolder(join(dataDir, 'jobs'));
   let created = true;
@@ -98,9 +106,6 @@ export async function createWorkFolder(dataDir: string, jobId: string, request: 
     created = false;
   }
   const ownHome = request.userHome === undefined;
-  const home = request.userHome ?? join(path, 'home');
-  // Beside a user's home, never inside it: the links of an unsandboxed job go in the work folder.
-  const datasetsPath = join(ownHome ? home : path, 'datasets');
   const owner = request.owner;
   try {
     await rm(ownHome ? home : datasetsPath, { recursive: true, force: true });
