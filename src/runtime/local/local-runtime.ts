@@ -36,6 +36,7 @@ import { LocalJob } from './local-job.js';
 import { findOrphans, killOrphans } from './orphans.js';
 import { freePort, httpOrigin } from './ports.js';
 import { datasetsMountFor, homeMountProblem, SANDBOX_HOME, SANDBOX_USER } from './sandbox.js';
+import { PrivateParents } from './private-parents.js';
 import { StartQueue } from './start-queue.js';
 import { UidPool } from './uid-pool.js';
 import { imageReason, runnableImages, whyGpusCannotRun, whyImageCannotRun } from './runnable.js';
@@ -122,6 +123,7 @@ export class LocalRuntime implements JobRuntime {
   /** Jobs admitted and not yet in `held`: waiting to start, starting, or failed to start. */
   private readonly admitted = new Map<string, AdmittedJob>();
   private readonly startQueue: StartQueue;
+  private readonly parents = new PrivateParents();
   private readonly portsInUse = new Map<string, number>();
   private readonly listeners = new Set<(update: RuntimeUpdate) => void>();
   private readonly isolationMode: IsolationMode;
@@ -157,7 +159,7 @@ export class LocalRuntime implements JobRuntime {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.maxJobs = options.maxJobs ?? defaultMaxJobs(this.limits.memoryBytes);
     this.pathVariable = options.pathVariable;
-    this.homes = new LocalHomes(this.dataDir);
+    this.homes = new LocalHomes(this.dataDir, Date.now, this.parents);
     this.startQueue = options.startQueue ?? new StartQueue(availableParallelism());
   }
 
@@ -338,7 +340,7 @@ export class LocalRuntime implements JobRuntime {
     let workFolder: WorkFolder | undefined;
     try {
       const userHome = spec.home ? await this.homes.prepare(spec.userId, uid) : undefined;
-      workFolder = await createWorkFolder(this.dataDir, spec.jobId, { datasetsDir: this.datasetsDir, datasets: spec.datasets, owner: uid, userHome });
+      workFolder = await createWorkFolder(this.dataDir, spec.jobId, { datasetsDir: this.datasetsDir, datasets: spec.datasets, owner: uid, userHome, parents: this.parents });
       const env = jobEnvironment({
         jobId: spec.jobId,
         runtimeMarker: this.dataDir,

@@ -6,7 +6,7 @@
 
 import { chown, mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { privateFolder } from '../../common/private-folder.js';
+import { PrivateParents } from './private-parents.js';
 
 /** Subfolders of the datasets folder, sorted; hidden ones are not datasets. Missing folder: none. */
 export async function listDatasets(datasetsDir: string): Promise<string[]> {
@@ -70,6 +70,8 @@ export interface WorkFolderRequest {
   owner?: number | undefined;
   /** The user's persistent home, for a job that has one: then no home of the job's own is made. */
   userHome?: string | undefined;
+  /** The runtime's memory of the data and jobs folders being private already; checked afresh without it. */
+  parents?: PrivateParents;
 }
 
 /** Job ids that have a work folder. */
@@ -96,15 +98,15 @@ export function workFolderLayout(dataDir: string, jobId: string, userHome: strin
 
 export async function createWorkFolder(dataDir: string, jobId: string, request: WorkFolderRequest): Promise<WorkFolder> {
   const { path, home, datasetsPath } = workFolderLayout(dataDir, jobId, request.userHome);
-  await privateFolder(dataDir);
-  await privateFolder(join(dataDir, 'jobs'));
-  let created = true;
-  try {
-    await mkdir(path, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    created = false;
-  }
+  const created = await (request.parents ?? new PrivateParents()).within([dataDir, join(dataDir, 'jobs')], () =>
+    mkdir(path, { mode: 0o700 }).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+        return false;
+      },
+    ),
+  );
   const ownHome = request.userHome === undefined;
   const owner = request.owner;
   try {
