@@ -110,7 +110,8 @@ export async function createWorkFolder(dataDir: string, jobId: string, request: 
   const ownHome = request.userHome === undefined;
   const owner = request.owner;
   try {
-    await rm(ownHome ? home : datasetsPath, { recursive: true, force: true });
+    // What a reused job id left there goes; a folder just made has nothing to remove.
+    if (!created) await rm(ownHome ? home : datasetsPath, { recursive: true, force: true });
     await mkdir(datasetsPath, { recursive: true, mode: 0o700 });
     for (const name of request.datasets) {
       if (owner === undefined) await symlink(join(request.datasetsDir, name), join(datasetsPath, name), 'dir');
