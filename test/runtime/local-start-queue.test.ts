@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StartQueue } from '../../src/runtime/local/start-queue.js';
-import type { RuntimeUpdate } from '../../src/runtime/types.js';
+import { RuntimeBusy, type RuntimeUpdate } from '../../src/runtime/types.js';
 import { eventually, launchSpec, startTestRuntime, TEST_CATALOG, waitForState, type TestRuntime } from './support-local.js';
 
 let current: TestRuntime | undefined;
@@ -97,6 +97,16 @@ describe('local runtime: launches answer after admission', () => {
     await waitForState(test.runtime, kept.jobId, 'Ready');
     expect(eventReasons(test.updates, stopped.jobId)).toEqual(['Queued']);
     expect(existsSync(join(test.dataDir, 'jobs', stopped.jobId))).toBe(false);
+  });
+
+  it('counts jobs waiting to start against CLASSLAB_LOCAL_MAX_JOBS, and frees the place of one stopped', async () => {
+    const { queue } = heldQueue();
+    const test = (current = await startTestRuntime({ startQueue: queue, maxJobs: 2 }));
+    const first = launchSpec();
+    await Promise.all([test.runtime.launch(first), test.runtime.launch(launchSpec())]);
+    await expect(test.runtime.launch(launchSpec())).rejects.toBeInstanceOf(RuntimeBusy);
+    await test.runtime.stop(first.jobId);
+    await test.runtime.launch(launchSpec());
   });
 
   it('close() with jobs waiting: they never start, and nothing of them is left', async () => {

@@ -278,7 +278,9 @@ export class LocalRuntime implements JobRuntime {
 
   /** Jobs that hold a place on this machine: running or starting, not failed. */
   private get activeJobs(): number {
-    let count = this.launching.size;
+    let count = 0;
+    // A launch is in `launching` until its caller resumes, and in `admitted` from just before: once.
+    for (const jobId of this.launching.keys()) if (!this.admitted.has(jobId)) count += 1;
     for (const job of this.held.values()) if (job.state.status !== 'Failed') count += 1;
     for (const job of this.admitted.values()) if (job.failed === undefined) count += 1;
     return count;
@@ -575,13 +577,13 @@ function defaultMaxJobs(memoryPerJob: number | undefined): number {
   return Math.max(1, Math.min(byCores, byMemory));
 }
 
+type JobView = { home: string; datasets: string; runtimeDir?: string };
+
 /**
  * Where a job finds its home, its datasets and, with its user's home, Jupyter's runtime folder: in
  * the sandbox at their in-job paths; unsandboxed, at their folders on this machine (the mount
  * path cannot apply without a sandbox).
  */
-type JobView = { home: string; datasets: string; runtimeDir?: string };
-
 function jobView(workFolder: Omit<WorkFolder, 'created'>, job: { sandboxed: boolean; mountPath: string | undefined }): JobView {
   if (!job.sandboxed) {
     if (job.mountPath === undefined) return { home: workFolder.home, datasets: workFolder.datasetsPath };
