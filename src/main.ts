@@ -5,6 +5,7 @@ import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
 import { httpLimitsOf } from './config/http-settings.js';
 import type { Config } from './config/settings.js';
 import { ClusterService } from './cluster/service.js';
+import { CourseByIdCache } from './courses/by-id-cache.js';
 import { CourseService } from './courses/service.js';
 import { HealthService } from './health/service.js';
 import { HomeRepository } from './homes/repository.js';
@@ -23,7 +24,8 @@ import { SignInThrottle } from './identity/sign-in-throttle.js';
 import { JobEventHub } from './jobs/events.js';
 import { DatabaseLease } from './jobs/lease.js';
 import { isDeadHolderNearby, ownLeaseHolder } from './jobs/lease-holder.js';
-import { JobLifecycle } from './jobs/lifecycle.js';
+import { JobView } from './jobs/job-view.js';
+import { announceRemoteChange, JobLifecycle } from './jobs/lifecycle.js';
 import type { JobPolicy } from './jobs/quotas.js';
 import { JobRepository } from './jobs/repository.js';
 import { JobService } from './jobs/service.js';
@@ -92,10 +94,16 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     );
     const repository = new JobRepository(opened.db, config.gpuResource);
     const hub = new JobEventHub();
-    const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };
     const jobLogger = logger.child({ area: 'jobs' });
+    const jobView = new JobView(repository, opened.changes, jobLogger);
+    // A deleted account or course takes its jobs with it, and an account's name is shown beside them.
+    const stopReloadingJobs = courses.onChange(() => jobView.reload());
+    jobView.onRemoteChange((job) => announceRemoteChange(hub, job));
+    const courseById = new CourseByIdCache(courses);
+    const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };
     const lifecycle = new JobLifecycle(
       repository,
+      jobView,
       runtime,
       hub,
       policy,
@@ -109,7 +117,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       oauth,
       courses,
       health: new HealthService(opened.db),
-      jobs: new JobService(repository, runtime, courses, homes, identity, hub, policy, jobLogger),
+      jobs: new JobService(repository, jobView, runtime, courseById, homes, identity, hub, policy, jobLogger),
       homes,
       cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
       usage: new UsageService(new UsageRepository(opened.db), parts.now),
@@ -121,12 +129,17 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       services,
       runtime,
       async startJobs() {
+        // Job state is read from memory from now on; until it has loaded, from the database.
+        jobView.startAtFirstRead();
         await runtime.start();
         lifecycle.start();
         jobsStarted = true;
       },
       async close() {
         if (jobsStarted) await lifecycle.stop();
+        stopReloadingJobs();
+        jobView.close();
+        courseById.close();
         stopSharingTokenChanges();
         oauth.close();
         await runtime.close();

@@ -3,6 +3,7 @@ import { rfc3339 } from '../common/time.js';
 import { RuntimeNotSynced, type JobRuntime, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate } from '../runtime/types.js';
 import type { JobStatus } from '../store/schema.js';
 import type { JobEventHub, JobStateMessage } from './events.js';
+import type { JobView } from './job-view.js';
 import type { DatabaseLease } from './lease.js';
 import { cullDeadlines } from './cull-times.js';
 import { formatDuration, type JobPolicy } from './quotas.js';
@@ -22,11 +23,30 @@ export function stateMessage(job: Pick<JobRow, 'id' | 'status' | 'reason' | 'ser
 }
 
 /** Marks a job Deleted (by a person, or culled), tells the pages watching it, and forgets its history. */
-export async function announceDeleted(repository: JobRepository, hub: JobEventHub, jobId: string, reason: string, ending: 'deleted' | 'culled'): Promise<void> {
-  await repository.markDeleted(jobId, reason, ending);
-  const deleted = await repository.find(jobId);
+export async function announceDeleted(
+  repository: JobRepository,
+  view: JobView,
+  hub: JobEventHub,
+  jobId: string,
+  reason: string,
+  ending: 'deleted' | 'culled',
+): Promise<void> {
+  const deleted = await view.write(
+    jobId,
+    async () => {
+      await repository.markDeleted(jobId, reason, ending);
+      return repository.find(jobId);
+    },
+    (row) => row,
+  );
   if (deleted) hub.publish(stateMessage(deleted));
   hub.forget(jobId);
+}
+
+/** A state written by another server, heard through the job view: the pages watching it here hear it too. */
+export function announceRemoteChange(hub: JobEventHub, job: JobRow): void {
+  hub.publish(stateMessage(job));
+  if (job.status === 'Failed' || job.status === 'Deleted') hub.forget(job.id);
 }
 
 export interface LifecycleOptions {
@@ -52,13 +72,15 @@ export class JobLifecycle {
   private unsubscribe: (() => void) | undefined;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
-  private updates: Promise<void> = Promise.resolve();
+  /** Per job, the updates being applied: one job's in order, different jobs' side by side. */
+  private readonly updates = new Map<string, Promise<void>>();
   private ticking: Promise<ReconcileReport | undefined> | undefined;
   private readonly launchGraceMs: number;
   private readonly now: () => Date;
 
   constructor(
     private readonly repository: JobRepository,
+    private readonly view: JobView,
     private readonly runtime: JobRuntime,
     private readonly hub: JobEventHub,
     private readonly policy: JobPolicy,
@@ -73,9 +95,18 @@ export class JobLifecycle {
   start(): void {
     this.running = true;
     this.unsubscribe = this.runtime.subscribe((update) => {
-      // One at a time, in order: a job's Pending must not overwrite the Ready that followed it.
-      this.updates = this.updates.then(() => this.apply(update)).catch((err: unknown) => {
-        this.logger.warn({ err, jobId: update.jobId }, 'could not record a job update; reconciling will catch up');
+      // One job's updates one at a time, in order: its Pending must not overwrite the Ready that
+      // followed it. Other jobs' updates do not wait: a thousand jobs failing at once are recorded
+      // side by side, and each one's pages hear of it as soon as it is written.
+      const { jobId } = update;
+      const applied = (this.updates.get(jobId) ?? Promise.resolve())
+        .then(() => this.apply(update))
+        .catch((err: unknown) => {
+          this.logger.warn({ err, jobId }, 'could not record a job update; reconciling will catch up');
+        });
+      this.updates.set(jobId, applied);
+      void applied.then(() => {
+        if (this.updates.get(jobId) === applied) this.updates.delete(jobId);
       });
     });
     // At once when the runtime can tell what exists: after a restart, orphans and jobs that
@@ -91,7 +122,7 @@ export class JobLifecycle {
     this.unsubscribe?.();
     clearInterval(this.timer);
     await this.ticking;
-    await this.updates;
+    await Promise.all(this.updates.values());
     await this.lease.release().catch(() => undefined);
   }
 
@@ -140,9 +171,17 @@ export class JobLifecycle {
    * Answers whether this call changed the row. `ending` says how a final state ends its usage record.
    */
   private async record(jobId: string, status: JobStatus, reason: string | null, ending?: UsageEnding): Promise<boolean> {
-    const changed = await this.repository.transition(jobId, status, reason, ending);
-    // Another server may have written it first; pages watching this one still hear of it.
-    const current = changed ?? (await this.repository.find(jobId));
+    // Already so in memory (this server's write, or another's it heard of): nothing to write, and
+    // most runtime updates repeat the state they already reported.
+    const kept = this.view.peek(jobId);
+    if (kept && kept.status === status && kept.reason === reason) {
+      this.hub.publish(stateMessage(kept));
+      if (status === 'Failed') this.hub.forget(jobId);
+      return false;
+    }
+    const changed = await this.view.write(jobId, () => this.repository.transition(jobId, status, reason, ending), (row) => row);
+    // Another server may have written it first (the view read it again); pages watching this one still hear of it.
+    const current = changed ?? (await this.view.find(jobId));
     if (current) this.hub.publish(stateMessage(current));
     if (!changed) {
       // Ended by another server: its streams here have closed, and its history is no use.
@@ -220,7 +259,7 @@ export class JobLifecycle {
       await this.record(job.id, 'Failed', reason, seen ? 'failed' : 'lost');
       return 'failed';
     }
-    if (job.services.length === 0 && seen.services.length > 0) await this.repository.setServices(job.id, seen.services);
+    if (job.services.length === 0 && seen.services.length > 0) await this.view.write(job.id, () => this.repository.setServices(job.id, seen.services), () => undefined);
     await this.record(job.id, seen.state.status, 'reason' in seen.state ? seen.state.reason : null);
     return 'kept';
   }
@@ -245,7 +284,7 @@ export class JobLifecycle {
       const reason = (await this.cullReason(job, userRoles, now)) ?? undefined;
       if (!reason) continue;
       // The row first, as for a user's delete: see JobService.delete.
-      await announceDeleted(this.repository, this.hub, job.id, reason, 'culled');
+      await announceDeleted(this.repository, this.view, this.hub, job.id, reason, 'culled');
       await this.runtime.stop(job.id);
       culled.push(job.id);
     }

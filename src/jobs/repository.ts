@@ -44,6 +44,40 @@ export interface ListedJob {
   createdAt: Date;
 }
 
+/** What the job list shows of a job's course: as it is now, not as it was at launch. */
+export interface ListedCourse {
+  id: string;
+  name: string;
+  introduction: string;
+  image: string;
+  level: string;
+  datasets: string[];
+}
+
+/** A job and its course as the list route answers them. */
+export function listedJob(job: Omit<JobRow, 'courseId'>, course: ListedCourse): ListedJob {
+  return {
+    item: {
+      id: job.id,
+      startAt: rfc3339(job.createdAt),
+      status: job.status,
+      reason: job.reason,
+      course_id: course.id,
+      name: course.name,
+      introduction: course.introduction,
+      image: course.image,
+      gpu: job.gpu,
+      level: course.level,
+      dataset: course.datasets,
+      datasets: course.datasets,
+      service: job.services,
+      user: job.userName,
+    },
+    userId: job.userId,
+    createdAt: job.createdAt,
+  };
+}
+
 const ACTIVE = [...ACTIVE_JOB_STATUSES];
 const isActive = inArray(jobs.status, ACTIVE);
 
@@ -77,6 +111,11 @@ export class JobRepository {
 
   listActive(): Promise<JobRow[]> {
     return this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(isActive);
+  }
+
+  /** Every job that is not deleted (active, or Failed and still listed): what the job view holds. */
+  listNotDeletedRows(): Promise<JobRow[]> {
+    return this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(ne(jobs.status, 'Deleted'));
   }
 
   /** Jobs that ended (Failed or Deleted) at or after `since`: a server may still be removing their objects. */
@@ -119,26 +158,12 @@ export class JobRepository {
       .innerJoin(users, eq(jobs.userId, users.id))
       .where(and(condition, ne(jobs.status, 'Deleted')))
       .orderBy(desc(jobs.createdAt), desc(jobs.id));
-    return rows.map((row) => ({
-      item: {
-        id: row.id,
-        startAt: rfc3339(row.createdAt),
-        status: row.status,
-        reason: row.reason,
-        course_id: row.courseId,
-        name: row.name,
-        introduction: row.introduction,
-        image: row.image,
-        gpu: row.gpu,
-        level: row.level,
-        dataset: row.datasets,
-        datasets: row.datasets,
-        service: row.services,
-        user: row.user,
-      },
-      userId: row.userId,
-      createdAt: row.createdAt,
-    }));
+    return rows.map((row) =>
+      listedJob(
+        { ...row, userName: row.user },
+        { id: row.courseId, name: row.name, introduction: row.introduction, image: row.image, level: row.level, datasets: row.datasets },
+      ),
+    );
   }
 
   /**

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { actingUserName, isAdmin } from '../auth/permissions.js';
 import { ServiceError, SpecFailure } from '../common/errors.js';
 import { refuseIfUnrunnable } from '../courses/feasibility.js';
-import type { CourseService, CourseView } from '../courses/service.js';
+import type { CourseByIdCache } from '../courses/by-id-cache.js';
+import type { CourseView } from '../courses/service.js';
 import { sameUserName } from '../common/account-rules.js';
 import type { HomeService } from '../homes/service.js';
 import type { IdentityService, Principal } from '../identity/service.js';
@@ -11,8 +12,9 @@ import { rootMessage } from '../store/errors.js';
 import type { JobEventHub, JobMessage } from './events.js';
 import { announceDeleted, stateMessage } from './lifecycle.js';
 import { cullTimes, type CullTimes } from './cull-times.js';
+import type { JobView } from './job-view.js';
 import { allowanceFor, type JobPolicy } from './quotas.js';
-import type { JobListItem, JobRepository, JobRow } from './repository.js';
+import { listedJob, type JobListItem, type JobRepository, type JobRow, type ListedJob } from './repository.js';
 
 export interface JobTicket {
   job_id: string;
@@ -30,8 +32,10 @@ const RETRY_AFTER_CAPACITY_SECONDS = 60;
 export class JobService {
   constructor(
     private readonly repository: JobRepository,
+    /** Job state from memory: reads never wait on the database. */
+    private readonly view: JobView,
     private readonly runtime: JobRuntime,
-    private readonly courses: CourseService,
+    private readonly courses: CourseByIdCache,
     private readonly homes: HomeService,
     private readonly identity: IdentityService,
     private readonly hub: JobEventHub,
@@ -41,12 +45,10 @@ export class JobService {
 
   async launch(actor: Principal, courseId: string, requestedUser: string | undefined): Promise<JobTicket> {
     const owner = await this.resolveUser(actor, requestedUser);
-    const course = await this.courses.get(courseId).catch((error: unknown) => {
-      if (error instanceof ServiceError && error.kind === 'not_found') {
-        throw new ServiceError('invalid', `Query course id ${courseId} fail: course not found`);
-      }
+    const course = await this.courses.find(courseId).catch((error: unknown) => {
       throw new SpecFailure(`Query course id ${courseId} fail: ${rootMessage(error)}`, { cause: error });
     });
+    if (!course) throw new ServiceError('invalid', `Query course id ${courseId} fail: course not found`);
     await this.requireDatasets(course);
     await refuseIfUnrunnable(this.runtime, course, (error) => nodeListFailure(course.id, error));
     const gpuCapacity = course.gpu > 0 ? await this.gpuCapacity(course) : 0;
@@ -96,24 +98,27 @@ export class JobService {
         ports: course.ports,
         home: { name: home.name, mountPath: this.homes.mountPathFor(course), capacity: home.capacity },
       });
-      await this.repository.setServices(jobId, services).catch(async (error: unknown) => {
+      await this.view.write(jobId, () => this.repository.setServices(jobId, services), () => undefined).catch(async (error: unknown) => {
         await this.runtime.stop(jobId).catch(() => undefined);
         throw new SpecFailure(`update Job Table for job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
       });
     } catch (error) {
       // Nothing half-written: the runtime removed what it made, and the row goes too.
-      await this.repository.remove(jobId).catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not remove the row of a failed launch; reconciling will fail it'));
+      await this.view
+        .write(jobId, () => this.repository.remove(jobId), () => undefined)
+        .catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not remove the row of a failed launch; reconciling will fail it'));
       throw launchFailure(error, course.id, jobId);
     }
     this.logger.info({ jobId, user: owner.name, course: course.id }, 'job launched');
-    const row = await this.repository.find(jobId);
+    // The row as setServices read it back: its state may already have moved on from Created.
+    const row = this.view.peek(jobId) ?? (await this.view.find(jobId));
     return ticketOf(row ?? { id: jobId, status: 'Created', reason: null });
   }
 
   /** A user's jobs, each with when the culler will stop it. */
   async list(actor: Principal, requestedUser: string | undefined): Promise<ListedJobWithCullTimes[]> {
     const owner = await this.resolveUser(actor, requestedUser);
-    const listed = await this.repository.listForUser(owner.userId);
+    const listed = await this.listForUser(owner.userId);
     return Promise.all(listed.map(({ item, createdAt }) => this.withCullTimes(item, createdAt, owner.roles)));
   }
 
@@ -123,6 +128,20 @@ export class JobService {
     const listed = await this.repository.listAll();
     const roles = await this.repository.rolesOfUsers([...new Set(listed.map((job) => job.userId))]);
     return Promise.all(listed.map(({ item, createdAt, userId }) => this.withCullTimes(item, createdAt, roles.get(userId) ?? [])));
+  }
+
+  /** From memory, with each job's course from the course cache; from the database until the view has loaded. */
+  private async listForUser(userId: string): Promise<ListedJob[]> {
+    const rows = this.view.listForUser(userId);
+    if (!rows) return this.repository.listForUser(userId);
+    const listed = await Promise.all(
+      rows.map(async (row) => {
+        const course = await this.courses.find(row.courseId);
+        // No course: it was deleted, and its jobs with it; the view forgets them on its reload.
+        return course ? listedJob(row, course) : undefined;
+      }),
+    );
+    return listed.filter((job) => job !== undefined);
   }
 
   private async withCullTimes(item: JobListItem, createdAt: Date, roles: readonly string[]): Promise<ListedJobWithCullTimes> {
@@ -146,7 +165,7 @@ export class JobService {
     if (userInPath !== undefined && !sameUserName(job.userName, userInPath)) throw new ServiceError('not_found', 'job id is not found');
     if (job.status === 'Deleted') return;
     const reason = job.userId === actor.userId ? `deleted by ${actor.name}` : `deleted by ${actor.name} (admin)`;
-    await announceDeleted(this.repository, this.hub, jobId, reason, 'deleted');
+    await announceDeleted(this.repository, this.view, this.hub, jobId, reason, 'deleted');
     await this.runtime.stop(jobId).catch((error: unknown) => {
       throw new SpecFailure(`delete job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
     });
@@ -161,7 +180,7 @@ export class JobService {
     const job = await this.requireJob(actor, jobId);
     const stop = this.hub.subscribe(jobId, listener);
     // Read again after subscribing, so that a change in between is not lost.
-    const current = (await this.repository.find(jobId)) ?? job;
+    const current = (await this.view.find(jobId)) ?? job;
     return { history: [...this.hub.recentEvents(jobId), stateMessage(current)], stop };
   }
 
@@ -170,7 +189,7 @@ export class JobService {
   }
 
   private async requireJob(actor: Principal, jobId: string): Promise<JobRow> {
-    const job = await this.repository.find(jobId);
+    const job = await this.view.find(jobId);
     if (!job) throw new ServiceError('not_found', 'job id is not found');
     if (job.userId !== actor.userId && !isAdmin(actor)) {
       throw new ServiceError('forbidden', "Permission denied: only the job's owner or an admin can see or delete this job");

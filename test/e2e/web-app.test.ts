@@ -3,8 +3,10 @@
  * embedded database and the local runtime, clicked through as a teacher, a student and an admin
  * would; then again in zh-TW at phone size. Also: an introduction that tries to run script, a
  * token revoked mid-session, axe-core on each main page, and the screenshots in docs/screenshots.
+ * Issue 16's pages join the walk: the student's home and GPU use, the admin's homes, and the
+ * teacher's usage report with its CSV download.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -91,6 +93,16 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
     await page.getByRole('button', { name: words['action.yes'] }).click();
     await page.getByText(words['jobs.empty']).waitFor();
 
+    // Issue 16: the first launch made the student's home, and the job they ran counts this month.
+    await page.getByRole('navigation').getByRole('link', { name: words['nav.home'], exact: true }).click();
+    await page.getByText(words['homeState.Bound'], { exact: true }).waitFor();
+    await page.getByText(words['home.kept']).waitFor();
+    const myJobs = page.getByRole('table', { name: words['myUsage.jobs'] });
+    await myJobs.getByRole('rowheader', { name: course, exact: true }).first().waitFor();
+    expect(await page.locator('.usage-summary').textContent()).toMatch(/\d+\.\d\d/);
+    await expectAccessible(page, 'my home');
+    await screenshot(page, 'home', phone);
+
     // 4. One job runs (the student's limit is one); a second launch is refused with the retry time.
     for (let launch = 0; launch < 2; launch++) {
       await page.getByRole('navigation').getByRole('link', { name: words['nav.courses'], exact: true }).click();
@@ -134,6 +146,37 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
     await signOut(page, words);
   }
 
+  /** 6. The admin's homes: the student's is there. The teacher's usage, and its CSV, whose total is the table's. */
+  async function usageAndHomes(page: Page, words: Words, phone: boolean): Promise<void> {
+    await signIn(page, server, words, ADMIN);
+    await page.getByRole('navigation').getByRole('link', { name: words['nav.homes'], exact: true }).click();
+    await page.getByRole('table', { name: words['homes.caption'] }).getByRole('rowheader', { name: STUDENT.username }).waitFor();
+    await expectAccessible(page, 'homes');
+    await screenshot(page, 'homes', phone);
+    await signOut(page, words);
+
+    await signIn(page, server, words, TEACHER);
+    await page.getByRole('navigation').getByRole('link', { name: words['nav.usage'], exact: true }).click();
+    const byPerson = page.getByRole('table', { name: words['usage.byUser'] });
+    await byPerson.getByRole('rowheader', { name: STUDENT.username, exact: true }).waitFor();
+    await page.getByRole('table', { name: words['usage.byCourse'] }).waitFor();
+    await expectAccessible(page, 'usage');
+    await screenshot(page, 'usage', phone);
+    const shownJobs = Number(await byPerson.locator('tfoot td').first().textContent());
+    expect(shownJobs).toBeGreaterThan(0);
+
+    const what = words['usage.byUser'];
+    const [saved] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `${words['usage.download']} (${what})` }).click()]);
+    expect(saved.suggestedFilename()).toMatch(/^usage-.+\.csv$/);
+    const lines = readFileSync(await saved.path(), 'utf8').trim().split(/\r?\n/);
+    expect(lines[0]).toBe('key,name,jobs,gpuHours,wallHours');
+    expect(lines.some((line) => line.split(',')[1] === STUDENT.username)).toBe(true);
+    const total = (lines.at(-1) ?? '').split(',');
+    expect(total.slice(0, 2)).toEqual(['total', '']);
+    expect(Number(total[2])).toBe(shownJobs);
+    await signOut(page, words);
+  }
+
   it.each([
     { language: 'en' as const, phone: false },
     { language: 'zh-TW' as const, phone: true },
@@ -153,6 +196,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the web app in a browser${missing}`, { t
       const launchMs = await studentLaunches(page, words, course, phone);
       console.log(`web app (${language}, ${phone ? 'phone' : 'desktop'}): Launch click to the job's link: ${launchMs} ms`);
       await adminOversees(page, words, course, language === 'en' ? 'teacher' : 'admin', phone);
+      await usageAndHomes(page, words, phone);
       expect(scriptErrors).toEqual([]);
     } catch (error) {
       await page.screenshot({ path: join(tmpdir(), `classlab-web-app-failed-${language}.png`), fullPage: true }).catch(() => undefined);

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EVERY_JOB } from '../../src/jobs/job-view.js';
 import { jobs } from '../../src/store/schema.js';
 import { RuntimeBusy, RuntimeUnavailable } from '../../src/runtime/types.js';
 import { ScriptedRuntime } from '../support/fake-runtime.js';
@@ -41,6 +42,8 @@ describe.each(storeTargets)('jobs on $name', (target) => {
   beforeEach(async () => {
     // Each test starts with no jobs running and a healthy cluster.
     await platform.store.db.delete(jobs);
+    // Written behind classlab's back: the job view must read everything again.
+    await platform.store.changes.publish('jobs', EVERY_JOB);
     runtime.running.clear();
     runtime.failLaunchAt = undefined;
     runtime.failNodes = false;

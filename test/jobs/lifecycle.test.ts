@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobEventHub } from '../../src/jobs/events.js';
 import { DatabaseLease } from '../../src/jobs/lease.js';
+import { JobView } from '../../src/jobs/job-view.js';
 import { JobLifecycle } from '../../src/jobs/lifecycle.js';
 import type { JobPolicy } from '../../src/jobs/quotas.js';
 import { JobRepository } from '../../src/jobs/repository.js';
@@ -30,7 +31,8 @@ describe.each(storeTargets)('job lifecycle on $name', (target) => {
   let now: Date;
 
   const lifecycle = (holder = 'server-a', lease = 'jobs') =>
-    new JobLifecycle(repository, runtime, new JobEventHub(), policy, new DatabaseLease(store.db, lease, holder, 60), capturingLogger().logger, {
+    // A view never loaded: every read goes to the table these tests write to directly.
+    new JobLifecycle(repository, new JobView(repository, store.changes, capturingLogger().logger), runtime, new JobEventHub(), policy, new DatabaseLease(store.db, lease, holder, 60), capturingLogger().logger, {
       intervalMs: 60_000,
       launchGraceMs: 60_000,
       now: () => now,

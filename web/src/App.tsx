@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useSyncExternalStore, type ReactNode } from 
 import { hasRole, sessionState, startSession, subscribeSession } from './api/session';
 import { Header } from './components/Header';
 import { ApiError } from './api/client';
+import type { User } from './api/types';
 import { Loading, Problem } from './components/Problem';
 import { useT } from './i18n/i18n';
 import { Catalog } from './pages/Catalog';
@@ -16,6 +17,9 @@ const MyCourses = lazy(() => import('./pages/teacher/MyCourses'));
 const CourseForm = lazy(() => import('./pages/teacher/CourseForm'));
 const Cluster = lazy(() => import('./pages/admin/Cluster'));
 const Users = lazy(() => import('./pages/admin/Users'));
+const Homes = lazy(() => import('./pages/admin/Homes'));
+const Usage = lazy(() => import('./pages/teacher/Usage'));
+const MyHome = lazy(() => import('./pages/home/MyHome'));
 
 function NotAllowed() {
   const t = useT();
@@ -27,18 +31,21 @@ function NotFound() {
   return <p className="empty">{t('error.notFound')}</p>;
 }
 
-function Page({ path, query }: { path: string; query: URLSearchParams }): ReactNode {
+function Page({ path, query, user }: { path: string; query: URLSearchParams; user: User }): ReactNode {
   let params: Record<string, string> | undefined;
   if (path === '/' || path === '/sign-in') return <Catalog />;
   if ((params = match('/course/:id', path))) return <CoursePage id={params.id as string} />;
   if (path === '/jobs') return <MyJobs />;
+  if (path === '/home') return <MyHome user={user.name} />;
   if ((params = match('/jobs/:id', path))) return <JobProgress key={params.id} jobId={params.id as string} courseId={query.get('course')} />;
   const teaches = hasRole('teacher') || hasRole('admin');
   if (path === '/teach') return teaches ? <MyCourses /> : <NotAllowed />;
   if (path === '/teach/new') return teaches ? <CourseForm /> : <NotAllowed />;
   if ((params = match('/teach/edit/:id', path))) return teaches ? <CourseForm key={params.id} id={params.id as string} /> : <NotAllowed />;
   if (path === '/admin') return hasRole('admin') ? <Cluster /> : <NotAllowed />;
+  if (path === '/usage') return teaches ? <Usage /> : <NotAllowed />;
   if (path === '/users') return hasRole('admin') ? <Users /> : <NotAllowed />;
+  if (path === '/homes') return hasRole('admin') ? <Homes /> : <NotAllowed />;
   return <NotFound />;
 }
 
@@ -57,7 +64,7 @@ export function App() {
         {session.status === 'signed-out' && <SignIn message={session.message} />}
         {user && (
           <Suspense fallback={<Loading />}>
-            <Page path={path} query={query} />
+            <Page path={path} query={query} user={user} />
           </Suspense>
         )}
       </main>

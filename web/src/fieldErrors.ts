@@ -1,6 +1,6 @@
 import { ApiError } from './api/client';
 
-export const COURSE_FIELDS = ['name', 'introduction', 'image', 'level', 'gpu', 'datasets'] as const;
+export const COURSE_FIELDS = ['name', 'introduction', 'image', 'level', 'gpu', 'datasets', 'homePath'] as const;
 export type CourseField = (typeof COURSE_FIELDS)[number];
 
 /**
@@ -12,7 +12,7 @@ export function fieldOf(error: unknown): { field?: CourseField; message: string 
   if (!(error instanceof ApiError)) return undefined;
   const message = error.message;
   const path = /body\/(\w+)/.exec(message)?.[1]?.toLowerCase();
-  const named = path === undefined ? undefined : COURSE_FIELDS.find((field) => field === path);
+  const named = path === undefined ? undefined : COURSE_FIELDS.find((field) => field.toLowerCase() === path);
   if (named) return { field: named, message: message.replace(/^Failed to parse spec request request: /, '') };
   const mentioned = /\b(image|dataset)s?\b/i.exec(message)?.[1]?.toLowerCase();
   if (error.status === 400 && mentioned) return { field: mentioned === 'image' ? 'image' : 'datasets', message };

@@ -17,6 +17,8 @@ export interface Course {
   level: Level;
   datasets: string[];
   user: string | null;
+  /** Where this course's jobs mount the home folder; null: the image's or the platform's default. */
+  homePath?: string | null;
 }
 
 export type JobStatus = 'Pending' | 'Ready' | 'Failed' | 'Deleted' | (string & {});
@@ -67,7 +69,7 @@ export interface ClusterNode {
   gpu: GpuCount;
 }
 
-/** What the course form sends: create's fields (update takes any subset). */
+/** What the course form edits: create's fields (update takes any subset). */
 export interface CourseDraft {
   name: string;
   introduction: string;
@@ -75,4 +77,65 @@ export interface CourseDraft {
   level: Level;
   gpu: number;
   datasets: string[];
+  /** '' while unset: then it is not sent, and the default applies. */
+  homePath: string;
+}
+
+/** Issue 16: a person's home folder, as `/v1/volume/home` and `/v1/volume/list` answer. */
+export type HomeState = 'Absent' | 'Pending' | 'Bound' | 'Lost';
+
+export interface Home {
+  /** null before the first launch (the home is made then). */
+  name: string | null;
+  user: string;
+  /** A Kubernetes quantity: `10Gi`. */
+  capacity: string;
+  mountPath: string;
+  state: HomeState;
+  reason: string | null;
+  /** null where the runtime cannot tell. */
+  usedBytes: number | null;
+  createAt: string | null;
+  /** Its user is gone. */
+  orphaned: boolean;
+}
+
+export type UsageGroup = 'user' | 'course';
+
+export interface UsageTotals {
+  jobs: number;
+  gpuHours: number;
+  wallHours: number;
+}
+
+export interface UsageRow extends UsageTotals {
+  /** The user's or course's id. */
+  key: string;
+  /** Its name as launched. */
+  name: string;
+}
+
+export interface UsageReport {
+  from: string;
+  to: string;
+  groupBy: UsageGroup;
+  rows: UsageRow[];
+  total: UsageTotals;
+}
+
+export type EndReason = 'deleted' | 'culled' | 'failed' | 'course_deleted' | 'lost';
+
+export interface UsageJob {
+  job_id: string;
+  user: string;
+  course_id: string;
+  course: string;
+  gpu: number;
+  gpuResource: string;
+  createAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  endReason: EndReason | null;
+  gpuHours: number;
+  wallHours: number;
 }

@@ -23,7 +23,8 @@ export function LanguagePicker() {
 
 function NavLink({ href, label }: { href: string; label: string }) {
   const { path } = useLocation();
-  const current = href === '/' ? path === '/' || path.startsWith('/course/') : path.startsWith(href);
+  // `/jobs/…` belongs to My jobs, but `/homes` is not `/home`.
+  const current = href === '/' ? path === '/' || path.startsWith('/course/') : path === href || path.startsWith(`${href}/`);
   return (
     <Link href={href} aria-current={current ? 'page' : undefined}>
       {label}
@@ -45,9 +46,12 @@ export function Header({ user }: { user?: User | undefined }) {
         <nav aria-label={t('nav.main')}>
           <NavLink href="/" label={t('nav.courses')} />
           <NavLink href="/jobs" label={t('nav.jobs')} />
+          <NavLink href="/home" label={t('nav.home')} />
           {(hasRole('teacher') || hasRole('admin')) && <NavLink href="/teach" label={t('nav.teach')} />}
+          {(hasRole('teacher') || hasRole('admin')) && <NavLink href="/usage" label={t('nav.usage')} />}
           {hasRole('admin') && <NavLink href="/admin" label={t('nav.admin')} />}
           {hasRole('admin') && <NavLink href="/users" label={t('nav.users')} />}
+          {hasRole('admin') && <NavLink href="/homes" label={t('nav.homes')} />}
         </nav>
       )}
       <div className="who">

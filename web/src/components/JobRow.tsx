@@ -1,4 +1,5 @@
 import type { Job } from '../api/types';
+import { ColumnHeads } from './ColumnHeads';
 import { duration } from '../format';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
@@ -41,19 +42,7 @@ export function JobTable({ jobs, onDelete, showOwner, now }: { jobs: Job[]; onDe
   const { t } = useI18n();
   return (
     <table className="jobs">
-      <thead>
-        <tr>
-          <th scope="col">{t('job.course')}</th>
-          {showOwner && <th scope="col">{t('job.owner')}</th>}
-          <th scope="col">{t('job.status')}</th>
-          <th scope="col">{t('job.age')}</th>
-          <th scope="col">{t('job.maxAgeLeft')}</th>
-          <th scope="col">{t('job.idleLeft')}</th>
-          <th scope="col">
-            <span className="visually-hidden">{t('job.actions')}</span>
-          </th>
-        </tr>
-      </thead>
+      <ColumnHeads labels={[t('job.course'), ...(showOwner ? [t('job.owner')] : []), t('job.status'), t('job.age'), t('job.maxAgeLeft'), t('job.idleLeft')]} actions={t('job.actions')} />
       <tbody>
         {jobs.map((job) => (
           <JobRow key={job.id} job={job} now={now} onDelete={onDelete} {...(showOwner ? { showOwner } : {})} />

@@ -31,6 +31,14 @@ export function CoursePage({ id }: { id: string }) {
         <dd>{t(`level.${course.level}` as const)}</dd>
         <dt>{t('course.datasets')}</dt>
         <dd>{course.datasets.length > 0 ? course.datasets.join(', ') : t('course.noDatasets')}</dd>
+        {course.homePath && (
+          <>
+            <dt>{t('course.homePath')}</dt>
+            <dd>
+              <code>{course.homePath}</code>
+            </dd>
+          </>
+        )}
         <dt>{t('course.created')}</dt>
         <dd>{dateTime(course.createAt, language)}</dd>
       </dl>

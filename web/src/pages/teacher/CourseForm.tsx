@@ -7,9 +7,10 @@ import { fieldOf, type CourseField } from '../../fieldErrors';
 import { useLoad } from '../../hooks';
 import { useT } from '../../i18n/i18n';
 import { navigate } from '../../router';
+import { courseBody } from './courseBody';
 import { DatasetPicker, Field } from './CourseFields';
 
-const EMPTY: CourseDraft = { name: '', introduction: '', image: '', level: 'basic', gpu: 0, datasets: [] };
+const EMPTY: CourseDraft = { name: '', introduction: '', image: '', level: 'basic', gpu: 0, datasets: [], homePath: '' };
 
 const loadChoices = async (signal: AbortSignal) => {
   const [images, datasets] = await Promise.all([
@@ -33,7 +34,7 @@ export default function CourseForm({ id }: { id?: string }) {
   const [saving, setSaving] = useState(false);
   useEffect(() => {
     const course = existing.data?.course;
-    if (course) setDraft({ name: course.name, introduction: course.introduction, image: course.image, level: course.level, gpu: course.gpu, datasets: course.datasets });
+    if (course) setDraft({ name: course.name, introduction: course.introduction, image: course.image, level: course.level, gpu: course.gpu, datasets: course.datasets, homePath: course.homePath ?? '' });
   }, [existing.data]);
 
   const set = <K extends keyof CourseDraft>(key: K, value: CourseDraft[K]) => setDraft((previous) => ({ ...previous, [key]: value }));
@@ -43,8 +44,8 @@ export default function CourseForm({ id }: { id?: string }) {
     setErrors({});
     setFormError(undefined);
     try {
-      if (id) await api('PUT', `/v1/course/update/${encodeURIComponent(id)}`, { body: draft });
-      else await api('POST', '/v1/course/create', { body: draft });
+      if (id) await api('PUT', `/v1/course/update/${encodeURIComponent(id)}`, { body: courseBody(draft) });
+      else await api('POST', '/v1/course/create', { body: courseBody(draft) });
       navigate('/teach');
     } catch (error) {
       const placed = fieldOf(error);
@@ -98,6 +99,16 @@ export default function CourseForm({ id }: { id?: string }) {
             )}
           </Field>
         </div>
+        <Field id="homePath" label={t('form.homePath')} error={errors.homePath}>
+          {(describedBy) => (
+            <>
+              <input id="field-homePath" value={draft.homePath} placeholder="/home/jovyan" aria-describedby={describedBy ?? 'homePath-hint'} onChange={(event) => set('homePath', event.target.value)} />
+              <p id="homePath-hint" className="muted">
+                {t('form.homePathHint')}
+              </p>
+            </>
+          )}
+        </Field>
         <DatasetPicker available={choices.data?.datasets ?? []} chosen={draft.datasets} onChange={(next) => set('datasets', next)} error={errors.datasets} />
         <div className="editor">
           <Field id="introduction" label={t('form.introduction')} error={errors.introduction}>
