@@ -44,6 +44,8 @@ describe('local runtime: the hello job from launch to stop', () => {
     const url = new URL(services[0]?.value ?? '');
     const port = Number(url.port);
     expect(url.origin).toBe(`http://127.0.0.1:${port}`);
+    // The launch answers once admitted; the process starts right after, behind it.
+    await eventually(() => test.updates.some((update) => update.kind === 'state' && update.jobId === spec.jobId), 10_000, 'the first state');
     const firstState = test.updates.find((update) => update.kind === 'state' && update.jobId === spec.jobId);
     expect(firstState).toEqual({
       kind: 'state',
@@ -297,6 +299,7 @@ describe('local runtime: placeholders', () => {
     const spec = launchSpec({ image: 'test/env' });
     const { services } = await test.runtime.launch(spec);
     const origin = new URL(services[0]?.value ?? '').origin;
+    await eventually(() => test.updates.some((update) => update.kind === 'state' && update.jobId === spec.jobId), 10_000, 'the first state');
     const pending = test.updates.find((update) => update.kind === 'state' && update.jobId === spec.jobId);
     expect(pending).toMatchObject({ state: { status: 'Pending', reason: `starting env: waiting for ${origin}/` } });
     await eventually(async () => (await test.runtime.jobs())[0]?.state.status === 'Ready', 10_000, 'Ready');

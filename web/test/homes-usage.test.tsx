@@ -32,7 +32,7 @@ describe('home and usage pages', () => {
     await screen.findByText(/made at your first launch/);
     expect(screen.getByText('Not made yet')).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Delete my home' })).toBeNull();
-    await screen.findByText('0.00 GPU-hours in 0 jobs since 11/1/2026.');
+    await screen.findByText('0.00 GPU-hours since 11/1/2026 (jobs: 0).');
     expect(screen.getByText('No job has run this month.')).toBeTruthy();
   });
 
@@ -53,7 +53,7 @@ describe('home and usage pages', () => {
     await screen.findByText('1.5 GiB');
     expect(screen.getByText('10Gi')).toBeTruthy();
     expect(screen.getByText('/home/classlab')).toBeTruthy();
-    await screen.findByText('3.00 GPU-hours in 2 jobs since 11/1/2026.');
+    await screen.findByText('3.00 GPU-hours since 11/1/2026 (jobs: 2).');
     const jobs = screen.getByRole('table', { name: 'My jobs this month' });
     expect(within(jobs).getByRole('rowheader').textContent).toBe('hello lab');
     expect(jobs.textContent).toContain('(stopped by the culler)');

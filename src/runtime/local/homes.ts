@@ -11,9 +11,9 @@
 
 import { lstat, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { privateFolder } from '../../common/private-folder.js';
 import { RuntimeError, type HomeRef, type HomeStatus, type HomeVolumes } from '../types.js';
 import { reownTree, treeUsage } from './home-tree.js';
+import { PrivateParents } from './private-parents.js';
 import { isPlainName } from './work-folder.js';
 
 /** How long a count of used bytes is answered again: a page that lists every home, refreshed, must not walk them all each time. */
@@ -33,6 +33,7 @@ export class LocalHomes implements HomeVolumes {
   constructor(
     private readonly dataDir: string,
     private readonly now: () => number = Date.now,
+    private readonly parents: PrivateParents = new PrivateParents(),
   ) {}
 
   /** The host folder of a user's home; refuses an id that is not one plain path segment. */
@@ -96,11 +97,11 @@ export class LocalHomes implements HomeVolumes {
 
   private async makeFolder(userId: string): Promise<string> {
     const folder = this.folderOf(userId);
-    await privateFolder(this.dataDir);
-    await privateFolder(homesFolder(this.dataDir));
-    await mkdir(folder, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
+    await this.parents.within([this.dataDir, homesFolder(this.dataDir)], () =>
+      mkdir(folder, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      }),
+    );
     return folder;
   }
 

@@ -22,7 +22,7 @@ import type { Config } from '../../config/settings.js';
 import type { CatalogEntry, ImageCatalog, LocalCommand } from '../../config/image-catalog.js';
 import { fillPlaceholders, findCatalogEntry } from '../catalog.js';
 import type { IsolationMode, UidRange } from '../../config/local-settings.js';
-import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeNotSynced, RuntimeUnavailable, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeUpdate } from '../types.js';
+import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeNotSynced, RuntimeUnavailable, type JobRuntime, type LaunchSpec, type NodeInfo, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate } from '../types.js';
 import { detectCgroups, type Cgroups, type JobCgroup, type JobLimits } from './cgroups.js';
 import { jobEnvironment } from './child-env.js';
 import { GpuPool } from './gpu-pool.js';
@@ -36,9 +36,11 @@ import { LocalJob } from './local-job.js';
 import { findOrphans, killOrphans } from './orphans.js';
 import { freePort, httpOrigin } from './ports.js';
 import { datasetsMountFor, homeMountProblem, SANDBOX_HOME, SANDBOX_USER } from './sandbox.js';
+import { PrivateParents } from './private-parents.js';
+import { StartQueue } from './start-queue.js';
 import { UidPool } from './uid-pool.js';
 import { imageReason, runnableImages, whyGpusCannotRun, whyImageCannotRun } from './runnable.js';
-import { createWorkFolder, isPlainName, listDatasets, listWorkFolders, missingDatasets, removeWorkFolder, workFolderPath, type WorkFolder } from './work-folder.js';
+import { createWorkFolder, isPlainName, listDatasets, listWorkFolders, missingDatasets, removeWorkFolder, workFolderLayout, workFolderPath, type WorkFolder } from './work-folder.js';
 
 export interface LocalRuntimeOptions {
   /** Address jobs listen on, and the host of their URLs. */
@@ -63,6 +65,32 @@ export interface LocalRuntimeOptions {
   maxJobs?: number;
   /** PATH to find bwrap, setpriv and the catalog's commands on; the server's by default. */
   pathVariable?: string;
+  /**
+   * Where admitted jobs wait to start: a burst of launches starts a few processes at a time, and
+   * the rest is Pending, "waiting to start". One start per core by default: each forks the
+   * server, which blocks its event loop meanwhile.
+   */
+  startQueue?: StartQueue;
+}
+
+/** A job admitted by launch() and not yet running: what its start needs, decided at admission. */
+interface AdmittedJob {
+  spec: LaunchSpec;
+  entry: CatalogEntry;
+  local: LocalCommand;
+  gpus: string[];
+  /** The job's user id when sandboxed. */
+  uid: number | undefined;
+  view: JobView;
+  /** Placeholder values of the catalog's command and environment. */
+  values: Record<string, string>;
+  /** The job's own program (resolved on PATH) and arguments, before any sandbox goes in front. */
+  command: [string, ...string[]];
+  token: string;
+  origin: string;
+  services: ServiceUrl[];
+  /** Why its start failed: it is listed Failed until stop(), as a process that exited is. */
+  failed?: string;
 }
 
 const DEFAULT_UIDS: UidRange = { first: 524288, last: 589823 };
@@ -92,6 +120,10 @@ export class LocalRuntime implements JobRuntime {
   private readonly held = new Map<string, LocalJob>();
   /** Launches under way, by job id: a stop() that arrives meanwhile waits for its launch first. */
   private readonly launching = new Map<string, Promise<unknown>>();
+  /** Jobs admitted and not yet in `held`: waiting to start, starting, or failed to start. */
+  private readonly admitted = new Map<string, AdmittedJob>();
+  private readonly startQueue: StartQueue;
+  private readonly parents = new PrivateParents();
   private readonly portsInUse = new Map<string, number>();
   private readonly listeners = new Set<(update: RuntimeUpdate) => void>();
   private readonly isolationMode: IsolationMode;
@@ -127,7 +159,8 @@ export class LocalRuntime implements JobRuntime {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.maxJobs = options.maxJobs ?? defaultMaxJobs(this.limits.memoryBytes);
     this.pathVariable = options.pathVariable;
-    this.homes = new LocalHomes(this.dataDir);
+    this.homes = new LocalHomes(this.dataDir, Date.now, this.parents);
+    this.startQueue = options.startQueue ?? new StartQueue(availableParallelism());
   }
 
   /**
@@ -141,7 +174,7 @@ export class LocalRuntime implements JobRuntime {
       this.logger.warn({ orphans }, `killing ${orphans.length} process(es) an earlier run of the server left behind`);
       await killOrphans(orphans, this.stopGraceMs);
     }
-    const leftFolders = (await listWorkFolders(this.dataDir)).filter((jobId) => !this.held.has(jobId) && !this.launching.has(jobId));
+    const leftFolders = (await listWorkFolders(this.dataDir)).filter((jobId) => !this.held.has(jobId) && !this.admitted.has(jobId) && !this.launching.has(jobId));
     if (leftFolders.length > 0) {
       this.logger.warn({ jobIds: leftFolders }, `removing ${leftFolders.length} work folder(s) of jobs an earlier run of the server left behind`);
       for (const jobId of leftFolders) await removeWorkFolder(workFolderPath(this.dataDir, jobId));
@@ -186,20 +219,30 @@ export class LocalRuntime implements JobRuntime {
     return this.pathVariable ?? process.env.PATH;
   }
 
-  /** Stops every job, so a test or a Ctrl-C leaves no process behind. */
+  /**
+   * Stops every job, so a test or a Ctrl-C leaves no process behind. Jobs still waiting to start
+   * are taken out of the queue and never start; nothing was made for them but what the launch
+   * held in memory (port, GPUs, user id), which is let go. Starts under way finish, then stop.
+   */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled(this.launching.values());
-    await Promise.all([...this.held.keys()].map((jobId) => this.stop(jobId)));
+    await Promise.all([...new Set([...this.admitted.keys(), ...this.held.keys()])].map((jobId) => this.stop(jobId)));
     this.listeners.clear();
   }
 
+  /**
+   * Admits the job and answers its URLs without waiting for its process: what can be refused
+   * (no command, no free user id or GPU, a home path the sandbox cannot mount) is refused here;
+   * the work folder, the sandbox and the process follow in the start queue, and a start that
+   * fails there reports the job Failed through the updates, as a process that exits does.
+   */
   async launch(spec: LaunchSpec): Promise<{ services: ServiceUrl[] }> {
     if (this.closed) throw new RuntimeError('the local runtime is closed', { stage: 'deployment' });
     if (!isPlainName(spec.jobId)) throw new LaunchRefused(`job id ${JSON.stringify(spec.jobId)} cannot name a work folder`);
-    if (this.held.has(spec.jobId) || this.launching.has(spec.jobId)) throw new LaunchRefused(`job ${spec.jobId} is already running`);
+    if (this.held.has(spec.jobId) || this.admitted.has(spec.jobId) || this.launching.has(spec.jobId)) throw new LaunchRefused(`job ${spec.jobId} is already running`);
     // Registered before the first await, so a second launch of the same id is refused above.
-    const launched = this.checkAndLaunch(spec);
+    const launched = this.admitAndQueue(spec);
     this.launching.set(spec.jobId, launched);
     try {
       return await launched;
@@ -208,11 +251,10 @@ export class LocalRuntime implements JobRuntime {
     }
   }
 
-  private async checkAndLaunch(spec: LaunchSpec): Promise<{ services: ServiceUrl[] }> {
+  private async admitAndQueue(spec: LaunchSpec): Promise<{ services: ServiceUrl[] }> {
     // Before the first await: launches arriving together all count each other.
-    const running = [...this.held.values()].filter((job) => job.state.status !== 'Failed').length + this.launching.size;
-    if (running >= this.maxJobs) {
-      throw new RuntimeBusy(`this machine already runs ${running} job(s), its limit (CLASSLAB_LOCAL_MAX_JOBS=${this.maxJobs}); try again when one ends`, RETRY_AFTER_FULL_SECONDS);
+    if (this.activeJobs >= this.maxJobs) {
+      throw new RuntimeBusy(`this machine already runs ${this.activeJobs} job(s), its limit (CLASSLAB_LOCAL_MAX_JOBS=${this.maxJobs}); try again when one ends`, RETRY_AFTER_FULL_SECONDS);
     }
     if (this.isolation.mode === 'unavailable') throw new RuntimeUnavailable(this.isolation.problem);
     if (!Number.isInteger(spec.gpu) || spec.gpu < 0) throw new LaunchRefused(`gpu must be a whole number of GPUs, got ${spec.gpu}`);
@@ -222,24 +264,42 @@ export class LocalRuntime implements JobRuntime {
     if (homeProblem) throw new LaunchRefused(homeProblem);
     const missing = await missingDatasets(this.datasetsDir, spec.datasets);
     if (missing.length > 0) throw new LaunchRefused(`dataset ${missing.join(', ')} not found in ${this.datasetsDir}`);
-    return this.launchProcess(spec, entry, entry.local);
+    const admitted = await this.admit(spec, entry, entry.local);
+    if (this.closed) {
+      this.release(spec.jobId);
+      throw new RuntimeError('the local runtime is closed', { stage: 'deployment' });
+    }
+    this.admitted.set(spec.jobId, admitted);
+    this.startQueue.enqueue(spec.jobId, () => this.startAdmitted(admitted));
+    const position = this.startQueue.position(spec.jobId);
+    if (position?.waiting) this.event(spec.jobId, 'Normal', 'Queued', waitingReason(position.ahead));
+    return { services: admitted.services };
   }
 
-  private async launchProcess(spec: LaunchSpec, entry: CatalogEntry, local: LocalCommand): Promise<{ services: ServiceUrl[] }> {
+  /** Jobs that hold a place on this machine: running or starting, not failed. */
+  private get activeJobs(): number {
+    let count = 0;
+    // A launch is in `launching` until its caller resumes, and in `admitted` from just before: once.
+    for (const jobId of this.launching.keys()) if (!this.admitted.has(jobId)) count += 1;
+    for (const job of this.held.values()) if (job.state.status !== 'Failed') count += 1;
+    for (const job of this.admitted.values()) if (job.failed === undefined) count += 1;
+    return count;
+  }
+
+  /** Takes the job's GPUs, user id and port, and decides its URLs and command line; makes nothing on disk. */
+  private async admit(spec: LaunchSpec, entry: CatalogEntry, local: LocalCommand): Promise<AdmittedJob> {
     const gpus = this.gpuPool.take(spec.jobId, spec.gpu);
     if (!gpus) {
       throw new RuntimeError(`not enough GPUs on this machine: the job needs ${spec.gpu}, ${this.gpuPool.free().length} of ${this.gpuPool.size} are free`, { stage: 'deployment' });
     }
     const sandboxed = this.isolation.mode === 'sandbox';
-    let workFolder: WorkFolder | undefined;
     try {
       // All jobs of one user run as one user id, preferably the one their home already belongs to.
       const uid = sandboxed ? this.uidPool.take(spec.jobId, spec.userId, spec.home && (await this.homes.ownerOf(spec.userId))) : undefined;
       if (sandboxed && uid === undefined) throw new RuntimeBusy(`every user id of CLASSLAB_LOCAL_UIDS (${this.uids.first}-${this.uids.last}) is held by a running job`, RETRY_AFTER_FULL_SECONDS);
       const port = await this.reservePort(spec.jobId);
-      const userHome = spec.home ? await this.homes.prepare(spec.userId, uid) : undefined;
-      workFolder = await createWorkFolder(this.dataDir, spec.jobId, { datasetsDir: this.datasetsDir, datasets: spec.datasets, owner: uid, userHome });
-      const view = jobView(workFolder, { sandboxed, mountPath: spec.home?.mountPath });
+      const layout = workFolderLayout(this.dataDir, spec.jobId, spec.home ? this.homes.folderOf(spec.userId) : undefined);
+      const view = jobView(layout, { sandboxed, mountPath: spec.home?.mountPath });
       const token = randomBytes(24).toString('hex');
       const origin = httpOrigin(this.host, port);
       const values: Record<string, string> = {
@@ -255,6 +315,34 @@ export class LocalRuntime implements JobRuntime {
       // A missing program fails the same way on every retry: the catalog names something this
       // machine does not have, so the request cannot be served here.
       if (!program) throw new LaunchRefused(`image ${spec.image} cannot run on this machine: its command ${JSON.stringify(command)} was not found on PATH`);
+      const label = (spec.ports[0] ?? entry.ports[0])?.name ?? entry.name;
+      const services = [{ label, value: `${origin}${fillPlaceholders(entry.urlPath ?? '/', { token })}` }];
+      return { spec, entry, local, gpus, uid, view, values, command: [program, ...args], token, origin, services };
+    } catch (error) {
+      this.release(spec.jobId);
+      if (error instanceof LaunchRefused || error instanceof RuntimeError || error instanceof RuntimeBusy) throw error;
+      throw new RuntimeError(`could not prepare job ${spec.jobId}: ${(error as Error).message}`, { stage: 'deployment', cause: error });
+    }
+  }
+
+  /**
+   * The queued part of a launch: the user's home handed over, the work folder and the sandbox
+   * made, the process spawned. A failure lets go of everything the launch held or made (never
+   * the user's home) and reports the job Failed; it stays listed so until stop().
+   */
+  private async startAdmitted(admitted: AdmittedJob): Promise<void> {
+    const { spec, entry, local, gpus, uid, view, values } = admitted;
+    if (this.closed) {
+      // close() stops it: nothing is made for a job that could only be stopped at once.
+      this.admitted.delete(spec.jobId);
+      this.release(spec.jobId);
+      return;
+    }
+    const sandboxed = uid !== undefined;
+    let workFolder: WorkFolder | undefined;
+    try {
+      const userHome = spec.home ? await this.homes.prepare(spec.userId, uid) : undefined;
+      workFolder = await createWorkFolder(this.dataDir, spec.jobId, { datasetsDir: this.datasetsDir, datasets: spec.datasets, owner: uid, userHome, parents: this.parents });
       const env = jobEnvironment({
         jobId: spec.jobId,
         runtimeMarker: this.dataDir,
@@ -265,7 +353,7 @@ export class LocalRuntime implements JobRuntime {
         ...(sandboxed ? { user: SANDBOX_USER } : {}),
         extra: Object.fromEntries(Object.entries(local.env ?? {}).map(([name, value]) => [name, this.fill(value, values)])),
       }, { ...process.env, PATH: this.searchPath });
-      let argv: [string, ...string[]] = [program, ...args];
+      let argv = admitted.command;
       if (this.isolation.mode === 'sandbox' && uid !== undefined) {
         const prepared = await prepareSandbox(
           { programs: this.isolation.programs, cgroups: this.cgroups, limits: this.limits, appRoot: APP_ROOT, hidden: [this.dataDir, this.datasetsDir] },
@@ -284,8 +372,6 @@ export class LocalRuntime implements JobRuntime {
         argv = prepared.argv;
         if (prepared.cgroup) this.cgroupsOfJobs.set(spec.jobId, { group: prepared.cgroup });
       }
-      const label = (spec.ports[0] ?? entry.ports[0])?.name ?? entry.name;
-      const services = [{ label, value: `${origin}${fillPlaceholders(entry.urlPath ?? '/', { token })}` }];
       const job = new LocalJob(
         {
           jobId: spec.jobId,
@@ -294,10 +380,10 @@ export class LocalRuntime implements JobRuntime {
           env,
           // bwrap changes into the home inside the sandbox; it starts where the server's user can be.
           cwd: sandboxed ? workFolder.path : workFolder.home,
-          readyUrl: `${origin}${local.readyPath ?? '/'}`,
-          services,
-          origin,
-          token,
+          readyUrl: `${admitted.origin}${local.readyPath ?? '/'}`,
+          services: admitted.services,
+          origin: admitted.origin,
+          token: admitted.token,
           probeIntervalMs: this.probeIntervalMs,
           stopGraceMs: this.stopGraceMs,
           sandboxed,
@@ -308,15 +394,18 @@ export class LocalRuntime implements JobRuntime {
         (exited) => this.release(exited.jobId),
       );
       const failure = await job.start();
-      if (failure) throw new RuntimeError(`could not start ${JSON.stringify(command)} for image ${spec.image}: ${failure.message}`, { stage: 'deployment' });
+      if (failure) throw new RuntimeError(`could not start ${JSON.stringify(admitted.command[0])} for image ${spec.image}: ${failure.message}`, { stage: 'deployment' });
       this.held.set(spec.jobId, job);
-      return { services };
+      this.admitted.delete(spec.jobId);
     } catch (error) {
       this.release(spec.jobId);
       await this.cgroupsOfJobs.get(spec.jobId)?.removed;
-      if (workFolder?.created) await removeWorkFolder(workFolder.path).catch((err: unknown) => this.logger.warn({ err, jobId: spec.jobId }, 'could not remove the work folder of a failed launch'));
-      if (error instanceof LaunchRefused || error instanceof RuntimeError || error instanceof RuntimeBusy) throw error;
-      throw new RuntimeError(`could not prepare job ${spec.jobId}: ${(error as Error).message}`, { stage: 'deployment', cause: error });
+      if (workFolder?.created) await removeWorkFolder(workFolder.path).catch((err: unknown) => this.logger.warn({ err, jobId: spec.jobId }, 'could not remove the work folder of a job that failed to start'));
+      const reason = error instanceof RuntimeError ? error.message : `could not prepare job ${spec.jobId}: ${(error as Error).message}`;
+      admitted.failed = reason;
+      this.logger.warn({ err: error, jobId: spec.jobId }, 'local job failed to start');
+      this.event(spec.jobId, 'Warning', 'FailedStart', reason);
+      this.publish({ kind: 'state', jobId: spec.jobId, state: { status: 'Failed', reason } });
     }
   }
 
@@ -327,9 +416,20 @@ export class LocalRuntime implements JobRuntime {
     return `killed: out of memory, over its limit of ${formatBytes(this.limits.memoryBytes)} (CLASSLAB_LOCAL_JOB_MEMORY)`;
   }
 
-  /** Idempotent: a job this runtime does not hold is already stopped. */
+  /**
+   * Idempotent: a job this runtime does not hold is already stopped. A job still waiting to start
+   * leaves the queue and never starts; one starting is stopped once its start is done.
+   */
   async stop(jobId: string): Promise<void> {
     await this.launching.get(jobId)?.catch(() => undefined);
+    if (this.startQueue.cancel(jobId)) {
+      this.admitted.delete(jobId);
+      this.release(jobId);
+      return;
+    }
+    await this.startQueue.underWay(jobId);
+    // Started (now held), or failed to start: then it let go of everything when it failed.
+    this.admitted.delete(jobId);
     const job = this.held.get(jobId);
     if (!job) return;
     await job.stop();
@@ -342,7 +442,20 @@ export class LocalRuntime implements JobRuntime {
 
   async jobs(): Promise<RuntimeJob[]> {
     if (!this.synced) throw new RuntimeNotSynced('the local runtime has not started yet');
-    return [...this.held.values()].map((job) => ({ jobId: job.jobId, state: job.state, services: job.spec.services, complete: true }));
+    const running = [...this.held.values()].map((job) => ({ jobId: job.jobId, state: job.state, services: job.spec.services, complete: true }));
+    // Complete: an admitted job has everything it will have until its start, so reconciling must not fail it.
+    const admitted = [...this.admitted.values()].map((job) => ({ jobId: job.spec.jobId, state: this.admittedState(job), services: job.services, complete: true }));
+    return [...running, ...admitted];
+  }
+
+  private admittedState(job: AdmittedJob): RuntimeJobState {
+    if (job.failed !== undefined) return { status: 'Failed', reason: job.failed };
+    const position = this.startQueue.position(job.spec.jobId);
+    return { status: 'Pending', reason: position?.waiting ? waitingReason(position.ahead) : 'starting' };
+  }
+
+  private event(jobId: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.publish({ kind: 'event', jobId, type, reason, message, at: new Date() });
   }
 
   whenSynced(): Promise<void> {
@@ -464,12 +577,14 @@ function defaultMaxJobs(memoryPerJob: number | undefined): number {
   return Math.max(1, Math.min(byCores, byMemory));
 }
 
+type JobView = { home: string; datasets: string; runtimeDir?: string };
+
 /**
  * Where a job finds its home, its datasets and, with its user's home, Jupyter's runtime folder: in
  * the sandbox at their in-job paths; unsandboxed, at their folders on this machine (the mount
  * path cannot apply without a sandbox).
  */
-function jobView(workFolder: WorkFolder, job: { sandboxed: boolean; mountPath: string | undefined }): { home: string; datasets: string; runtimeDir?: string } {
+function jobView(workFolder: Omit<WorkFolder, 'created'>, job: { sandboxed: boolean; mountPath: string | undefined }): JobView {
   if (!job.sandboxed) {
     if (job.mountPath === undefined) return { home: workFolder.home, datasets: workFolder.datasetsPath };
     return { home: workFolder.home, datasets: workFolder.datasetsPath, runtimeDir: join(workFolder.path, 'jupyter-runtime') };
@@ -477,6 +592,10 @@ function jobView(workFolder: WorkFolder, job: { sandboxed: boolean; mountPath: s
   if (job.mountPath === undefined) return { home: SANDBOX_HOME, datasets: join(SANDBOX_HOME, 'datasets') };
   // The sandbox's /tmp is the job's own.
   return { home: job.mountPath, datasets: datasetsMountFor(job.mountPath), runtimeDir: '/tmp/jupyter-runtime' };
+}
+
+function waitingReason(ahead: number): string {
+  return `waiting to start (${ahead} ahead)`;
 }
 
 /** One data directory, one set of job groups: another server on this machine has its own. */

@@ -6,7 +6,7 @@
 
 import { chown, mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { privateFolder } from '../../common/private-folder.js';
+import { PrivateParents } from './private-parents.js';
 
 /** Subfolders of the datasets folder, sorted; hidden ones are not datasets. Missing folder: none. */
 export async function listDatasets(datasetsDir: string): Promise<string[]> {
@@ -70,6 +70,8 @@ export interface WorkFolderRequest {
   owner?: number | undefined;
   /** The user's persistent home, for a job that has one: then no home of the job's own is made. */
   userHome?: string | undefined;
+  /** The runtime's memory of the data and jobs folders being private already; checked afresh without it. */
+  parents?: PrivateParents;
 }
 
 /** Job ids that have a work folder. */
@@ -86,24 +88,30 @@ export function workFolderPath(dataDir: string, jobId: string): string {
   return join(dataDir, 'jobs', jobId);
 }
 
-export async function createWorkFolder(dataDir: string, jobId: string, request: WorkFolderRequest): Promise<WorkFolder> {
+/** Where a job's work folder, home and datasets folder will be, before anything is made. */
+export function workFolderLayout(dataDir: string, jobId: string, userHome: string | undefined): Omit<WorkFolder, 'created'> {
   const path = workFolderPath(dataDir, jobId);
-  await privateFolder(dataDir);
-  await privateFolder(join(dataDir, 'jobs'));
-  let created = true;
-  try {
-    await mkdir(path, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    created = false;
-  }
-  const ownHome = request.userHome === undefined;
-  const home = request.userHome ?? join(path, 'home');
+  const home = userHome ?? join(path, 'home');
   // Beside a user's home, never inside it: the links of an unsandboxed job go in the work folder.
-  const datasetsPath = join(ownHome ? home : path, 'datasets');
+  return { path, home, datasetsPath: join(userHome === undefined ? home : path, 'datasets') };
+}
+
+export async function createWorkFolder(dataDir: string, jobId: string, request: WorkFolderRequest): Promise<WorkFolder> {
+  const { path, home, datasetsPath } = workFolderLayout(dataDir, jobId, request.userHome);
+  const created = await (request.parents ?? new PrivateParents()).within([dataDir, join(dataDir, 'jobs')], () =>
+    mkdir(path, { mode: 0o700 }).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+        return false;
+      },
+    ),
+  );
+  const ownHome = request.userHome === undefined;
   const owner = request.owner;
   try {
-    await rm(ownHome ? home : datasetsPath, { recursive: true, force: true });
+    // What a reused job id left there goes; a folder just made has nothing to remove.
+    if (!created) await rm(ownHome ? home : datasetsPath, { recursive: true, force: true });
     await mkdir(datasetsPath, { recursive: true, mode: 0o700 });
     for (const name of request.datasets) {
       if (owner === undefined) await symlink(join(request.datasetsDir, name), join(datasetsPath, name), 'dir');

@@ -162,7 +162,7 @@ export const en = {
   'homeState.Lost': 'Lost',
 
   'myUsage.title': 'My GPU use this month',
-  'myUsage.summary': '{gpuHours} GPU-hours in {jobs} jobs since {from}.',
+  'myUsage.summary': '{gpuHours} GPU-hours since {from} (jobs: {jobs}).',
   'myUsage.jobs': 'My jobs this month',
   'myUsage.noJobs': 'No job has run this month.',
 
