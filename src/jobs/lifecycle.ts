@@ -259,7 +259,7 @@ export class JobLifecycle {
       await this.record(job.id, 'Failed', reason, seen ? 'failed' : 'lost');
       return 'failed';
     }
-    if (job.services.length === 0 && seen.services.length > 0) await this.view.write(job.id, () => this.repository.setServices(job.id, seen.services), () => undefined);
+    if (job.services.length === 0 && seen.services.length > 0) await this.view.write(job.id, () => this.repository.setServices(job.id, seen.services), (row) => row);
     await this.record(job.id, seen.state.status, 'reason' in seen.state ? seen.state.reason : null);
     return 'kept';
   }

@@ -93,6 +93,12 @@ const jobColumns = {
   createdAt: jobs.createdAt,
 };
 
+/** jobColumns for an UPDATE's RETURNING, the owner's name from a subquery: the row without reading it again. */
+const returnedJobColumns = {
+  ...jobColumns,
+  userName: sql<string>`(select ${users.name} from ${users} where ${users.id} = ${jobs.userId})`,
+};
+
 /**
  * The jobs table, and the usage record of each job, written in the same transaction as the row
  * change that opens, starts or ends it: every query the jobs service makes.
@@ -177,7 +183,8 @@ export class JobRepository {
     return this.db.transaction(async (tx) => {
       await lockJobAdmission(tx);
       const userActiveJobIds = await activeJobIdsOfUser(tx, job.userId);
-      check({ userActiveJobs: userActiveJobIds.length, userActiveJobIds, gpuInUse: await gpuInUse(tx) });
+      // The GPUs in use only matter to a course that asks for some: a sum over every active job.
+      check({ userActiveJobs: userActiveJobIds.length, userActiveJobIds, gpuInUse: job.gpu > 0 ? await gpuInUse(tx) : 0 });
       const [row] = await tx.insert(jobs).values({ ...job, status: 'Created' }).returning({ id: jobs.id });
       if (!row) throw new Error('insert returned no job');
       await openUsageRecord(tx, { ...job, id: row.id }, this.gpuResource);
@@ -185,8 +192,10 @@ export class JobRepository {
     });
   }
 
-  async setServices(id: string, services: ServiceUrl[]): Promise<void> {
-    await this.db.update(jobs).set({ services }).where(eq(jobs.id, id));
+  /** Answers the row as it is now (undefined: no such job). */
+  async setServices(id: string, services: ServiceUrl[]): Promise<JobRow | undefined> {
+    const [row] = await this.db.update(jobs).set({ services }).where(eq(jobs.id, id)).returning(returnedJobColumns);
+    return row;
   }
 
   /** A launch that failed never ran: its row and its usage record go. */
@@ -216,14 +225,13 @@ export class JobRepository {
           ...(final ? { endedAt: sql`now()` } : {}),
         })
         .where(and(eq(jobs.id, id), isActive, or(ne(jobs.status, status), sql`${jobs.reason} is distinct from ${reason}`)))
-        .returning({ id: jobs.id });
+        .returning(returnedJobColumns);
       if (row && status === 'Ready') await startUsageClock(db, id);
       if (row && final) await closeUsageRecord(db, id, ending);
       return row;
     };
     // Only a change that touches the usage record needs a transaction; Pending's reasons come often.
-    const changed = status === 'Ready' || final ? await this.db.transaction(write) : await write(this.db);
-    return changed ? this.find(changed.id) : undefined;
+    return status === 'Ready' || final ? this.db.transaction(write) : write(this.db);
   }
 
   /** A delete, by a person (`deleted`) or the culler (`culled`): also from Failed, so the job leaves the list. */

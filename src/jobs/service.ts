@@ -98,7 +98,7 @@ export class JobService {
         ports: course.ports,
         home: { name: home.name, mountPath: this.homes.mountPathFor(course), capacity: home.capacity },
       });
-      await this.view.write(jobId, () => this.repository.setServices(jobId, services), () => undefined).catch(async (error: unknown) => {
+      await this.view.write(jobId, () => this.repository.setServices(jobId, services), (row) => row).catch(async (error: unknown) => {
         await this.runtime.stop(jobId).catch(() => undefined);
         throw new SpecFailure(`update Job Table for job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
       });
@@ -110,7 +110,7 @@ export class JobService {
       throw launchFailure(error, course.id, jobId);
     }
     this.logger.info({ jobId, user: owner.name, course: course.id }, 'job launched');
-    // The row as setServices read it back: its state may already have moved on from Created.
+    // The row as setServices answered it: its state may already have moved on from Created.
     const row = this.view.peek(jobId) ?? (await this.view.find(jobId));
     return ticketOf(row ?? { id: jobId, status: 'Created', reason: null });
   }

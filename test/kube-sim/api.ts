@@ -52,6 +52,11 @@ export class ResourceApi {
     return this.store.list(resource, resourceByName(resource).namespaced ? namespace : undefined, where);
   }
 
+  /** Stored objects to read, not copied (ObjectStore.peek): never change them. */
+  peek(resource: string, where?: (object: Readonly<KubeObject>) => boolean): readonly Readonly<KubeObject>[] {
+    return this.store.peek(resource, where);
+  }
+
   create(resource: string, namespace: string | undefined, body: unknown, options: WriteOptions = {}): KubeObject {
     const type = resourceByName(resource);
     const object = this.checkBody(type, body, namespace);
@@ -210,7 +215,7 @@ export class ResourceApi {
   private admit(resource: string, object: KubeObject, previous: KubeObject | undefined): void {
     if (resource === 'persistentvolumeclaims') admitClaim(this, object, previous);
     if (resource === 'services') {
-      const others = this.store.list('services').filter((s) => s.metadata.uid !== object.metadata.uid);
+      const others = this.store.peek('services', (s) => s.metadata.uid !== object.metadata.uid);
       allocateServiceAddresses(object, others, previous);
     }
   }
@@ -226,10 +231,12 @@ export class ResourceApi {
   /** The garbage collector's job, done at once: dependents go with their owner unless orphaned. */
   private deleteDependents(owner: KubeObject, policy: PropagationPolicy): void {
     const uid = owner.metadata.uid;
+    const owned = (object: Readonly<KubeObject>): boolean => (object.metadata.ownerReferences ?? []).some((ref) => ref.uid === uid);
     for (const type of resourceTypes) {
-      for (const dependent of this.store.list(type.resource)) {
+      // Found in place, copied only when owned: copying every object on each delete made deleting N jobs cost N².
+      for (const found of this.store.peek(type.resource, owned)) {
+        const dependent = deepClone(found);
         const refs = dependent.metadata.ownerReferences ?? [];
-        if (!refs.some((ref) => ref.uid === uid)) continue;
         const name = dependent.metadata.name ?? '';
         if (policy === 'Orphan') {
           dependent.metadata.ownerReferences = refs.filter((ref) => ref.uid !== uid);

@@ -82,9 +82,7 @@ export class Scheduler {
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      for (const pod of this.api.list('pods')) {
-        if (!pod.spec?.['nodeName'] && conditionStatus(pod, 'PodScheduled') === 'False') this.scheduleSoon(pod);
-      }
+      for (const pod of this.api.peek('pods', (pod) => !pod.spec?.['nodeName'] && conditionStatus(pod, 'PodScheduled') === 'False')) this.scheduleSoon(pod);
     }, Math.max(1, this.options.scheduleMs));
   }
 
@@ -137,9 +135,9 @@ export class Scheduler {
     }
     const allocatable = isRecord(node.status?.['allocatable']) ? node.status['allocatable'] : {};
     const used: ResourceAmounts = { pods: 0 };
-    // Filtered before copying: one attempt looks at every node, and copying every pod for each
-    // node made scheduling cost the square of the pods.
-    for (const other of this.api.list('pods', undefined, (pod) => pod.spec?.['nodeName'] === nodeName && !podIsTerminal(pod))) {
+    // Read in place: one attempt looks at every node, and copying every pod for each node made
+    // scheduling cost the square of the pods.
+    for (const other of this.api.peek('pods', (pod) => pod.spec?.['nodeName'] === nodeName && !podIsTerminal(pod))) {
       used['pods'] = (used['pods'] ?? 0) + 1;
       for (const [resource, amount] of Object.entries(podRequests(other, this.options.gpuResource))) {
         used[resource] = (used[resource] ?? 0) + amount;

@@ -11,7 +11,7 @@ interface Port {
   nodePort?: number;
 }
 
-function portsOf(service: KubeObject | undefined): Port[] {
+function portsOf(service: Readonly<KubeObject> | undefined): Port[] {
   const ports = service?.spec?.['ports'];
   return Array.isArray(ports) ? (ports.filter(isRecord) as Port[]) : [];
 }
@@ -36,7 +36,7 @@ function randomFreePort(taken: Set<number>): number {
  * `others` are every other stored Service; `previous` the one being replaced, whose allocations
  * carry over when the new body leaves them out (as the API server does on update).
  */
-export function allocateServiceAddresses(service: KubeObject, others: KubeObject[], previous?: KubeObject): void {
+export function allocateServiceAddresses(service: KubeObject, others: readonly Readonly<KubeObject>[], previous?: KubeObject): void {
   const spec = service.spec ?? {};
   service.spec = spec;
   const name = service.metadata.name ?? '';
@@ -77,7 +77,7 @@ export function allocateServiceAddresses(service: KubeObject, others: KubeObject
   if (causes.length > 0) throw invalid('Service', '', name, causes);
 }
 
-function nextClusterIp(others: KubeObject[]): string {
+function nextClusterIp(others: readonly Readonly<KubeObject>[]): string {
   const taken = new Set(others.map((other) => other.spec?.['clusterIP']));
   // 10.96.0.0/16 of the default 10.96.0.0/12; 10.96.0.1 is the `kubernetes` Service's, as in a cluster.
   for (let n = 1; n < 65535; n += 1) {

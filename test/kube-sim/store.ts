@@ -45,6 +45,14 @@ export class ObjectStore {
       .map((object) => deepClone(object));
   }
 
+  /**
+   * The stored objects themselves, unsorted and not copied, for controllers that only read them:
+   * copying every pod on each scheduling attempt made a burst of launches cost the square of the pods.
+   */
+  peek(resource: string, where: (object: Readonly<KubeObject>) => boolean = () => true): readonly Readonly<KubeObject>[] {
+    return [...(this.byResource.get(resource)?.values() ?? [])].filter(where);
+  }
+
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const object = this.byResource.get(resource)?.get(keyOf(namespace, name));
     return object ? deepClone(object) : undefined;

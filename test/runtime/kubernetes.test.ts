@@ -47,8 +47,8 @@ describe('launching a job', () => {
     expect(services).toHaveLength(1);
     expect(services[0]?.label).toBe('jupyter');
     expect(services[0]?.value).toMatch(new RegExp(`^http://10\\.0\\.0\\.11:${nodePort}/\\?token=[0-9a-f]{48}$`));
-    // Launch answers once the watches show the job, so jobs() sees it whole at once.
-    expect(await runtime.jobs()).toMatchObject([{ jobId: spec.jobId, services, complete: true }]);
+    // Launch answers from the API server's answers; jobs() sees the job whole once the watches catch up.
+    await vi.waitFor(async () => expect(await runtime.jobs()).toMatchObject([{ jobId: spec.jobId, services, complete: true }]));
 
     await waitForState(lab!, spec.jobId, (state) => state.status === 'Ready');
     const states = statesOf(updates, spec.jobId);
@@ -57,6 +57,19 @@ describe('launching a job', () => {
     const [job] = await runtime.jobs();
     expect(job).toEqual({ jobId: spec.jobId, state: { status: 'Ready' }, services, complete: true });
     void sim;
+  });
+
+  it('answers without waiting for the watches to show the job, which catch up afterwards', async () => {
+    const { runtime, sim } = await open();
+    // The Deployment watch is down, and its lists fail for about 2 s (backoff 50 ms doubling to 400 ms).
+    sim.failNext({ method: 'list', resource: 'deployments', status: 503, count: 8 });
+    sim.dropWatches();
+    const spec = launchSpec();
+    await runtime.launch(spec);
+    // Answered while the cache still lacks the Deployment (a launch used to wait for it).
+    expect((await runtime.jobs()).find((job) => job.jobId === spec.jobId)?.complete ?? false).toBe(false);
+    expect(deploymentOf(lab!, spec.jobId)).toBeDefined();
+    await vi.waitFor(async () => expect(await runtime.jobs()).toMatchObject([{ jobId: spec.jobId, complete: true }]), { timeout: 10_000 });
   });
 
   it('labels objects with sanitised names and keeps the real ones in annotations', async () => {
@@ -115,7 +128,7 @@ describe('launching a job', () => {
     const spec = launchSpec();
     const { services } = await runtime.launch(spec);
     expect(services).toEqual([{ label: 'jupyter', value: expect.stringMatching(new RegExp(`^http://classlab-${spec.jobId}\\.labs\\.svc:8888/\\?token=[0-9a-f]{48}$`)) }]);
-    expect((await runtime.jobs())[0]?.services).toEqual(services);
+    await vi.waitFor(async () => expect((await runtime.jobs())[0]?.services).toEqual(services));
   });
 
   it('are objects the simulator validates (it refuses a malformed one)', async () => {

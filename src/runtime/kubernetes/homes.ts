@@ -13,7 +13,7 @@ import type { ClusterWatch } from './cluster-watch.js';
 import { buildHomeClaim, homeStatusOf, type HomeClaimSettings } from './home-claim.js';
 import { homeClaimName } from './labels.js';
 
-/** How long ensure() waits for the watch to show the claim it made. */
+/** How long ensure() waits for the watch to show a claim another server (or launch) made first. */
 const CACHE_WAIT_MS = 5000;
 
 export interface HomeConnection {
@@ -46,9 +46,11 @@ export class KubernetesHomes implements HomeVolumes {
         throw new RuntimeError(`Kubernetes did not create PersistentVolumeClaim ${name}: ${apiMessage(error)}`, { cause: error });
       }
     }
-    // Read our own write from the watch, so that the state includes what the cluster did since.
-    if (await cluster.untilClaimCached(name, CACHE_WAIT_MS)) return cluster.homeStatus(name) ?? homeStatusOf(created, undefined);
-    return created ? homeStatusOf(created, undefined) : this.listedStatus(name);
+    // The API server's answer is the truth: a user's first launch does not wait for the watch.
+    if (created) return homeStatusOf(created, undefined);
+    // Made by someone else: the watch shows it soon, else it is read once.
+    if (await cluster.untilClaimCached(name, CACHE_WAIT_MS)) return cluster.homeStatus(name) ?? this.listedStatus(name);
+    return this.listedStatus(name);
   }
 
   async status(home: HomeRef): Promise<HomeStatus> {
@@ -100,11 +102,13 @@ export class KubernetesHomes implements HomeVolumes {
     if (allowed !== true) throw new HomeExpansionRefused(`storage class ${className} does not allow volume expansion`);
   }
 
-  /** From the watch, or, before it has listed, one list narrowed to the claim. */
+  /**
+   * From the watch; else one list narrowed to the claim: before the watch has listed, or when it
+   * has not yet shown a claim that ensure() made a moment ago (launches do not wait for it).
+   */
   private async claim(name: string): Promise<V1PersistentVolumeClaim | undefined> {
     const { cluster } = this.connected();
-    if (cluster.claimsSynced) return cluster.cachedClaim(name);
-    return this.listClaim(name);
+    return (cluster.claimsSynced ? cluster.cachedClaim(name) : undefined) ?? this.listClaim(name);
   }
 
   private async listedStatus(name: string): Promise<HomeStatus> {

@@ -146,13 +146,6 @@ export class JobWatcher {
     this.reportedStates.delete(jobId);
   }
 
-  /** Resolves true once both of a launched job's objects are in the caches, false after `timeoutMs`. */
-  async untilCached(jobId: string, timeoutMs: number): Promise<boolean> {
-    const name = objectName(jobId);
-    const seen = await Promise.all([this.deployments.whenCached(name, timeoutMs), this.services.whenCached(name, timeoutMs)]);
-    return seen.every(Boolean);
-  }
-
   /** Forgets stops whose objects the watches have long seen go. */
   pruneStops(now = Date.now()): void {
     for (const [jobId, since] of this.stoppedByUs) {

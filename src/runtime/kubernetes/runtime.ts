@@ -54,8 +54,6 @@ export interface KubernetesRuntimeOptions extends ManifestSettings {
 const DEFAULT_RESYNC_MS = 5 * 60_000;
 const DEFAULT_BACKOFF: Backoff = { initialMs: 1000, maxMs: 30_000 };
 const TOKEN_BYTES = 24;
-/** How long a launch waits for the watches to show its objects. */
-const CACHE_WAIT_MS = 5000;
 
 interface Connection {
   clients: KubernetesClients;
@@ -168,10 +166,9 @@ export class KubernetesRuntime implements JobRuntime {
       throw new RuntimeError(`Kubernetes did not create Service ${name}: ${apiMessage(error)}`, { stage: 'service', cause: error });
     }
     this.logger.info({ job: spec.jobId, image: spec.image, gpu: spec.gpu }, 'kubernetes job launched');
-    // So that a jobs() right after launch sees the job whole; a slow watch only delays the answer.
-    if (!(await watcher.untilCached(spec.jobId, CACHE_WAIT_MS))) {
-      this.logger.warn({ job: spec.jobId }, 'launched job not yet seen by the watches; carrying on');
-    }
+    // The API server's answers are the truth: the launch does not wait for the watches to show
+    // the objects (under load that wait was most of a launch). Until they do, jobs() lacks the
+    // job, which reconciling leaves alone while it is young and Created.
     return { services: serviceUrls(service, host) };
   }
 
