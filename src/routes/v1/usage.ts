@@ -20,7 +20,7 @@ const rangeAndFilters = {
   to: Type.Optional(Type.String({ maxLength: 64, description: 'end of the range, excluded: an RFC 3339 time or a date (YYYY-MM-DD, UTC midnight); now unless given' })),
   // A name that cannot exist is refused here: PostgreSQL would refuse some (NUL characters) as errors.
   user: Type.Optional(Type.String({ pattern: USER_NAME_PATTERN.source, description: `a user name (${USER_NAME_RULE}): only that user's jobs; students may name only themselves` })),
-  course: Type.Optional({ ...Uuid, description: "only the jobs of this course id; teachers may name only their own courses" }),
+  course: Type.Optional({ ...Uuid, description: "a course id (a UUID): only that course's jobs; teachers may name only their own courses" }),
 };
 
 const UsageQuery = Type.Object(
