@@ -25,7 +25,7 @@ import { JobEventHub } from './jobs/events.js';
 import { DatabaseLease } from './jobs/lease.js';
 import { isDeadHolderNearby, ownLeaseHolder } from './jobs/lease-holder.js';
 import { JobView } from './jobs/job-view.js';
-import { announceRemoteChange, JobLifecycle } from './jobs/lifecycle.js';
+import { announceState, JobLifecycle } from './jobs/lifecycle.js';
 import type { JobPolicy } from './jobs/quotas.js';
 import { JobRepository } from './jobs/repository.js';
 import { JobService } from './jobs/service.js';
@@ -98,7 +98,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     const jobView = new JobView(repository, opened.changes, jobLogger);
     // A deleted account or course takes its jobs with it, and an account's name is shown beside them.
     const stopReloadingJobs = courses.onChange(() => jobView.reload());
-    jobView.onRemoteChange((job) => announceRemoteChange(hub, job));
+    jobView.onRemoteChange((job) => announceState(hub, job));
     const courseById = new CourseByIdCache(courses);
     const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };
     const lifecycle = new JobLifecycle(

@@ -43,8 +43,11 @@ export async function announceDeleted(
   hub.forget(jobId);
 }
 
-/** A state written by another server, heard through the job view: the pages watching it here hear it too. */
-export function announceRemoteChange(hub: JobEventHub, job: JobRow): void {
+/**
+ * Tells the pages watching a job of its state, whoever wrote it (this server, or another heard
+ * through the job view); a job that ended has no more to say, so its history is forgotten.
+ */
+export function announceState(hub: JobEventHub, job: JobRow): void {
   hub.publish(stateMessage(job));
   if (job.status === 'Failed' || job.status === 'Deleted') hub.forget(job.id);
 }
@@ -175,21 +178,15 @@ export class JobLifecycle {
     // most runtime updates repeat the state they already reported.
     const kept = this.view.peek(jobId);
     if (kept && kept.status === status && kept.reason === reason) {
-      this.hub.publish(stateMessage(kept));
-      if (status === 'Failed') this.hub.forget(jobId);
+      announceState(this.hub, kept);
       return false;
     }
     const changed = await this.view.write(jobId, () => this.repository.transition(jobId, status, reason, ending), (row) => row);
     // Another server may have written it first (the view read it again); pages watching this one still hear of it.
     const current = changed ?? (await this.view.find(jobId));
-    if (current) this.hub.publish(stateMessage(current));
-    if (!changed) {
-      // Ended by another server: its streams here have closed, and its history is no use.
-      if (current?.status === 'Failed' || current?.status === 'Deleted') this.hub.forget(jobId);
-      return false;
-    }
+    if (current) announceState(this.hub, current);
+    if (!changed) return false;
     if (status === 'Failed' || status === 'Deleted') {
-      this.hub.forget(jobId);
       await this.runtime.stop(jobId).catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not stop a finished job; reconciling will retry'));
     }
     return true;
