@@ -173,6 +173,21 @@ export class JobService {
   }
 
   /**
+   * Stops a job for the platform rather than a person (its classroom was deleted, its window
+   * ended): marked Deleted with `reason`, its usage record closed as culled, then stopped. A job
+   * already deleted, or gone, is left alone.
+   */
+  async stopForPlatform(jobId: string, reason: string): Promise<void> {
+    const job = await this.view.find(jobId);
+    if (!job || job.status === 'Deleted') return;
+    await announceDeleted(this.repository, this.view, this.hub, jobId, reason, 'culled');
+    await this.runtime.stop(jobId).catch((error: unknown) => {
+      throw new SpecFailure(`delete job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
+    });
+    this.logger.info({ jobId, reason }, 'job stopped');
+  }
+
+  /**
    * The job's current state and recent progress, then every change, until the returned function
    * is called. Only the owner or an admin may watch.
    */

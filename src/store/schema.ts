@@ -97,6 +97,95 @@ export const courseDatasets = pgTable(
   (table) => [primaryKey({ columns: [table.courseId, table.dataset] })],
 );
 
+// ---------------------------------------------------------------------------------------------
+// Classrooms (issue 17): who is in a class, which courses it uses, and when it may launch them.
+// ---------------------------------------------------------------------------------------------
+
+export const CLASS_ROLES = ['teacher', 'ta', 'student'] as const;
+export type ClassRole = (typeof CLASS_ROLES)[number];
+export const WINDOW_END_ACTIONS = ['keep', 'stop'] as const;
+export type WindowEndAction = (typeof WINDOW_END_ACTIONS)[number];
+
+export const classrooms = pgTable(
+  'classrooms',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    /** Every signed-in user may see it and join it as a student. */
+    public: boolean('public').notNull().default(false),
+    /** IANA zone the windows are written in, e.g. Europe/Berlin. */
+    timeZone: text('time_zone').notNull(),
+    /** What happens to the class's jobs when a window ends: kept, or stopped after the grace. */
+    windowEndAction: text('window_end_action', { enum: WINDOW_END_ACTIONS }).notNull().default('keep'),
+    graceMinutes: integer('grace_minutes').notNull().default(0),
+    /** GPUs held for the class's members while one of its windows is open. */
+    reservedGpu: integer('reserved_gpu').notNull().default(0),
+    /** How long before a window placeholders warm the cluster (Kubernetes, when enabled). */
+    leadMinutes: integer('lead_minutes').notNull().default(10),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    check('classrooms_window_end_known', sql`${table.windowEndAction} in ('keep', 'stop')`),
+    check('classrooms_grace_range', sql`${table.graceMinutes} between 0 and 1440`),
+    check('classrooms_reserved_gpu_range', sql`${table.reservedGpu} >= 0`),
+    check('classrooms_lead_range', sql`${table.leadMinutes} between 0 and 1440`),
+  ],
+);
+
+export const classroomMembers = pgTable(
+  'classroom_members',
+  {
+    classroomId: uuid('classroom_id')
+      .notNull()
+      .references(() => classrooms.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: CLASS_ROLES }).notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.classroomId, table.userId] }),
+    index('classroom_members_user_idx').on(table.userId),
+    check('classroom_members_role_known', sql`${table.role} in ('teacher', 'ta', 'student')`),
+  ],
+);
+
+export const classroomCourses = pgTable(
+  'classroom_courses',
+  {
+    classroomId: uuid('classroom_id')
+      .notNull()
+      .references(() => classrooms.id, { onDelete: 'cascade' }),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
+    /** Keeps the teacher's order. */
+    position: integer('position').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.classroomId, table.courseId] }), index('classroom_courses_course_idx').on(table.courseId)],
+);
+
+/** Launch windows as dated instants: recurrence is expanded when it is written, in the class's zone. */
+export const classroomWindows = pgTable(
+  'classroom_windows',
+  {
+    classroomId: uuid('classroom_id')
+      .notNull()
+      .references(() => classrooms.id, { onDelete: 'cascade' }),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.classroomId, table.startsAt] }),
+    index('classroom_windows_ends_idx').on(table.endsAt),
+    check('classroom_windows_order', sql`${table.endsAt} > ${table.startsAt}`),
+  ],
+);
+
 /**
  * A launched course. The jobs service writes every row; runtimes only report. `Created` means the
  * row exists and the runtime's objects are being made; `Failed` and `Deleted` are final.
@@ -125,9 +214,12 @@ export const jobs = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     readyAt: timestamp('ready_at', { withTimezone: true }),
     endedAt: timestamp('ended_at', { withTimezone: true }),
+    /** The classroom it was launched through, if any: its windows gate and may end it. */
+    classroomId: uuid('classroom_id').references(() => classrooms.id, { onDelete: 'set null' }),
   },
   (table) => [
     index('jobs_course_idx').on(table.courseId),
+    index('jobs_classroom_idx').on(table.classroomId).where(sql`${table.classroomId} is not null`),
     index('jobs_user_idx').on(table.userId),
     index('jobs_status_idx').on(table.status),
     check('jobs_status_known', sql`${table.status} in ('Created', 'Pending', 'Ready', 'Failed', 'Deleted')`),
@@ -174,6 +266,9 @@ export const usageRecords = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }),
     endedAt: timestamp('ended_at', { withTimezone: true }),
     endReason: text('end_reason', { enum: USAGE_END_REASONS }),
+    /** The classroom it was launched through, copied: earlier jobs, and jobs launched outside one, have none. */
+    classroomId: uuid('classroom_id'),
+    classroomName: text('classroom_name'),
     /** Last time a reconcile round saw the job alive: a record left open by a crash ends here. */
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -182,6 +277,7 @@ export const usageRecords = pgTable(
     index('usage_records_user_idx').on(table.userId, table.startedAt),
     index('usage_records_course_idx').on(table.courseId, table.startedAt),
     index('usage_records_owner_idx').on(table.courseOwnerId, table.startedAt),
+    index('usage_records_classroom_idx').on(table.classroomId, table.startedAt),
     index('usage_records_open_idx').on(table.jobId).where(sql`${table.endedAt} is null`),
     check('usage_records_end_reason_known', sql`${table.endReason} is null or ${table.endReason} in ('deleted', 'culled', 'failed', 'course_deleted', 'lost')`),
     check('usage_records_gpu_range', sql`${table.gpu} >= 0`),

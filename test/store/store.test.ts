@@ -16,7 +16,7 @@ describe.each(storeTargets)('migrations on $name', (target) => {
     const store = await target.open();
     try {
       await store.migrate();
-      expect(await listTables(store.db)).toEqual(['course_datasets', 'courses', 'homes', 'jobs', 'leases', 'oauth_codes', 'oauth_identities', 'oauth_refresh_tokens', 'roles', 'sign_in_failures', 'tokens', 'usage_records', 'user_roles', 'users']);
+      expect(await listTables(store.db)).toEqual(['classroom_courses', 'classroom_members', 'classroom_windows', 'classrooms', 'course_datasets', 'courses', 'homes', 'jobs', 'leases', 'oauth_codes', 'oauth_identities', 'oauth_refresh_tokens', 'roles', 'sign_in_failures', 'tokens', 'usage_records', 'user_roles', 'users']);
       const builtIn = await store.db.select({ name: roles.name, builtIn: roles.builtIn }).from(roles).orderBy(roles.name);
       expect(builtIn).toEqual([
         { name: 'admin', builtIn: true },
