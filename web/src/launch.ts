@@ -4,11 +4,12 @@ import type { JobTicket } from './api/types';
 import { sessionState } from './api/session';
 import { navigate } from './router';
 
-/** Starts a job of the course for the signed-in person; the caller shows its progress. */
-export async function launchCourse(courseId: string): Promise<JobTicket> {
+/** Starts a job of the course for the signed-in person (through a classroom, when named); the caller shows its progress. */
+export async function launchCourse(courseId: string, classroomId?: string): Promise<JobTicket> {
   const state = sessionState();
   const user = state.status === 'signed-in' ? state.user.name : '';
-  const answer = await api<{ job: JobTicket }>('POST', '/v1/course/launch', { body: { course_id: courseId, user } });
+  const body = { course_id: courseId, user, ...(classroomId ? { classroom_id: classroomId } : {}) };
+  const answer = await api<{ job: JobTicket }>('POST', '/v1/course/launch', { body });
   return answer.job;
 }
 
@@ -16,7 +17,7 @@ export const progressPath = (jobId: string, courseId: string) =>
   `/jobs/${encodeURIComponent(jobId)}?course=${encodeURIComponent(courseId)}`;
 
 /** A Launch button's work: start the job and open its progress page, or keep the refusal to show. */
-export function useLaunch(courseId: string | null) {
+export function useLaunch(courseId: string | null, classroomId?: string) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const launch = async () => {
@@ -24,7 +25,7 @@ export function useLaunch(courseId: string | null) {
     setBusy(true);
     setError(undefined);
     try {
-      const job = await launchCourse(courseId);
+      const job = await launchCourse(courseId, classroomId);
       navigate(progressPath(job.job_id, courseId));
     } catch (failure) {
       setError(failure);
