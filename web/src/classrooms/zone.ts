@@ -32,6 +32,12 @@ export function dayOf(at: DateTime, language: Language): string {
   return language === 'en' ? local.toFormat('ccc d LLL') : local.toLocaleString({ month: 'short', day: 'numeric', weekday: 'short' });
 }
 
+/** "8 February 2027" (en) or "2027年2月8日" (zh-TW): the week view's title. */
+export function longDate(at: DateTime, language: Language): string {
+  const local = at.setLocale(language);
+  return language === 'en' ? local.toFormat('d LLLL yyyy') : local.toLocaleString({ day: 'numeric', month: 'long', year: 'numeric' });
+}
+
 /** "12:00": the end of a window that starts the same day needs no date. */
 export function timeOf(iso: string, zone: string): string {
   return DateTime.fromISO(iso, { zone }).toFormat('HH:mm');

@@ -1,5 +1,5 @@
 import { useMemo, useRef, useState, type PointerEvent } from 'react';
-import { addDays, dateIn, dayAndTime, dayOf, weekStart, windowText } from '../../classrooms/zone';
+import { addDays, dateIn, dayAndTime, dayOf, longDate, weekStart, windowText } from '../../classrooms/zone';
 import { clock, MINUTES_PER_DAY, piecesOfWeek, slotBetween, weeklyRules, type Slot } from '../../classrooms/week';
 import type { WindowInput, WindowView } from '../../classrooms/types';
 import { ConfirmButton } from '../../components/Confirm';
@@ -42,7 +42,8 @@ export function WeekView({ zone, windows, editable, onSave }: { zone: string; wi
   const [slots, setSlots] = useState<Slot[]>([]);
   const [anchor, setAnchor] = useState<Cell>();
   const [dragging, setDragging] = useState<{ from: Cell; to: Cell }>();
-  const dragged = useRef(false);
+  // The cell a drag started on: a touch's click lands there after the drag (implicit capture), and is not a click of its own.
+  const dragged = useRef<Cell | undefined>(undefined);
   const [from, setFrom] = useState(() => dateIn(Date.now(), zone));
   const [until, setUntil] = useState(() => addDays(dateIn(Date.now(), zone), TERM_DAYS, zone));
   const [saving, setSaving] = useState(false);
@@ -59,7 +60,7 @@ export function WeekView({ zone, windows, editable, onSave }: { zone: string; wi
   };
   const down = (event: PointerEvent) => {
     const cell = cellOf(event.target);
-    dragged.current = false;
+    dragged.current = undefined;
     if (cell && event.button === 0) setDragging({ from: cell, to: cell });
   };
   const move = (event: PointerEvent) => {
@@ -71,14 +72,13 @@ export function WeekView({ zone, windows, editable, onSave }: { zone: string; wi
     setDragging(undefined);
     const end = cellAt(event) ?? dragging?.to;
     if (!start || !end || end.day !== start.day || end.hour === start.hour) return;
-    dragged.current = true;
+    dragged.current = start;
     addSlot(slotBetween(start.day, start.hour, end.hour));
   };
   const click = (cell: Cell) => {
-    if (dragged.current) {
-      dragged.current = false;
-      return;
-    }
+    const after = dragged.current;
+    dragged.current = undefined;
+    if (after && after.day === cell.day && after.hour === cell.hour) return;
     if (anchor && anchor.day === cell.day) addSlot(slotBetween(cell.day, anchor.hour, cell.hour));
     else setAnchor(cell);
   };
@@ -118,7 +118,7 @@ export function WeekView({ zone, windows, editable, onSave }: { zone: string; wi
           {t('week.next')}
         </button>
         <p className="week-title" aria-live="polite">
-          {t('week.of', { date: monday.setLocale(language).toLocaleString({ day: 'numeric', month: 'long', year: 'numeric' }), zone })}
+          {t('week.of', { date: longDate(monday, language), zone })}
         </p>
       </div>
       {editable && <p className="muted">{t('week.howTo')}</p>}
