@@ -40,7 +40,7 @@ function Page({ path, query, user }: { path: string; query: URLSearchParams; use
   if ((params = match('/course/:id', path))) return <CoursePage id={params.id as string} />;
   if (path === '/jobs') return <MyJobs />;
   if (path === '/home') return <MyHome user={user.name} />;
-  if ((params = match('/jobs/:id', path))) return <JobProgress key={params.id} jobId={params.id as string} courseId={query.get('course')} />;
+  if ((params = match('/jobs/:id', path))) return <JobProgress key={params.id} jobId={params.id as string} courseId={query.get('course')} classroomId={query.get('classroom')} />;
   const teaches = hasRole('teacher') || hasRole('admin');
   if (path === '/teach') return teaches ? <MyCourses /> : <NotAllowed />;
   if (path === '/teach/new') return teaches ? <CourseForm /> : <NotAllowed />;

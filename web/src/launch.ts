@@ -13,8 +13,9 @@ export async function launchCourse(courseId: string, classroomId?: string): Prom
   return answer.job;
 }
 
-export const progressPath = (jobId: string, courseId: string) =>
-  `/jobs/${encodeURIComponent(jobId)}?course=${encodeURIComponent(courseId)}`;
+/** The progress page; it keeps the classroom, so that "Launch again" goes through it too. */
+export const progressPath = (jobId: string, courseId: string, classroomId?: string) =>
+  `/jobs/${encodeURIComponent(jobId)}?course=${encodeURIComponent(courseId)}${classroomId ? `&classroom=${encodeURIComponent(classroomId)}` : ''}`;
 
 /** A Launch button's work: start the job and open its progress page, or keep the refusal to show. */
 export function useLaunch(courseId: string | null, classroomId?: string) {
@@ -26,7 +27,7 @@ export function useLaunch(courseId: string | null, classroomId?: string) {
     setError(undefined);
     try {
       const job = await launchCourse(courseId, classroomId);
-      navigate(progressPath(job.job_id, courseId));
+      navigate(progressPath(job.job_id, courseId, classroomId));
     } catch (failure) {
       setError(failure);
       setBusy(false);
