@@ -100,4 +100,8 @@ export const enClassrooms = {
   'week.from': 'Term starts',
   'week.until': 'Term ends (included)',
   'week.add': 'Add to the schedule',
+
+  'usage.byClassroom': 'By classroom',
+  'usage.classroom': 'Classroom',
+  'usage.noClassroom': 'outside any classroom',
 } as const;

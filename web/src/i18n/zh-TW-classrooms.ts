@@ -102,4 +102,8 @@ export const zhTWClassrooms: Record<keyof typeof enClassrooms, string> = {
   'week.from': '學期開始',
   'week.until': '學期結束（含當天）',
   'week.add': '加入時程',
+
+  'usage.byClassroom': '依教室',
+  'usage.classroom': '教室',
+  'usage.noClassroom': '不屬於任何教室',
 };
