@@ -92,10 +92,12 @@ export default function ClassroomForm({ id }: { id?: string }) {
             </select>
           )}
         </Field>
-        <label className="check">
-          <input type="checkbox" checked={draft.public} onChange={(event) => set('public', event.target.checked)} />
-          {t('classForm.public')}
-        </label>
+        <div className="field">
+          <label className="check">
+            <input type="checkbox" checked={draft.public} onChange={(event) => set('public', event.target.checked)} />
+            {t('classForm.public')}
+          </label>
+        </div>
         <div className="row">
           <Field id="reservedGpu" label={t('classForm.reservedGpu')} error={errorOf('reservedGpu')} hint={t('classForm.reservedGpuHint')}>
             {(describedBy) => <input id="classroom-reservedGpu" type="number" min={0} max={64} step={1} value={draft.reservedGpu} aria-describedby={describedBy} onChange={(event) => set('reservedGpu', number(event.target.value))} />}

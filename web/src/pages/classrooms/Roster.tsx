@@ -119,7 +119,7 @@ export function Roster({ classroom, editable, onChange }: { classroom: Classroom
               {t('roster.add')}
             </button>
           </form>
-          <fieldset className="field">
+          <fieldset className="field roster-import">
             <legend>{t('roster.import')}</legend>
             <p className="muted" id="roster-csv-hint">
               {t('roster.csvHint')}

@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState, type PointerEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
 import { addDays, dateIn, dayAndTime, dayOf, longDate, weekStart, windowText } from '../../classrooms/zone';
 import { clock, MINUTES_PER_DAY, piecesOfWeek, slotBetween, weeklyRules, type Slot } from '../../classrooms/week';
 import type { WindowInput, WindowView } from '../../classrooms/types';
@@ -10,6 +10,8 @@ const HOURS = Array.from({ length: 24 }, (_, hour) => hour);
 const DAYS = Array.from({ length: 7 }, (_, day) => day);
 /** A term of 15 weeks from today: a semester's lectures, to be shortened or moved as needed. */
 const TERM_DAYS = 15 * 7 - 1;
+/** Lectures are rarely before 07:00: the grid opens scrolled there, and the night is a scroll away. */
+const FIRST_SHOWN_HOUR = 7;
 
 interface Cell {
   day: number;
@@ -48,6 +50,12 @@ export function WeekView({ zone, windows, editable, onSave }: { zone: string; wi
   const [until, setUntil] = useState(() => addDays(dateIn(Date.now(), zone), TERM_DAYS, zone));
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<unknown>();
+  const scroller = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const grid = scroller.current;
+    const hour = grid?.querySelector<HTMLElement>('.week-hour');
+    if (grid && hour) grid.scrollTop = hour.offsetHeight * FIRST_SHOWN_HOUR;
+  }, []);
   const pieces = useMemo(() => piecesOfWeek(windows, monday), [windows, monday]);
   const shown = useMemo(() => windows.filter((window) => pieces.some((piece) => piece.window === window)), [windows, pieces]);
   const cellIso = (cell: Cell) => monday.plus({ days: cell.day }).set({ hour: cell.hour }).toISO() ?? '';
@@ -122,7 +130,8 @@ export function WeekView({ zone, windows, editable, onSave }: { zone: string; wi
         </p>
       </div>
       {editable && <p className="muted">{t('week.howTo')}</p>}
-      <div className="week-scroll">
+      {/* Read-only, the grid has nothing to focus: the scrolling box itself takes focus, for keyboards. */}
+      <div className="week-scroll" ref={scroller} {...(editable ? {} : { tabIndex: 0, role: 'region', 'aria-label': t('week.grid') })}>
         <div className="week" role="group" aria-label={t('week.grid')} onPointerDown={editable ? down : undefined} onPointerMove={editable ? move : undefined} onPointerUp={editable ? up : undefined} onPointerCancel={() => setDragging(undefined)}>
           <div className="week-corner" aria-hidden="true" />
           {DAYS.map((day) => (
