@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { fireEvent, screen, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { json, mockFetch, signedIn } from './fetch-mock';
 import { show } from './show-app';
@@ -94,6 +94,23 @@ describe('classroom pages', () => {
     expect((sent?.headers as Record<string, string>)['Content-Type']).toBe('text/csv');
     expect(screen.getByRole('table').querySelectorAll('tbody tr')).toHaveLength(1);
     expect((screen.getByLabelText('Or paste the lines') as HTMLTextAreaElement).value).toContain('zed');
+  });
+
+  it("a member's role changes in place, and adding by name sends the role chosen", async () => {
+    const members = [{ user: 'sam', role: 'teacher' }, { user: 'ann', role: 'student' }];
+    const calls = mockFetch({
+      ...teacherRoutes,
+      [`GET /v1/classroom/get/${ID}`]: () => json(200, { error: false, classroom: classroom({ members, memberCount: 2 }) }),
+      [`POST /v1/classroom/${ID}/members`]: () => json(200, { error: false, classroom: classroom({ members: [members[0], { user: 'ann', role: 'ta' }, { user: 'bob', role: 'ta' }], memberCount: 3 }) }),
+    });
+    show(`/classrooms/${ID}`);
+    fireEvent.change(await screen.findByLabelText('Role of ann'), { target: { value: 'ta' } });
+    await screen.findByRole('rowheader', { name: 'bob' });
+    fireEvent.change(screen.getByLabelText('User name'), { target: { value: ' bob ' } });
+    fireEvent.change(screen.getByLabelText('Role'), { target: { value: 'ta' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    await waitFor(() => expect(calls.filter((each) => each.key.endsWith('/members'))).toHaveLength(2));
+    expect(calls.filter((each) => each.key.endsWith('/members')).map((each) => bodyOf(each.init))).toEqual([{ add: [{ user: 'ann', role: 'ta' }] }, { add: [{ user: 'bob', role: 'ta' }] }]);
   });
 
   const studentView = (extra: object = {}) =>

@@ -73,6 +73,7 @@ export const enClassrooms = {
   'roster.add': 'Add',
   'roster.added': 'Added {n}.',
   'roster.remove': 'Remove',
+  'roster.roleOf': 'Role of {user}',
   'roster.removeNamed': 'Remove {user} from the classroom',
   'roster.import': 'Import a roster',
   'roster.csvHint': 'One person a line: "name" or "name,role" (student, ta or teacher; student when left out). A header line "name,role" may come first.',

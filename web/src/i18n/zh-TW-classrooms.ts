@@ -75,6 +75,7 @@ export const zhTWClassrooms: Record<keyof typeof enClassrooms, string> = {
   'roster.add': '加入',
   'roster.added': '已加入 {n} 位。',
   'roster.remove': '移除',
+  'roster.roleOf': '{user} 的角色',
   'roster.removeNamed': '從教室移除 {user}',
   'roster.import': '匯入名單',
   'roster.csvHint': '每行一人：「名稱」或「名稱,角色」（student、ta 或 teacher；省略時為 student）。第一行可以是標題「name,role」。',

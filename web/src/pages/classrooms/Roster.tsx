@@ -5,6 +5,19 @@ import { ColumnHeads } from '../../components/ColumnHeads';
 import { Problem } from '../../components/Problem';
 import { useT } from '../../i18n/i18n';
 
+function RoleOptions() {
+  const t = useT();
+  return (
+    <>
+      {CLASS_ROLES.map((role) => (
+        <option key={role} value={role}>
+          {t(`classRole.${role}` as const)}
+        </option>
+      ))}
+    </>
+  );
+}
+
 /** A refused roster change: the server's message, and the names that are not users, one by one. */
 function RosterProblem({ error }: { error: unknown }) {
   const t = useT();
@@ -85,7 +98,16 @@ export function Roster({ classroom, editable, onChange }: { classroom: Classroom
             {members.map((member) => (
               <tr key={member.user}>
                 <th scope="row">{member.user}</th>
-                <td data-label={t('roster.role')}>{t(`classRole.${member.role}` as const)}</td>
+                <td data-label={t('roster.role')}>
+                  {editable ? (
+                    // Adding a member again with another role changes it (the members route's "re-role").
+                    <select value={member.role} disabled={busy} aria-label={t('roster.roleOf', { user: member.user })} onChange={(event) => void run(() => changeMembers(classroom.id, { add: [{ user: member.user, role: event.target.value as ClassRole }] }))}>
+                      <RoleOptions />
+                    </select>
+                  ) : (
+                    t(`classRole.${member.role}` as const)
+                  )}
+                </td>
                 {editable && (
                   <td>
                     <button type="button" className="danger" disabled={busy} aria-label={t('roster.removeNamed', { user: member.user })} onClick={() => void run(() => changeMembers(classroom.id, { remove: [member.user] }))}>
@@ -108,11 +130,7 @@ export function Roster({ classroom, editable, onChange }: { classroom: Classroom
             <label className="search">
               <span>{t('roster.role')}</span>
               <select value={role} onChange={(event) => setRole(event.target.value as ClassRole)}>
-                {CLASS_ROLES.map((each) => (
-                  <option key={each} value={each}>
-                    {t(`classRole.${each}` as const)}
-                  </option>
-                ))}
+                <RoleOptions />
               </select>
             </label>
             <button type="submit" disabled={busy || name.trim() === ''}>
