@@ -64,7 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`classrooms in the web app${missing}`, { 
   }
 
   it('a teacher sets up a classroom; a student sees when it opens, and launches inside a window', async () => {
-    const tomorrow = DateTime.now().setZone(zone).plus({ days: 1 }).set({ hour: 9 });
+    const tomorrow = DateTime.now().setZone(zone).plus({ days: 1 }).set({ hour: 9, minute: 0, second: 0, millisecond: 0 });
     const teacherPage = await (await newContext(browser, 'en', false)).newPage();
 
     // The teacher: the form, then the classroom page's course picker, roster and week view.
@@ -79,6 +79,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`classrooms in the web app${missing}`, { 
     await teacherPage.getByLabel(words['classForm.graceMinutes']).fill('15');
     await expectAccessible(teacherPage, 'classroom form');
     await screenshot(teacherPage, 'classroom-form', false);
+    // After a full-page screenshot, Chromium scrolls the page when a focused number field loses focus,
+    // so a click's mouseup would land elsewhere: leave the field first.
+    await teacherPage.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await teacherPage.getByRole('button', { name: words['classForm.create'] }).click();
     await teacherPage.getByRole('heading', { name: CLASSROOM, level: 1 }).waitFor();
 
