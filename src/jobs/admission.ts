@@ -1,7 +1,23 @@
 import { ServiceError } from '../common/errors.js';
-import type { AdmissionUsage } from './repository.js';
-import type { HeldReservation } from './reservations.js';
 import { formatInZone } from '../common/time.js';
+import type { HeldReservation } from './reservations.js';
+
+/** What a launch asks to admit. */
+export interface AdmittedJob {
+  userId: string;
+  courseId: string;
+  gpu: number;
+  classroomId: string | null;
+}
+
+/** What admission decides from, read under its lock. */
+export interface AdmissionUsage {
+  userActiveJobs: number;
+  userActiveJobIds: string[];
+  gpuInUse: number;
+  /** Classrooms holding GPUs back from this user now (only read for a course that needs GPUs). */
+  reservations: HeldReservation[];
+}
 
 const RETRY_AFTER_QUOTA_SECONDS = 30;
 const RETRY_AFTER_CAPACITY_SECONDS = 60;

@@ -4,7 +4,8 @@ import type { ServiceUrl } from '../common/job-ports.js';
 import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
 import type { Database, Queryable } from '../store/store.js';
 import { activeJobIdsOfUser, lockJobAdmission } from '../store/active-jobs.js';
-import { heldReservations, type HeldReservation } from './reservations.js';
+import type { AdmissionUsage, AdmittedJob } from './admission.js';
+import { heldReservations } from './reservations.js';
 import { closeOrphanedUsageRecords, closeUsageRecord, markUsageSeen, openUsageRecord, removeUsageRecord, startUsageClock, type UsageEnding } from './usage-records.js';
 
 export interface JobRow {
@@ -40,23 +41,6 @@ export interface JobListItem {
   user: string;
   /** The classroom it was launched through, if any. */
   classroom_id: string | null;
-}
-
-/** What a launch asks to admit. */
-export interface AdmittedJob {
-  userId: string;
-  courseId: string;
-  gpu: number;
-  classroomId: string | null;
-}
-
-/** What admission decides from, read under its lock. */
-export interface AdmissionUsage {
-  userActiveJobs: number;
-  userActiveJobIds: string[];
-  gpuInUse: number;
-  /** Classrooms holding GPUs back from this user now (only read for a course that needs GPUs). */
-  reservations: HeldReservation[];
 }
 
 /** A list item, with what deciding its cull times needs. */

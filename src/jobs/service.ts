@@ -175,7 +175,7 @@ export class JobService {
 
   /**
    * The job's current state and recent progress, then every change, until the returned function
-   * is called. Only the owner or an admin may watch.
+   * is called. Only the owner, an admin, or the class staff of the job's classroom may watch.
    */
   async watch(actor: Principal, jobId: string, listener: (message: JobMessage) => void): Promise<{ history: JobMessage[]; stop: () => void }> {
     const job = await this.requireJob(actor, jobId);
