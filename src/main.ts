@@ -4,6 +4,8 @@ import { shareTokenChanges } from './auth/revocations.js';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
 import { httpLimitsOf } from './config/http-settings.js';
 import type { Config } from './config/settings.js';
+import { ClassroomLaunchGate } from './classrooms/launch-gate.js';
+import { WindowEnds } from './classrooms/window-ends.js';
 import { ClusterService } from './cluster/service.js';
 import { CourseByIdCache } from './courses/by-id-cache.js';
 import { CourseService } from './courses/service.js';
@@ -51,7 +53,7 @@ export interface PlatformParts {
   store?: Store;
   /** A runtime to use instead of the configured one. */
   runtime?: JobRuntime;
-  /** The clock of culling and of usage reports; the system's unless a test sets one. */
+  /** The clock of culling, usage reports and classroom windows; the system's unless a test sets one. */
   now?: () => Date;
 }
 
@@ -101,6 +103,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     jobView.onRemoteChange((job) => announceState(hub, job));
     const courseById = new CourseByIdCache(courses);
     const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };
+    const jobService = new JobService(repository, jobView, runtime, courseById, homes, identity, hub, policy, jobLogger, new ClassroomLaunchGate(opened.db), parts.now);
     const lifecycle = new JobLifecycle(
       repository,
       jobView,
@@ -109,7 +112,12 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       policy,
       new DatabaseLease(opened.db, `jobs-${config.runtime}`, ownLeaseHolder(), config.reconcileIntervalSeconds * 3, isDeadHolderNearby),
       jobLogger,
-      { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000, ...(parts.now ? { now: parts.now } : {}) },
+      {
+        intervalMs: config.reconcileIntervalSeconds * 1000,
+        launchGraceMs: config.launchTimeoutSeconds * 1000,
+        ...(parts.now ? { now: parts.now } : {}),
+        chores: [new WindowEnds(opened.db, jobService, logger.child({ area: 'classrooms' }))],
+      },
     );
     const services: Services = {
       identity,
@@ -117,7 +125,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       oauth,
       courses,
       health: new HealthService(opened.db),
-      jobs: new JobService(repository, jobView, runtime, courseById, homes, identity, hub, policy, jobLogger),
+      jobs: jobService,
       homes,
       cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
       usage: new UsageService(new UsageRepository(opened.db), parts.now),

@@ -5,6 +5,7 @@ import type { JobStatus } from '../store/schema.js';
 import type { JobEventHub, JobStateMessage } from './events.js';
 import type { JobView } from './job-view.js';
 import type { DatabaseLease } from './lease.js';
+import { runChores, type LeaseChore } from './chores.js';
 import { cullDeadlines } from './cull-times.js';
 import { formatDuration, type JobPolicy } from './quotas.js';
 import type { JobRepository, JobRow } from './repository.js';
@@ -57,6 +58,8 @@ export interface LifecycleOptions {
   /** How long a launch may take to create its objects before reconciling calls it interrupted. */
   launchGraceMs?: number;
   now?: () => Date;
+  /** Run by the lease holder after each reconcile and cull, with the same clock. */
+  chores?: readonly LeaseChore[];
 }
 
 export interface ReconcileReport {
@@ -143,6 +146,7 @@ export class JobLifecycle {
       const report = await this.reconcile();
       if (!report) return undefined;
       report.culled = await this.cull();
+      await runChores(this.options.chores ?? [], this.now(), this.logger);
       if (report.orphansStopped.length + report.failed.length + report.culled.length + report.lostUsage.length > 0) this.logger.info(report, 'reconciled jobs');
       return report;
     } catch (err) {
