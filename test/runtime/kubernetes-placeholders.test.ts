@@ -79,6 +79,23 @@ describe('classroom placeholders on the simulator', () => {
     expect((await lab.runtime.jobs()).map((found) => [found.jobId, found.state])).toEqual([[job.jobId, { status: 'Ready' }]]);
   });
 
+  it('writes only what changed: nothing when all is as wanted, the template when another image or class was set', async () => {
+    const lab = await open(ONE_NODE, {}, withPriorityClass);
+    const classroomId = '7d0c2b1e-5a4f-4c3b-9e2d-0a1b2c3d4e5f';
+    await lab.runtime.placeholders.sync([{ classroomId, gpu: 1 }]);
+    lab.sim.resetStats();
+    await lab.runtime.placeholders.sync([{ classroomId, gpu: 1 }]);
+    expect(lab.sim.stats()).toEqual({ 'list deployments': 1 });
+
+    // As a server with another CLASSLAB_PLACEHOLDER_IMAGE left it.
+    const [stale] = lab.sim.objects('deployments', NAMESPACE).filter((d) => d.metadata.labels?.['classlab.io/classroom'] === classroomId) as V1Deployment[];
+    const container = stale?.spec?.template.spec?.containers[0];
+    if (container) container.image = 'example/old-pause:1';
+    lab.sim.applyObject('deployments', stale as never);
+    await lab.runtime.placeholders.sync([{ classroomId, gpu: 1 }]);
+    expect(placeholderDeployments(lab)[0]?.spec?.template.spec?.containers[0]?.image).toBe('rancher/mirrored-pause:3.6');
+  });
+
   for (const mode of ['on', 'off'] as const satisfies readonly PlaceholderMode[]) {
     it(`through the platform's reconcile rounds: ${mode === 'on' ? 'made while the setting is on' : 'none while the setting is off'}`, { timeout: 30_000 }, async () => {
       const lab = await open(ONE_NODE, {}, withPriorityClass);

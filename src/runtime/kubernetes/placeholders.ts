@@ -79,6 +79,13 @@ export function buildPlaceholderDeployment(want: PlaceholderWant, settings: Plac
   };
 }
 
+/** What the settings decide in a placeholder's pods, compared without the fields the API server defaults. */
+function templateKey(deployment: V1Deployment): string {
+  const pod = deployment.spec?.template.spec;
+  const container = pod?.containers[0];
+  return JSON.stringify([pod?.priorityClassName, container?.image, container?.resources?.limits]);
+}
+
 export class KubernetesPlaceholders implements PlaceholderPods {
   constructor(
     private readonly settings: PlaceholderSettings,
@@ -113,11 +120,17 @@ export class KubernetesPlaceholders implements PlaceholderPods {
       const name = placeholderName(want.classroomId);
       keep.add(name);
       const current = byName.get(name);
+      const built = buildPlaceholderDeployment(want, this.settings);
       await write(name, async () => {
-        if (!current) await apps.createNamespacedDeployment({ namespace, body: buildPlaceholderDeployment(want, this.settings) });
-        else if (current.spec?.replicas !== want.gpu) {
-          await apps.patchNamespacedDeployment({ name, namespace, body: [{ op: 'replace', path: '/spec/replicas', value: want.gpu }] });
+        if (!current) {
+          await apps.createNamespacedDeployment({ namespace, body: built });
+          return;
         }
+        const changes = [];
+        if (current.spec?.replicas !== want.gpu) changes.push({ op: 'replace', path: '/spec/replicas', value: want.gpu });
+        // A server started with another image or PriorityClass replaces the pods' template.
+        if (templateKey(current) !== templateKey(built)) changes.push({ op: 'replace', path: '/spec/template', value: built.spec?.template });
+        if (changes.length > 0) await apps.patchNamespacedDeployment({ name, namespace, body: changes });
       });
     }
     for (const name of byName.keys()) {
