@@ -148,6 +148,7 @@ export class JobLifecycle {
     try {
       if (!(await this.lease.acquire())) return undefined;
       const report = await this.reconcile();
+      // Even before the runtime has synced: chores read the store and call the runtime themselves.
       await runChores(this.chores, this.now(), this.logger);
       if (!report) return undefined;
       report.culled = await this.cull();
