@@ -28,6 +28,7 @@ import { DatabaseLease } from './jobs/lease.js';
 import { isDeadHolderNearby, ownLeaseHolder } from './jobs/lease-holder.js';
 import { JobView } from './jobs/job-view.js';
 import { announceState, JobLifecycle } from './jobs/lifecycle.js';
+import { placeholderPlanner } from './classrooms/placeholders.js';
 import type { JobPolicy } from './jobs/quotas.js';
 import { JobRepository } from './jobs/repository.js';
 import { JobService } from './jobs/service.js';
@@ -119,6 +120,9 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
         chores: [new WindowEnds(opened.db, jobService, logger.child({ area: 'classrooms' }))],
       },
     );
+    const placeholders = placeholderPlanner(config.placeholders, opened.db, runtime);
+    if (placeholders) lifecycle.addChore(placeholders);
+    else if (config.placeholders === 'on') logger.warn(`CLASSLAB_PLACEHOLDERS=on has no effect on the ${runtime.kind} runtime`);
     const services: Services = {
       identity,
       verifier: oauth.verifier,

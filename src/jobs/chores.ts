@@ -1,17 +1,18 @@
+/**
+ * Work other parts of classlab hand to the lease holder's reconcile round (classrooms' window
+ * ends, placeholders), so that one server does each and the lifecycle need not know what it is.
+ */
+
 import type { Logger } from 'pino';
 
-/**
- * Work the lease holder does on each reconcile tick besides reconciling and culling, such as
- * stopping jobs when a classroom's window ends: plugged in by main, so that the lifecycle knows
- * nothing of what the chores are about.
- */
 export interface LeaseChore {
-  /** Named in the log when it fails. */
-  name: string;
+  /** Names the chore in logs. */
+  readonly name: string;
+  /** `now` is the lifecycle's clock, which tests inject. */
   run(now: Date): Promise<void>;
 }
 
-/** Each chore in turn; one that fails is logged and retried next tick, and does not stop the others. */
+/** Runs each chore in turn; one that fails is logged and retried next round, and keeps no other from running. */
 export async function runChores(chores: readonly LeaseChore[], now: Date, logger: Logger): Promise<void> {
   for (const chore of chores) {
     try {

@@ -83,6 +83,7 @@ export class JobLifecycle {
   private ticking: Promise<ReconcileReport | undefined> | undefined;
   private readonly launchGraceMs: number;
   private readonly now: () => Date;
+  private readonly chores: LeaseChore[];
 
   constructor(
     private readonly repository: JobRepository,
@@ -96,6 +97,7 @@ export class JobLifecycle {
   ) {
     this.launchGraceMs = options.launchGraceMs ?? 60_000;
     this.now = options.now ?? (() => new Date());
+    this.chores = [...(options.chores ?? [])];
   }
 
   start(): void {
@@ -132,6 +134,11 @@ export class JobLifecycle {
     await this.lease.release().catch(() => undefined);
   }
 
+  /** Adds work for the lease holder's rounds, run after each reconcile. */
+  addChore(chore: LeaseChore): void {
+    this.chores.push(chore);
+  }
+
   /** Reconciles and culls if this server holds the lease. Overlapping ticks share one run. */
   tick(): Promise<ReconcileReport | undefined> {
     this.ticking ??= this.runTick().finally(() => {
@@ -144,9 +151,10 @@ export class JobLifecycle {
     try {
       if (!(await this.lease.acquire())) return undefined;
       const report = await this.reconcile();
+      // Even before the runtime has synced: chores read the store and call the runtime themselves.
+      await runChores(this.chores, this.now(), this.logger);
       if (!report) return undefined;
       report.culled = await this.cull();
-      await runChores(this.options.chores ?? [], this.now(), this.logger);
       if (report.orphansStopped.length + report.failed.length + report.culled.length + report.lostUsage.length > 0) this.logger.info(report, 'reconciled jobs');
       return report;
     } catch (err) {
