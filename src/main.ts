@@ -29,6 +29,8 @@ import { announceState, JobLifecycle } from './jobs/lifecycle.js';
 import type { JobPolicy } from './jobs/quotas.js';
 import { JobRepository } from './jobs/repository.js';
 import { JobService } from './jobs/service.js';
+import { ClassroomRepository } from './classrooms/repository.js';
+import { ClassroomService } from './classrooms/service.js';
 import { createRuntime } from './runtime/index.js';
 import type { JobRuntime } from './runtime/types.js';
 import { createOAuth } from './oauth/setup.js';
@@ -111,16 +113,23 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       jobLogger,
       { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000, ...(parts.now ? { now: parts.now } : {}) },
     );
+    const jobs = new JobService(repository, jobView, runtime, courseById, homes, identity, hub, policy, jobLogger);
+    const classrooms = new ClassroomService(new ClassroomRepository(opened.db), {
+      now: parts.now ?? (() => new Date()),
+      nodes: () => runtime.nodes(),
+      jobs,
+    });
     const services: Services = {
       identity,
       verifier: oauth.verifier,
       oauth,
       courses,
       health: new HealthService(opened.db),
-      jobs: new JobService(repository, jobView, runtime, courseById, homes, identity, hub, policy, jobLogger),
+      jobs,
       homes,
       cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
       usage: new UsageService(new UsageRepository(opened.db), parts.now),
+      classrooms,
       policy: { selfRegistration: config.selfRegistration, registrations: new RegistrationLimit(config.registrationRateLimit) },
     };
     let jobsStarted = false;
