@@ -11,10 +11,13 @@ import type { Principal } from '../identity/service.js';
 import type { NodeInfo } from '../runtime/types.js';
 import { rootMessage } from '../store/errors.js';
 import type { ClassRole, WindowEndAction } from '../store/schema.js';
-import { expandWindows, nextWindowAfter, openWindowAt, requireTimeZone, windowView, type LaunchWindow, type WindowInput } from './calendar.js';
+import { expandWindows, requireTimeZone, type WindowInput } from './calendar.js';
 import type { ClassroomRecord } from './directory.js';
-import type { AssignedCourse, ClassroomFields, ClassroomRepository, MemberChange } from './repository.js';
+import type { ClassroomFields, ClassroomRepository, MemberChange } from './repository.js';
 import { parseRoster } from './roster.js';
+import { classroomView, itemOf, type ClassroomItem, type ClassroomView } from './views.js';
+
+export type { ClassroomItem, ClassroomView } from './views.js';
 
 export interface ClassroomInput {
   name: string;
@@ -33,30 +36,6 @@ export type ClassroomChange = Partial<ClassroomInput>;
 export interface MembersChange {
   add?: { user: string; role: ClassRole }[];
   remove?: string[];
-}
-
-type WindowView = { starts_at: string; ends_at: string };
-
-export interface ClassroomItem {
-  id: string;
-  name: string;
-  description: string;
-  public: boolean;
-  timeZone: string;
-  reservedGpu: number;
-  leadMinutes: number;
-  windowEnd: { action: WindowEndAction; graceMinutes: number };
-  courses: AssignedCourse[];
-  openWindow: WindowView | null;
-  nextWindow: WindowView | null;
-  role: ClassRole | null;
-  memberCount: number;
-  createAt: string;
-}
-
-export interface ClassroomView extends ClassroomItem {
-  windows: WindowView[];
-  members?: { user: string; role: ClassRole }[];
 }
 
 /**
@@ -121,7 +100,7 @@ export class ClassroomService<JobItem = unknown> {
     const record = await this.requireClassroom(id);
     const role = await this.repository.roleOf(record.id, actor.userId);
     if (!role && !isAdmin(actor) && !record.public) throw new ServiceError('forbidden', `Permission denied: you are not a member of classroom ${record.name}`);
-    return this.viewOf(actor, record, role);
+    return this.viewOf(actor, record, { role });
   }
 
   async update(actor: Principal, id: string, change: ClassroomChange): Promise<ClassroomView> {
@@ -267,44 +246,15 @@ export class ClassroomService<JobItem = unknown> {
     );
   }
 
-  private async viewOf(actor: Principal, record: ClassroomRecord, knownRole?: ClassRole): Promise<ClassroomView> {
-    const role = knownRole ?? (await this.repository.roleOf(record.id, actor.userId));
+  private async viewOf(actor: Principal, record: ClassroomRecord, known?: { role: ClassRole | undefined }): Promise<ClassroomView> {
+    const role = known ? known.role : await this.repository.roleOf(record.id, actor.userId);
     const now = this.options.now();
     const [courses, allWindows, members] = await Promise.all([this.repository.coursesOf([record.id]), this.repository.windowsEndingAfter([record.id], new Date(0)), this.repository.members(record.id)]);
     const windows = allWindows.get(record.id) ?? [];
     const item = itemOf(record, role, { courses: courses.get(record.id) ?? [], upcoming: windows, memberCount: members.length, now });
     const seesMembers = role === 'teacher' || role === 'ta' || isAdmin(actor);
-    return {
-      ...item,
-      windows: windows.map((window) => windowView(window, record.timeZone)),
-      ...(seesMembers && { members: members.map((member) => ({ user: member.user, role: member.role })) }),
-    };
+    return classroomView(item, windows, record.timeZone, seesMembers ? members : undefined);
   }
-}
-
-function itemOf(
-  record: ClassroomRecord,
-  role: ClassRole | undefined,
-  parts: { courses: AssignedCourse[]; upcoming: readonly LaunchWindow[]; memberCount: number; now: Date },
-): ClassroomItem {
-  const open = openWindowAt(parts.upcoming, parts.now);
-  const next = nextWindowAfter(parts.upcoming, parts.now);
-  return {
-    id: record.id,
-    name: record.name,
-    description: record.description,
-    public: record.public,
-    timeZone: record.timeZone,
-    reservedGpu: record.reservedGpu,
-    leadMinutes: record.leadMinutes,
-    windowEnd: { action: record.windowEndAction, graceMinutes: record.graceMinutes },
-    courses: parts.courses,
-    openWindow: open ? windowView(open, record.timeZone) : null,
-    nextWindow: next ? windowView(next, record.timeZone) : null,
-    role: role ?? null,
-    memberCount: parts.memberCount,
-    createAt: rfc3339(record.createdAt),
-  };
 }
 
 function notFound(id: string): ServiceError {
