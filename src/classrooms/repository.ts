@@ -5,6 +5,7 @@
  */
 
 import { and, asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
+import { ServiceError } from '../common/errors.js';
 import { ACTIVE_JOB_STATUSES, classroomCourses, classroomMembers, classrooms, classroomWindows, courses, jobs, users, type ClassRole, type CourseLevel, type JobStatus, type WindowEndAction } from '../store/schema.js';
 import type { Database, Transaction } from '../store/store.js';
 import type { LaunchWindow } from './calendar.js';
@@ -194,7 +195,9 @@ export class ClassroomRepository {
    */
   async changeMembers(id: string, add: readonly MemberChange[], removeIds: readonly string[], check: (teachers: number) => void): Promise<number> {
     return this.db.transaction(async (tx) => {
-      await tx.select({ id: classrooms.id }).from(classrooms).where(eq(classrooms.id, id)).for('update');
+      const locked = await tx.select({ id: classrooms.id }).from(classrooms).where(eq(classrooms.id, id)).for('update');
+      // Deleted since it was read: nothing to add members to.
+      if (locked.length === 0) throw new ServiceError('not_found', `classroom ${id} not found`);
       if (removeIds.length > 0) {
         await tx.delete(classroomMembers).where(and(eq(classroomMembers.classroomId, id), inArray(classroomMembers.userId, [...removeIds])));
       }

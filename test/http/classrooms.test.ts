@@ -261,6 +261,19 @@ describe.each(storeTargets)('classrooms on $name', (target) => {
       return jobId;
     }
 
+    it("lists to its staff only the active jobs launched through it", async () => {
+      const classroom = await create(teacher, { name: 'Watched', courses: [courseId] });
+      await addMembers(classroom.id, [{ user: outsider.name, role: 'student' }]);
+      const through = await launchThrough(classroom.id, outsider);
+      const elsewhere = await platform.call('POST', '/v1/course/launch', { token: ta.token, body: { course_id: courseId, user: ta.name } });
+      expect(elsewhere.status, elsewhere.text).toBe(200);
+      const listed = async () => (await platform.call('GET', `/v1/classroom/${classroom.id}/jobs`, { token: teacher.token })).body.jobs.map((job: Json) => job.id);
+      expect(await listed()).toEqual([through]);
+      expect((await platform.call('DELETE', `/v1/job/delete/${through}`, { token: outsider.token })).status).toBe(200);
+      expect(await listed()).toEqual([]);
+      expect((await platform.call('DELETE', `/v1/job/delete/${elsewhere.body.job.job_id}`, { token: ta.token })).status).toBe(200);
+    });
+
     it('deletes a classroom without running jobs', async () => {
       const classroom = await create(teacher, { name: 'Short-lived' });
       const answer = await platform.call('DELETE', `/v1/classroom/delete/${classroom.id}`, { token: teacher.token });
