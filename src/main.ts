@@ -32,6 +32,8 @@ import { placeholderPlanner } from './classrooms/placeholders.js';
 import type { JobPolicy } from './jobs/quotas.js';
 import { JobRepository } from './jobs/repository.js';
 import { JobService } from './jobs/service.js';
+import { ClassroomRepository } from './classrooms/repository.js';
+import { ClassroomService } from './classrooms/service.js';
 import { createRuntime } from './runtime/index.js';
 import type { JobRuntime } from './runtime/types.js';
 import { createOAuth } from './oauth/setup.js';
@@ -123,6 +125,11 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     const placeholders = placeholderPlanner(config.placeholders, opened.db, runtime);
     if (placeholders) lifecycle.addChore(placeholders);
     else if (config.placeholders === 'on') logger.warn(`CLASSLAB_PLACEHOLDERS=on has no effect on the ${runtime.kind} runtime`);
+    const classrooms = new ClassroomService(new ClassroomRepository(opened.db), {
+      now: parts.now ?? (() => new Date()),
+      nodes: () => runtime.nodes(),
+      jobs: jobService,
+    });
     const services: Services = {
       identity,
       verifier: oauth.verifier,
@@ -133,6 +140,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       homes,
       cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
       usage: new UsageService(new UsageRepository(opened.db), parts.now),
+      classrooms,
       policy: { selfRegistration: config.selfRegistration, registrations: new RegistrationLimit(config.registrationRateLimit) },
     };
     let jobsStarted = false;

@@ -148,6 +148,11 @@ export class JobRepository {
     return this.listNotDeleted(undefined);
   }
 
+  /** The active jobs launched through a classroom, newest first, with their courses and owners. */
+  listForClassroom(classroomId: string): Promise<ListedJob[]> {
+    return this.listNotDeleted(and(eq(jobs.classroomId, classroomId), isActive));
+  }
+
   private async listNotDeleted(condition: SQL | undefined): Promise<ListedJob[]> {
     const datasets = sql<string[]>`coalesce((select array_agg(${courseDatasets.dataset} order by ${courseDatasets.position}) from ${courseDatasets} where ${courseDatasets.courseId} = ${courses.id}), '{}')`;
     const rows = await this.db

@@ -112,9 +112,18 @@ export class JobService {
   /** Every user's jobs that are not deleted, with their owners: the admin's overview. */
   async listAll(actor: Principal): Promise<ListedJobWithCullTimes[]> {
     if (!isAdmin(actor)) throw new ServiceError('forbidden', "Permission denied: only admins can list everyone's jobs");
-    const listed = await this.repository.listAll();
+    return this.withOwnersCullTimes(await this.repository.listAll());
+  }
+
+  /** Each job with its cull times, which depend on its owner's roles. */
+  private async withOwnersCullTimes(listed: ListedJob[]): Promise<ListedJobWithCullTimes[]> {
     const roles = await this.repository.rolesOfUsers([...new Set(listed.map((job) => job.userId))]);
     return Promise.all(listed.map(({ item, createdAt, userId }) => this.withCullTimes(item, createdAt, roles.get(userId) ?? [])));
+  }
+
+  /** The active jobs launched through a classroom, with their owners; who may see them is the classroom service's to decide. */
+  async listForClassroom(classroomId: string): Promise<ListedJobWithCullTimes[]> {
+    return this.withOwnersCullTimes(await this.repository.listForClassroom(classroomId));
   }
 
   /** From memory, with each job's course from the course cache; from the database until the view has loaded. */

@@ -17,7 +17,8 @@ const Reason = Type.Union([Type.String(), Type.Null()], { description: 'why the 
 const JobTicket = Type.Object({ job_id: Uuid, ready: Type.Boolean(), status: Status, reason: Reason });
 const JobAnswer = Type.Object({ error: Type.Literal(false), job: JobTicket });
 
-const JobListItem = Type.Object({
+/** A job as the lists answer it; the classroom routes list the same items. */
+export const JobListItem = Type.Object({
   id: Uuid,
   startAt: Type.String({ format: 'date-time' }),
   status: Status,
