@@ -4,6 +4,8 @@ import { shareTokenChanges } from './auth/revocations.js';
 import { CachedTokenVerifier, IdentityTokenVerifier } from './auth/verifier.js';
 import { httpLimitsOf } from './config/http-settings.js';
 import type { Config } from './config/settings.js';
+import { ClassroomLaunchGate } from './classrooms/launch-gate.js';
+import { WindowEnds } from './classrooms/window-ends.js';
 import { ClusterService } from './cluster/service.js';
 import { CourseByIdCache } from './courses/by-id-cache.js';
 import { CourseService } from './courses/service.js';
@@ -26,9 +28,12 @@ import { DatabaseLease } from './jobs/lease.js';
 import { isDeadHolderNearby, ownLeaseHolder } from './jobs/lease-holder.js';
 import { JobView } from './jobs/job-view.js';
 import { announceState, JobLifecycle } from './jobs/lifecycle.js';
+import { placeholderPlanner } from './classrooms/placeholders.js';
 import type { JobPolicy } from './jobs/quotas.js';
 import { JobRepository } from './jobs/repository.js';
 import { JobService } from './jobs/service.js';
+import { ClassroomRepository } from './classrooms/repository.js';
+import { ClassroomService } from './classrooms/service.js';
 import { createRuntime } from './runtime/index.js';
 import type { JobRuntime } from './runtime/types.js';
 import { createOAuth } from './oauth/setup.js';
@@ -51,7 +56,7 @@ export interface PlatformParts {
   store?: Store;
   /** A runtime to use instead of the configured one. */
   runtime?: JobRuntime;
-  /** The clock of culling and of usage reports; the system's unless a test sets one. */
+  /** The clock of culling, usage reports and classroom windows; the system's unless a test sets one. */
   now?: () => Date;
 }
 
@@ -101,6 +106,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
     jobView.onRemoteChange((job) => announceState(hub, job));
     const courseById = new CourseByIdCache(courses);
     const policy: JobPolicy = { limits: config.jobLimits, maxAgeSeconds: config.jobMaxAge, idleTimeoutSeconds: config.jobIdleTimeout };
+    const jobService = new JobService(repository, jobView, runtime, courseById, homes, identity, hub, policy, jobLogger, new ClassroomLaunchGate(opened.db), parts.now);
     const lifecycle = new JobLifecycle(
       repository,
       jobView,
@@ -109,18 +115,32 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
       policy,
       new DatabaseLease(opened.db, `jobs-${config.runtime}`, ownLeaseHolder(), config.reconcileIntervalSeconds * 3, isDeadHolderNearby),
       jobLogger,
-      { intervalMs: config.reconcileIntervalSeconds * 1000, launchGraceMs: config.launchTimeoutSeconds * 1000, ...(parts.now ? { now: parts.now } : {}) },
+      {
+        intervalMs: config.reconcileIntervalSeconds * 1000,
+        launchGraceMs: config.launchTimeoutSeconds * 1000,
+        ...(parts.now ? { now: parts.now } : {}),
+        chores: [new WindowEnds(opened.db, jobService, logger.child({ area: 'classrooms' }))],
+      },
     );
+    const placeholders = placeholderPlanner(config.placeholders, opened.db, runtime);
+    if (placeholders) lifecycle.addChore(placeholders);
+    else if (config.placeholders === 'on') logger.warn(`CLASSLAB_PLACEHOLDERS=on has no effect on the ${runtime.kind} runtime`);
+    const classrooms = new ClassroomService(new ClassroomRepository(opened.db), {
+      now: parts.now ?? (() => new Date()),
+      nodes: () => runtime.nodes(),
+      jobs: jobService,
+    });
     const services: Services = {
       identity,
       verifier: oauth.verifier,
       oauth,
       courses,
       health: new HealthService(opened.db),
-      jobs: new JobService(repository, jobView, runtime, courseById, homes, identity, hub, policy, jobLogger),
+      jobs: jobService,
       homes,
       cluster: new ClusterService(runtime, config.namespace, config.gpuResource),
       usage: new UsageService(new UsageRepository(opened.db), parts.now),
+      classrooms,
       policy: { selfRegistration: config.selfRegistration, registrations: new RegistrationLimit(config.registrationRateLimit) },
     };
     let jobsStarted = false;

@@ -249,6 +249,9 @@ describe('configuration', () => {
     ['CLASSLAB_LOCAL_GPUS', '0,0', /CLASSLAB_LOCAL_GPUS names a GPU twice/],
     ['CLASSLAB_JOB_CPU_LIMIT', 'lots', /CLASSLAB_JOB_CPU_LIMIT must be a Kubernetes quantity/],
     ['CLASSLAB_NAMESPACE', 'Lab_1', /CLASSLAB_NAMESPACE must be a lowercase DNS name/],
+    // A CPU quantity would take these; a home of 0.5 bytes, or none, is a mistake.
+    ['CLASSLAB_HOME_CAPACITY', '500m', /CLASSLAB_HOME_CAPACITY must be a positive size such as 10Gi/],
+    ['CLASSLAB_HOME_CAPACITY', '0', /CLASSLAB_HOME_CAPACITY must be a positive size/],
   ])('refuses %s=%s in one line naming it', (key, value, message) => {
     expect(() => loadConfig({ [key]: value })).toThrow(message);
   });

@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['store', 'runtime'], // the database and where jobs run: neither knows the other
   ['identity'], // users, roles, tokens
   ['auth'], // token verification and permission rules, over identity
-  ['courses', 'homes'], // homes: users' persistent homes, which launches make and mount
+  ['courses', 'homes', 'classrooms'], // homes: users' persistent homes, which launches make and mount; classrooms: members, windows, and their rules, which jobs reach through interfaces main wires
   ['jobs', 'cluster', 'health', 'usage'], // services that no other service calls
   ['http'], // the generic Fastify layer: envelope, errors, bearer header, docs, metrics, limits
   ['oauth'], // OAuth2 provider, proxy and sign-in pages, on http

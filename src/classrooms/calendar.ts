@@ -8,6 +8,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import { Type, type Static } from 'typebox';
 import { ServiceError } from '../common/errors.js';
+import { formatInZone } from '../common/time.js';
 
 /** More would be a schedule nobody reads, and a classroom's row set that every launch walks. */
 export const MAX_WINDOWS = 1000;
@@ -143,10 +144,8 @@ export function nextWindowAfter(windows: readonly LaunchWindow[], now: Date): La
   return windows.find((window) => window.startsAt > now);
 }
 
-/** RFC 3339 in the classroom's zone, with its offset then: `2027-03-29T09:00:00+02:00`. */
-export function formatInZone(date: Date, zone: string): string {
-  return DateTime.fromJSDate(date, { zone }).toISO({ suppressMilliseconds: true }) ?? date.toISOString();
-}
+// In common: a launch refused for a classroom's reserved GPUs names the window's end in its zone too.
+export { formatInZone };
 
 /** A window as the API answers it. */
 export function windowView(window: LaunchWindow, zone: string): { starts_at: string; ends_at: string } {

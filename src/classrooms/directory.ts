@@ -22,7 +22,8 @@ export interface ClassroomRecord {
   createdAt: Date;
 }
 
-const recordColumns = {
+/** The columns of a ClassroomRecord, for queries that select more beside them. */
+export const classroomRecordColumns = {
   id: classrooms.id,
   name: classrooms.name,
   description: classrooms.description,
@@ -36,7 +37,7 @@ const recordColumns = {
 };
 
 export async function findClassroom(db: Queryable, id: string): Promise<ClassroomRecord | undefined> {
-  const [row] = await db.select(recordColumns).from(classrooms).where(eq(classrooms.id, id));
+  const [row] = await db.select(classroomRecordColumns).from(classrooms).where(eq(classrooms.id, id));
   return row;
 }
 

@@ -1,3 +1,5 @@
+import { DateTime } from 'luxon';
+
 /** RFC 3339 in UTC to the second, as the spec's `createAt` and `startAt` are written. */
 export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -26,4 +28,9 @@ export function parseTimeOrDate(text: string): Date | undefined {
   if (!real) return undefined;
   const parsed = new Date(match[0].length === 10 ? `${text}T00:00:00Z` : text.toUpperCase());
   return Number.isNaN(parsed.getTime()) ? undefined : parsed;
+}
+
+/** RFC 3339 in an IANA zone, with its offset then: `2027-03-29T09:00:00+02:00`. */
+export function formatInZone(date: Date, zone: string): string {
+  return DateTime.fromJSDate(date, { zone }).toISO({ suppressMilliseconds: true }) ?? date.toISOString();
 }

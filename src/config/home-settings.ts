@@ -4,7 +4,8 @@
  */
 
 import { boolean, optionalString, type RawValue, type Setting } from './parsers.js';
-import { oneOf, quantity } from './runtime-settings.js';
+import { sizeBytes } from '../common/quantity.js';
+import { oneOf } from './runtime-settings.js';
 
 export const HOME_ACCESS_MODES = ['ReadWriteOnce', 'ReadWriteOncePod', 'ReadWriteMany'] as const;
 export type HomeAccessMode = (typeof HOME_ACCESS_MODES)[number];
@@ -18,12 +19,23 @@ export function mountPath(raw: RawValue): string {
   return text.replace(/\/+$/, '');
 }
 
+/**
+ * A storage size as homes compare them (`10Gi`, `500M`): read by the same parser that compares a
+ * home's growth, so a setting such as `500m` or `0`, which a CPU quantity would allow, is refused
+ * here rather than compared as nothing later.
+ */
+export function storageSize(raw: RawValue): string {
+  const text = String(raw).trim();
+  if (sizeBytes(text) === undefined) throw new Error(`must be a positive size such as 10Gi, 500Mi or 20G, got ${JSON.stringify(raw)}`);
+  return text;
+}
+
 export const homeSettings = {
   homeCapacity: {
     env: 'CLASSLAB_HOME_CAPACITY',
     description: "size of a new user's home (a Kubernetes quantity); admins can expand one later",
     default: '10Gi',
-    parse: quantity,
+    parse: storageSize,
   } satisfies Setting<string>,
   homeMountPath: {
     env: 'CLASSLAB_HOME_MOUNT_PATH',

@@ -11,6 +11,7 @@ export type { RawValue, Setting } from './parsers.js';
 import { oauthSettings } from './oauth-settings.js';
 import { httpSettings } from './http-settings.js';
 import { homeSettings } from './home-settings.js';
+import { placeholderSettings } from './placeholder-settings.js';
 import { PASSWORD_MIN_LENGTH, USER_NAME_PATTERN, USER_NAME_RULE } from '../common/account-rules.js';
 
 export interface ListenAddress {
@@ -235,6 +236,7 @@ export const settings = {
   ...oauthSettings,
   ...httpSettings,
   ...homeSettings,
+  ...placeholderSettings,
 };
 
 type Settings = typeof settings;

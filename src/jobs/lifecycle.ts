@@ -5,6 +5,7 @@ import type { JobStatus } from '../store/schema.js';
 import type { JobEventHub, JobStateMessage } from './events.js';
 import type { JobView } from './job-view.js';
 import type { DatabaseLease } from './lease.js';
+import { runChores, type LeaseChore } from './chores.js';
 import { cullDeadlines } from './cull-times.js';
 import { formatDuration, type JobPolicy } from './quotas.js';
 import type { JobRepository, JobRow } from './repository.js';
@@ -57,6 +58,8 @@ export interface LifecycleOptions {
   /** How long a launch may take to create its objects before reconciling calls it interrupted. */
   launchGraceMs?: number;
   now?: () => Date;
+  /** Run by the lease holder after each reconcile and cull, with the same clock. */
+  chores?: readonly LeaseChore[];
 }
 
 export interface ReconcileReport {
@@ -80,6 +83,7 @@ export class JobLifecycle {
   private ticking: Promise<ReconcileReport | undefined> | undefined;
   private readonly launchGraceMs: number;
   private readonly now: () => Date;
+  private readonly chores: LeaseChore[];
 
   constructor(
     private readonly repository: JobRepository,
@@ -93,6 +97,7 @@ export class JobLifecycle {
   ) {
     this.launchGraceMs = options.launchGraceMs ?? 60_000;
     this.now = options.now ?? (() => new Date());
+    this.chores = [...(options.chores ?? [])];
   }
 
   start(): void {
@@ -129,6 +134,11 @@ export class JobLifecycle {
     await this.lease.release().catch(() => undefined);
   }
 
+  /** Adds work for the lease holder's rounds, run after each reconcile. */
+  addChore(chore: LeaseChore): void {
+    this.chores.push(chore);
+  }
+
   /** Reconciles and culls if this server holds the lease. Overlapping ticks share one run. */
   tick(): Promise<ReconcileReport | undefined> {
     this.ticking ??= this.runTick().finally(() => {
@@ -141,6 +151,8 @@ export class JobLifecycle {
     try {
       if (!(await this.lease.acquire())) return undefined;
       const report = await this.reconcile();
+      // Even before the runtime has synced: chores read the store and call the runtime themselves.
+      await runChores(this.chores, this.now(), this.logger);
       if (!report) return undefined;
       report.culled = await this.cull();
       if (report.orphansStopped.length + report.failed.length + report.culled.length + report.lostUsage.length > 0) this.logger.info(report, 'reconciled jobs');

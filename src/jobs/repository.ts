@@ -4,6 +4,8 @@ import type { ServiceUrl } from '../common/job-ports.js';
 import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
 import type { Database, Queryable } from '../store/store.js';
 import { activeJobIdsOfUser, lockJobAdmission } from '../store/active-jobs.js';
+import type { AdmissionUsage, AdmittedJob } from './admission.js';
+import { heldReservations } from './reservations.js';
 import { closeOrphanedUsageRecords, closeUsageRecord, markUsageSeen, openUsageRecord, removeUsageRecord, startUsageClock, type UsageEnding } from './usage-records.js';
 
 export interface JobRow {
@@ -16,6 +18,8 @@ export interface JobRow {
   gpu: number;
   services: ServiceUrl[];
   createdAt: Date;
+  /** The classroom it was launched through; null for a launch outside one (or a classroom deleted since). */
+  classroomId: string | null;
 }
 
 /** A job as the list route answers it: the job with its course. */
@@ -35,6 +39,8 @@ export interface JobListItem {
   service: ServiceUrl[];
   /** The job's owner. */
   user: string;
+  /** The classroom it was launched through, if any. */
+  classroom_id: string | null;
 }
 
 /** A list item, with what deciding its cull times needs. */
@@ -72,6 +78,7 @@ export function listedJob(job: Omit<JobRow, 'courseId'>, course: ListedCourse): 
       datasets: course.datasets,
       service: job.services,
       user: job.userName,
+      classroom_id: job.classroomId,
     },
     userId: job.userId,
     createdAt: job.createdAt,
@@ -91,6 +98,7 @@ const jobColumns = {
   gpu: jobs.gpu,
   services: jobs.services,
   createdAt: jobs.createdAt,
+  classroomId: jobs.classroomId,
 };
 
 /** jobColumns for an UPDATE's RETURNING, the owner's name from a subquery: the row without reading it again. */
@@ -140,6 +148,11 @@ export class JobRepository {
     return this.listNotDeleted(undefined);
   }
 
+  /** The active jobs launched through a classroom, newest first, with their courses and owners. */
+  listForClassroom(classroomId: string): Promise<ListedJob[]> {
+    return this.listNotDeleted(and(eq(jobs.classroomId, classroomId), isActive));
+  }
+
   private async listNotDeleted(condition: SQL | undefined): Promise<ListedJob[]> {
     const datasets = sql<string[]>`coalesce((select array_agg(${courseDatasets.dataset} order by ${courseDatasets.position}) from ${courseDatasets} where ${courseDatasets.courseId} = ${courses.id}), '{}')`;
     const rows = await this.db
@@ -158,6 +171,7 @@ export class JobRepository {
         services: jobs.services,
         userId: jobs.userId,
         user: users.name,
+        classroomId: jobs.classroomId,
       })
       .from(jobs)
       .innerJoin(courses, eq(jobs.courseId, courses.id))
@@ -174,17 +188,21 @@ export class JobRepository {
 
   /**
    * Admission, insert and usage record in one transaction, serialised across servers by an
-   * advisory lock, so two launches at once cannot both take the last GPU or the last job of a quota.
+   * advisory lock, so two launches at once cannot both take the last GPU, the last job of a
+   * quota, or GPUs a classroom holds for its members. `now` decides which windows are open.
    */
-  async admit(
-    job: { userId: string; courseId: string; gpu: number },
-    check: (usage: { userActiveJobs: number; userActiveJobIds: string[]; gpuInUse: number }) => void,
-  ): Promise<string> {
+  async admit(job: AdmittedJob, now: Date, check: (usage: AdmissionUsage) => void): Promise<string> {
     return this.db.transaction(async (tx) => {
       await lockJobAdmission(tx);
       const userActiveJobIds = await activeJobIdsOfUser(tx, job.userId);
-      // The GPUs in use only matter to a course that asks for some: a sum over every active job.
-      check({ userActiveJobs: userActiveJobIds.length, userActiveJobIds, gpuInUse: job.gpu > 0 ? await gpuInUse(tx) : 0 });
+      // GPUs in use and held only matter to a course that asks for some: sums over every active job.
+      const needsGpu = job.gpu > 0;
+      check({
+        userActiveJobs: userActiveJobIds.length,
+        userActiveJobIds,
+        gpuInUse: needsGpu ? await gpuInUse(tx) : 0,
+        reservations: needsGpu ? await heldReservations(tx, job.userId, now) : [],
+      });
       const [row] = await tx.insert(jobs).values({ ...job, status: 'Created' }).returning({ id: jobs.id });
       if (!row) throw new Error('insert returned no job');
       await openUsageRecord(tx, { ...job, id: row.id }, this.gpuResource);

@@ -14,6 +14,8 @@ import { announceDeleted, stateMessage } from './lifecycle.js';
 import { cullTimes, type CullTimes } from './cull-times.js';
 import type { JobView } from './job-view.js';
 import { allowanceFor, type JobPolicy } from './quotas.js';
+import { refuseUnadmittable } from './admission.js';
+import type { ClassroomRules } from './classroom-rules.js';
 import { listedJob, type JobListItem, type JobRepository, type JobRow, type ListedJob } from './repository.js';
 
 export interface JobTicket {
@@ -24,9 +26,6 @@ export interface JobTicket {
 }
 
 export type ListedJobWithCullTimes = JobListItem & CullTimes;
-
-const RETRY_AFTER_QUOTA_SECONDS = 30;
-const RETRY_AFTER_CAPACITY_SECONDS = 60;
 
 /** Launch, list, ready, delete and watch: the jobs a person sees. */
 export class JobService {
@@ -41,46 +40,34 @@ export class JobService {
     private readonly hub: JobEventHub,
     private readonly policy: JobPolicy,
     private readonly logger: Logger,
+    private readonly classrooms: ClassroomRules,
+    /** The clock classroom windows and reservations are read with. */
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async launch(actor: Principal, courseId: string, requestedUser: string | undefined): Promise<JobTicket> {
+  /** With `classroomId`, the classroom's rules decide first, and the job is stored as launched through it. */
+  async launch(actor: Principal, courseId: string, requestedUser: string | undefined, classroomId?: string): Promise<JobTicket> {
     const owner = await this.resolveUser(actor, requestedUser);
     const course = await this.courses.find(courseId).catch((error: unknown) => {
       throw new SpecFailure(`Query course id ${courseId} fail: ${rootMessage(error)}`, { cause: error });
     });
     if (!course) throw new ServiceError('invalid', `Query course id ${courseId} fail: course not found`);
+    const now = this.now();
+    if (classroomId !== undefined) await this.classrooms.checkLaunch(actor, classroomId, course.id, now);
     await this.requireDatasets(course);
     await refuseIfUnrunnable(this.runtime, course, (error) => nodeListFailure(course.id, error));
     const gpuCapacity = course.gpu > 0 ? await this.gpuCapacity(course) : 0;
 
-    const limit = allowanceFor(this.policy.limits, owner.roles);
-    const jobId = await this.repository.admit({ userId: owner.userId, courseId: course.id, gpu: course.gpu }, (usage) => {
-      if (limit !== undefined && usage.userActiveJobs >= limit) {
-        throw new ServiceError(
-          'busy',
-          `Job limit reached: ${owner.name} may run ${limit} job(s) at a time and already runs ${usage.userActiveJobs}; delete one to launch another`,
-          RETRY_AFTER_QUOTA_SECONDS,
-        );
-      }
-      // After the quota, which says the same to a user allowed one job, with when to try again.
-      const [mounting] = usage.userActiveJobIds;
-      if (this.homes.singleAttach && mounting !== undefined) {
-        throw new ServiceError(
-          'conflict',
-          `home of ${owner.name} is already mounted by job ${mounting}; with ReadWriteOnce homes a user runs one job at a time; delete it first`,
-          undefined,
-          { job_id: mounting },
-        );
-      }
-      const free = gpuCapacity - usage.gpuInUse;
-      if (course.gpu > 0 && course.gpu > free) {
-        throw new ServiceError(
-          'busy',
-          `GPU capacity reached: the course needs ${course.gpu} GPU(s) and ${Math.max(free, 0)} of ${gpuCapacity} are free; try again when a job ends`,
-          RETRY_AFTER_CAPACITY_SECONDS,
-        );
-      }
-    });
+    const request = {
+      ownerName: owner.name,
+      jobLimit: allowanceFor(this.policy.limits, owner.roles),
+      singleAttach: this.homes.singleAttach,
+      gpu: course.gpu,
+      gpuCapacity,
+      now,
+    };
+    const admitted = { userId: owner.userId, courseId: course.id, gpu: course.gpu, classroomId: classroomId ?? null };
+    const jobId = await this.repository.admit(admitted, now, (usage) => refuseUnadmittable(request, usage));
 
     try {
       const home = await this.homes.ensureFor(owner).catch((error: unknown) => {
@@ -125,9 +112,18 @@ export class JobService {
   /** Every user's jobs that are not deleted, with their owners: the admin's overview. */
   async listAll(actor: Principal): Promise<ListedJobWithCullTimes[]> {
     if (!isAdmin(actor)) throw new ServiceError('forbidden', "Permission denied: only admins can list everyone's jobs");
-    const listed = await this.repository.listAll();
+    return this.withOwnersCullTimes(await this.repository.listAll());
+  }
+
+  /** Each job with its cull times, which depend on its owner's roles. */
+  private async withOwnersCullTimes(listed: ListedJob[]): Promise<ListedJobWithCullTimes[]> {
     const roles = await this.repository.rolesOfUsers([...new Set(listed.map((job) => job.userId))]);
     return Promise.all(listed.map(({ item, createdAt, userId }) => this.withCullTimes(item, createdAt, roles.get(userId) ?? [])));
+  }
+
+  /** The active jobs launched through a classroom, with their owners; who may see them is the classroom service's to decide. */
+  async listForClassroom(classroomId: string): Promise<ListedJobWithCullTimes[]> {
+    return this.withOwnersCullTimes(await this.repository.listForClassroom(classroomId));
   }
 
   /** From memory, with each job's course from the course cache; from the database until the view has loaded. */
@@ -160,11 +156,10 @@ export class JobService {
    * If the stop fails, the row stays Deleted and reconciling stops what is left.
    */
   async delete(actor: Principal, jobId: string, userInPath?: string): Promise<void> {
-    if (userInPath !== undefined) actingUserName(actor, userInPath);
-    const job = await this.requireJob(actor, jobId);
-    if (userInPath !== undefined && !sameUserName(job.userName, userInPath)) throw new ServiceError('not_found', 'job id is not found');
+    const { job, staffOf } = await this.accessJob(actor, jobId, userInPath);
     if (job.status === 'Deleted') return;
-    const reason = job.userId === actor.userId ? `deleted by ${actor.name}` : `deleted by ${actor.name} (admin)`;
+    const reason =
+      job.userId === actor.userId ? `deleted by ${actor.name}` : staffOf !== undefined ? `deleted by ${actor.name} (classroom ${staffOf})` : `deleted by ${actor.name} (admin)`;
     await announceDeleted(this.repository, this.view, this.hub, jobId, reason, 'deleted');
     await this.runtime.stop(jobId).catch((error: unknown) => {
       throw new SpecFailure(`delete job {id = ${jobId}} fail: ${rootMessage(error)}`, { cause: error });
@@ -189,7 +184,7 @@ export class JobService {
 
   /**
    * The job's current state and recent progress, then every change, until the returned function
-   * is called. Only the owner or an admin may watch.
+   * is called. Only the owner, an admin, or the class staff of the job's classroom may watch.
    */
   async watch(actor: Principal, jobId: string, listener: (message: JobMessage) => void): Promise<{ history: JobMessage[]; stop: () => void }> {
     const job = await this.requireJob(actor, jobId);
@@ -204,12 +199,33 @@ export class JobService {
   }
 
   private async requireJob(actor: Principal, jobId: string): Promise<JobRow> {
-    const job = await this.view.find(jobId);
-    if (!job) throw new ServiceError('not_found', 'job id is not found');
-    if (job.userId !== actor.userId && !isAdmin(actor)) {
-      throw new ServiceError('forbidden', "Permission denied: only the job's owner or an admin can see or delete this job");
+    return (await this.accessJob(actor, jobId)).job;
+  }
+
+  /**
+   * The job, if the actor may see and stop it: its owner, an admin, or a teacher or TA of the
+   * classroom it was launched through (`staffOf` names that classroom). A path's user name must be
+   * the caller's own unless they are an admin or the job's class staff, and must be the job's owner.
+   */
+  private async accessJob(actor: Principal, jobId: string, userInPath?: string): Promise<{ job: JobRow; staffOf?: string }> {
+    let namesAnother: unknown;
+    if (userInPath !== undefined) {
+      try {
+        actingUserName(actor, userInPath);
+      } catch (error) {
+        namesAnother = error;
+      }
     }
-    return job;
+    const job = await this.view.find(jobId);
+    const staffOf = job?.classroomId && job.userId !== actor.userId && !isAdmin(actor) ? await this.classrooms.staffedBy(job.classroomId, actor.userId) : undefined;
+    // As before classrooms: naming another user is refused first, unless the job is one of the caller's class.
+    if (namesAnother !== undefined && staffOf === undefined) throw namesAnother;
+    if (!job) throw new ServiceError('not_found', 'job id is not found');
+    if (job.userId !== actor.userId && !isAdmin(actor) && staffOf === undefined) {
+      throw new ServiceError('forbidden', "Permission denied: only the job's owner, an admin, or a teacher or TA of its classroom can see or delete this job");
+    }
+    if (userInPath !== undefined && !sameUserName(job.userName, userInPath)) throw new ServiceError('not_found', 'job id is not found');
+    return staffOf === undefined ? { job } : { job, staffOf };
   }
 
   /** The token says who; an admin may name someone else, who must exist. */

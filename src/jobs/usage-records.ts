@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, notExists, sql } from 'drizzle-orm';
-import { ACTIVE_JOB_STATUSES, courses, jobs, usageRecords, users } from '../store/schema.js';
+import { ACTIVE_JOB_STATUSES, classrooms, courses, jobs, usageRecords, users } from '../store/schema.js';
 import type { Queryable } from '../store/store.js';
 
 /**
@@ -22,14 +22,28 @@ export type UsageEnding =
  * The record of a just admitted job: who and what as they are now, so that renaming or deleting
  * the course or the user later changes no history.
  */
-export async function openUsageRecord(tx: Queryable, job: { id: string; userId: string; courseId: string; gpu: number }, gpuResource: string): Promise<void> {
+export async function openUsageRecord(
+  tx: Queryable,
+  job: { id: string; userId: string; courseId: string; gpu: number; classroomId: string | null },
+  gpuResource: string,
+): Promise<void> {
   const [launched] = await tx
     .select({ userName: users.name, courseName: courses.name, courseOwnerId: courses.ownerId })
     .from(courses)
     .innerJoin(users, eq(users.id, job.userId))
     .where(eq(courses.id, job.courseId));
   if (!launched) throw new Error(`course ${job.courseId} or user ${job.userId} vanished during admission`);
-  await tx.insert(usageRecords).values({ jobId: job.id, userId: job.userId, courseId: job.courseId, gpu: job.gpu, gpuResource, ...launched });
+  const [classroom] = job.classroomId ? await tx.select({ name: classrooms.name }).from(classrooms).where(eq(classrooms.id, job.classroomId)) : [];
+  await tx.insert(usageRecords).values({
+    jobId: job.id,
+    userId: job.userId,
+    courseId: job.courseId,
+    gpu: job.gpu,
+    gpuResource,
+    ...launched,
+    classroomId: classroom ? job.classroomId : null,
+    classroomName: classroom?.name ?? null,
+  });
 }
 
 /** The clock starts at the first Ready; a job seen Ready is also seen alive. */

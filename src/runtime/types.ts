@@ -98,6 +98,22 @@ export interface JobRuntime {
   readonly homes: HomeVolumes;
   /** What an admin must know about how jobs run here (unsandboxed, cannot launch), one line each. */
   warnings?(): string[];
+  /** Placeholders that hold classrooms' reserved GPUs ahead of their windows, where the runtime has them. */
+  readonly placeholders?: PlaceholderPods;
+}
+
+/** GPUs one classroom wants held by placeholders now. */
+export interface PlaceholderWant {
+  classroomId: string;
+  gpu: number;
+}
+
+/**
+ * Low-priority pods that keep GPUs warm for a classroom until real jobs preempt them (z2jh's user
+ * placeholders). Level-triggered: each sync makes what is wanted and removes every other.
+ */
+export interface PlaceholderPods {
+  sync(wanted: readonly PlaceholderWant[]): Promise<void>;
 }
 
 export const HOME_STATES = ['Absent', 'Pending', 'Bound', 'Lost'] as const;

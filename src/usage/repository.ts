@@ -17,12 +17,14 @@ export interface UsageSelection {
   courseId?: string;
 }
 
-export type UsageGroupBy = 'user' | 'course';
+export const USAGE_GROUPINGS = ['user', 'course', 'classroom'] as const;
+export type UsageGroupBy = (typeof USAGE_GROUPINGS)[number];
 
 /** One row of a report, in seconds: the service rounds to hours. */
 export interface UsageGroup {
-  key: string;
-  name: string;
+  /** By classroom, null gathers the jobs launched outside any classroom. */
+  key: string | null;
+  name: string | null;
   jobs: number;
   gpuSeconds: number;
   wallSeconds: number;
@@ -33,6 +35,8 @@ export interface UsageJobRecord {
   userName: string;
   courseId: string;
   courseName: string;
+  classroomId: string | null;
+  classroomName: string | null;
   gpu: number;
   gpuResource: string;
   createdAt: Date;
@@ -47,17 +51,16 @@ export interface UsageJobRecord {
 export class UsageRepository {
   constructor(private readonly db: Database) {}
 
-  /** One grouped query: per user or per course, the jobs that ran in the range and their time in it. */
+  /** One grouped query: per user, course or classroom, the jobs that ran in the range and their time in it. */
   async report(selection: UsageSelection, groupBy: UsageGroupBy): Promise<UsageGroup[]> {
     const { wall, gpu } = runningSeconds(selection);
-    const key = groupBy === 'user' ? usageRecords.userId : usageRecords.courseId;
-    const nameColumn = groupBy === 'user' ? usageRecords.userName : usageRecords.courseName;
+    const { key, nameColumn } = groupColumns[groupBy];
     const gpuSeconds = sql<number>`sum(${gpu})`.mapWith(Number);
     return this.db
       .select({
-        key: sql<string>`${key}::text`,
+        key: sql<string | null>`${key}::text`,
         // The latest name it launched with: a course renamed later shows its newer name.
-        name: sql<string>`(array_agg(${nameColumn} order by ${usageRecords.createdAt} desc))[1]`,
+        name: sql<string | null>`(array_agg(${nameColumn} order by ${usageRecords.createdAt} desc))[1]`,
         jobs: count(),
         gpuSeconds,
         wallSeconds: sql<number>`sum(${wall})`.mapWith(Number),
@@ -79,6 +82,8 @@ export class UsageRepository {
           userName: usageRecords.userName,
           courseId: usageRecords.courseId,
           courseName: usageRecords.courseName,
+          classroomId: usageRecords.classroomId,
+          classroomName: usageRecords.classroomName,
           gpu: usageRecords.gpu,
           gpuResource: usageRecords.gpuResource,
           createdAt: usageRecords.createdAt,
@@ -125,6 +130,13 @@ export class UsageRepository {
     return owned.length + launched.length > 0;
   }
 }
+
+const groupColumns = {
+  user: { key: usageRecords.userId, nameColumn: usageRecords.userName },
+  course: { key: usageRecords.courseId, nameColumn: usageRecords.courseName },
+  // Jobs launched outside a classroom (and those from before classrooms) have none: one group of nulls.
+  classroom: { key: usageRecords.classroomId, nameColumn: usageRecords.classroomName },
+} as const;
 
 function timestamp(date: Date): SQL {
   return sql`${date.toISOString()}::timestamptz`;

@@ -7,7 +7,7 @@ import type { UsageEndReason } from '../store/schema.js';
 import { csvOf } from './csv.js';
 import type { UsageGroupBy, UsageRepository, UsageScope, UsageSelection } from './repository.js';
 
-export type { UsageGroupBy } from './repository.js';
+export { USAGE_GROUPINGS, type UsageGroupBy } from './repository.js';
 
 /** What a caller asks for; every field optional, as in the query string. */
 export interface UsageRequest {
@@ -20,8 +20,9 @@ export interface UsageRequest {
 }
 
 export interface UsageRow {
-  key: string;
-  name: string;
+  /** The user's, course's or classroom's id; by classroom, null for jobs launched outside one. */
+  key: string | null;
+  name: string | null;
   jobs: number;
   gpuHours: number;
   wallHours: number;
@@ -40,6 +41,8 @@ export interface UsageJob {
   user: string;
   course_id: string;
   course: string;
+  classroom_id: string | null;
+  classroom: string | null;
   gpu: number;
   gpuResource: string;
   createAt: string;
@@ -91,6 +94,8 @@ export class UsageService {
         user: row.userName,
         course_id: row.courseId,
         course: row.courseName,
+        classroom_id: row.classroomId,
+        classroom: row.classroomName,
         gpu: row.gpu,
         gpuResource: row.gpuResource,
         createAt: rfc3339(row.createdAt),
@@ -159,7 +164,8 @@ export function usageCsv(report: UsageReport): string {
   const fixed = (value: number) => value.toFixed(2);
   return csvOf([
     ['key', 'name', 'jobs', 'gpuHours', 'wallHours'],
-    ...report.rows.map((row) => [row.key, row.name, row.jobs, fixed(row.gpuHours), fixed(row.wallHours)]),
+    // By classroom, jobs launched outside one are the row with empty key and name.
+    ...report.rows.map((row) => [row.key ?? '', row.name ?? '', row.jobs, fixed(row.gpuHours), fixed(row.wallHours)]),
     ['total', '', report.total.jobs, fixed(report.total.gpuHours), fixed(report.total.wallHours)],
   ]);
 }

@@ -7,6 +7,7 @@ import * as apps from 'kubernetes-models/apps/v1';
 import * as networking from 'kubernetes-models/networking.k8s.io/v1';
 import * as policy from 'kubernetes-models/policy/v1';
 import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import * as scheduling from 'kubernetes-models/scheduling.k8s.io/v1';
 import * as core from 'kubernetes-models/v1';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -20,6 +21,7 @@ const containerfile = readFileSync(new URL('../../Containerfile', import.meta.ur
 type Model = new (data: never) => { validate(): void };
 const modelsByApiVersion: Record<string, Record<string, unknown>> = {
   v1: core, 'apps/v1': apps, 'networking.k8s.io/v1': networking, 'policy/v1': policy, 'rbac.authorization.k8s.io/v1': rbac,
+  'scheduling.k8s.io/v1': scheduling,
 };
 
 type Json = Record<string, any>; // manifests are free-form YAML; each test reads the fields it checks
@@ -40,7 +42,7 @@ describe.skipIf(!kubectl)(`deploy/overlays/example${kubectl ? '' : ' (skipped: n
   it('renders every kind an installation needs, each valid against the official schema', () => {
     expect(objects.map((object) => object.kind).sort()).toEqual([
       'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Ingress', 'Namespace', 'Namespace',
-      'PodDisruptionBudget', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount',
+      'PodDisruptionBudget', 'PriorityClass', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount',
     ]);
     for (const object of objects) {
       const Model = modelsByApiVersion[object.apiVersion ?? '']?.[object.kind ?? ''] as Model | undefined;
@@ -99,6 +101,13 @@ describe.skipIf(!kubectl)(`deploy/overlays/example${kubectl ? '' : ' (skipped: n
     const metricsPort = main['ports'].find((port: Json) => port['name'] === 'metrics')['containerPort'];
     expect(config.metricsListen).toEqual({ host: '0.0.0.0', port: metricsPort });
     expect((only(objects, 'Service', 'classlab')['spec'] as Json)['ports'].map((port: Json) => port['targetPort'])).not.toContain('metrics');
+  });
+
+  it("makes the placeholders' PriorityClass under the setting's default name: below jobs, never preempting", () => {
+    const priorityClass = only(objects, 'PriorityClass') as Json;
+    expect(priorityClass['metadata']['name']).toBe(settings.placeholderPriorityClass.default);
+    expect(priorityClass['value']).toBeLessThan(0);
+    expect(priorityClass).toMatchObject({ globalDefault: false, preemptionPolicy: 'Never' });
   });
 
   it('binds the Deployment\'s ServiceAccount to the jobs\' Role and the nodes\' ClusterRole', () => {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { KubeSimulator } from '../kube-sim/index.js';
 import { launchSpec, statesOf } from '../runtime/support-k8s.js';
 import { RuntimeNotSynced, type HomeRef } from '../../src/runtime/types.js';
-import { findKubectl } from './render.js';
+import { findKubectl, only } from './render.js';
 import { rulesOf, shippedPolicy, startRuntime, startShippedCluster, withoutVerb, type RuntimeUnderTest, type ShippedPolicy } from './rbac-lab.js';
 
 const kubectl = findKubectl();
@@ -54,7 +54,7 @@ describe.skipIf(!kubectl)(`the shipped RBAC under kube-sim${kubectl ? '' : ' (sk
       'create deployments', 'create persistentvolumeclaims', 'create services',
       'delete deployments', 'delete persistentvolumeclaims', 'delete services',
       'list deployments', 'list events', 'list persistentvolumeclaims', 'list pods', 'list services',
-      'patch persistentvolumeclaims',
+      'patch deployments', 'patch persistentvolumeclaims',
       'watch deployments', 'watch events', 'watch persistentvolumeclaims', 'watch pods', 'watch services',
     ]);
     expect(verbs(policy.clusterRole)).toEqual(['list nodes', 'watch nodes', 'get storageclasses']);
@@ -128,6 +128,31 @@ describe.skipIf(!kubectl)(`the shipped RBAC under kube-sim${kubectl ? '' : ' (sk
     jobsRule('persistentvolumeclaims', 'delete')();
     await expect(lab.runtime.homes.remove(home)).rejects.toThrow(/cannot delete resource "persistentvolumeclaims"/);
     expect(claimOf()).toBeDefined();
+  });
+
+  const classroomId = '7d0c2b1e-5a4f-4c3b-9e2d-0a1b2c3d4e5f';
+  const placeholder = () => objectsOf('deployments').find((object) => object.metadata.name === `classlab-placeholder-${classroomId}`);
+
+  it('placeholders (CLASSLAB_PLACEHOLDERS): made, scaled and removed under the token, their pods admitted at the shipped PriorityClass', async () => {
+    const lab = await start();
+    await lab.runtime.placeholders.sync([{ classroomId, gpu: 2 }]);
+    expect(placeholder()?.spec?.['replicas']).toBe(2);
+    await lab.runtime.placeholders.sync([{ classroomId, gpu: 1 }]);
+    expect(placeholder()?.spec?.['replicas']).toBe(1);
+    const running = () => sim.objects('pods', policy.jobsNamespace).filter((pod) => pod.metadata.labels?.['classlab.io/component'] === 'placeholder' && pod.status?.['phase'] === 'Running');
+    await vi.waitFor(() => expect(running()).toHaveLength(1));
+    expect(running()[0]?.spec).toMatchObject({ priorityClassName: only(policy.objects, 'PriorityClass').metadata.name, priority: -10, preemptionPolicy: 'Never' });
+    await lab.runtime.placeholders.sync([]);
+    expect(placeholder()).toBeUndefined();
+    expect(sim.denials()).toEqual([]);
+  });
+
+  it("patch deployments: without it a classroom's placeholders cannot shrink as its jobs start", async () => {
+    const lab = await start();
+    await lab.runtime.placeholders.sync([{ classroomId, gpu: 2 }]);
+    jobsRule('deployments', 'patch')();
+    await expect(lab.runtime.placeholders.sync([{ classroomId, gpu: 1 }])).rejects.toThrow(/cannot patch resource "deployments"/);
+    expect(placeholder()?.spec?.['replicas']).toBe(2);
   });
 
   it('get storageclasses (ClusterRole): without it a home cannot grow, since its class cannot be asked', async () => {

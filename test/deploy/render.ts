@@ -30,4 +30,5 @@ export const resourceOfKind: Record<string, string> = {
   Namespace: 'namespaces', ServiceAccount: 'serviceaccounts', Role: 'roles', RoleBinding: 'rolebindings',
   ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings', ConfigMap: 'configmaps', Secret: 'secrets',
   Deployment: 'deployments', Service: 'services', PodDisruptionBudget: 'poddisruptionbudgets', Ingress: 'ingresses',
+  PriorityClass: 'priorityclasses',
 };

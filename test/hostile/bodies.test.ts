@@ -32,7 +32,7 @@ describe(`hostile bodies (${HINT})`, () => {
     const { victim, victimTeacher, mallory, tess, admin } = world;
     // What a body may name to reach past validation: real ids and names, a token that may be spent.
     dictionary = {
-      ids: [world.victimCourseId, ...world.jobOf.values()],
+      ids: [world.victimCourseId, world.victimClassroomId, ...world.jobOf.values()],
       words: [
         ...[victim, victimTeacher, mallory, tess, admin].map((user) => user.name),
         'VICTOR',
@@ -87,7 +87,7 @@ describe(`hostile bodies (${HINT})`, () => {
   function pathValue(random: Random, name: string): string {
     if (name === 'level') return random.pick(['basic', 'advance', 'advanced', randomString(random, 70)]);
     if (name === 'user') return random.pick([world.victim.name, world.mallory.name, 'VICTOR', randomString(random, 70)]);
-    return random.pick([world.victimCourseId, world.victimJobId, ...world.jobOf.values(), randomUuid(random), randomString(random, 70)]);
+    return random.pick([world.victimCourseId, world.victimJobId, world.victimClassroomId, ...world.jobOf.values(), randomUuid(random), randomString(random, 70)]);
   }
 
   function formOf(random: Random): string {

@@ -58,6 +58,17 @@ const TARGETS: Target[] = [
   { listener: 'api', operation: 'GET /v1/images', url: () => '/v1/images' },
   { listener: 'api', operation: 'GET /v1/usage', url: (w) => `/v1/usage?course=${w.victimCourseId}`, another: tess },
   { listener: 'api', operation: 'GET /v1/usage/jobs', url: (w) => `/v1/usage/jobs?user=${victor(w)}`, another: mallory },
+  { listener: 'api', operation: 'POST /v1/classroom/create', url: () => '/v1/classroom/create', body: () => ({ name: 'by a student', timeZone: 'UTC' }), another: mallory, wrongRole: mallory },
+  { listener: 'api', operation: 'GET /v1/classroom/list', url: () => '/v1/classroom/list' },
+  { listener: 'api', operation: 'GET /v1/classroom/list/all', url: () => '/v1/classroom/list/all', another: mallory, wrongRole: tess },
+  { listener: 'api', operation: 'GET /v1/classroom/get/{id}', url: (w) => `/v1/classroom/get/${w.victimClassroomId}`, another: tess, wrongRole: mallory },
+  { listener: 'api', operation: 'PUT /v1/classroom/update/{id}', url: (w) => `/v1/classroom/update/${w.victimClassroomId}`, body: () => ({ name: 'hijacked' }), another: tess, wrongRole: mallory },
+  { listener: 'api', operation: 'DELETE /v1/classroom/delete/{id}', url: (w) => `/v1/classroom/delete/${w.victimClassroomId}?force=true`, another: tess, wrongRole: mallory },
+  { listener: 'api', operation: 'POST /v1/classroom/{id}/members', url: (w) => `/v1/classroom/${w.victimClassroomId}/members`, body: (w) => ({ add: [{ user: w.tess.name, role: 'teacher' }], remove: [vera(w)] }), another: tess, wrongRole: mallory },
+  // A JSON string is a roster too: the token is refused before the body is read either way.
+  { listener: 'api', operation: 'POST /v1/classroom/{id}/members/csv', url: (w) => `/v1/classroom/${w.victimClassroomId}/members/csv`, body: (w) => JSON.stringify(`${w.mallory.name},teacher`), another: tess, wrongRole: mallory },
+  { listener: 'api', operation: 'POST /v1/classroom/{id}/join', url: (w) => `/v1/classroom/${w.victimClassroomId}/join`, another: tess, wrongRole: mallory },
+  { listener: 'api', operation: 'GET /v1/classroom/{id}/jobs', url: (w) => `/v1/classroom/${w.victimClassroomId}/jobs`, another: tess, wrongRole: mallory },
   { listener: 'identity', operation: 'POST /user/role', url: () => '/user/role', body: (w) => ({ user_name: w.mallory.name, role_name: 'admin' }), another: mallory, wrongRole: tess },
   { listener: 'identity', operation: 'POST /role', url: () => '/role', body: () => ({ role_name: 'hostile-role' }), another: mallory, wrongRole: tess },
   { listener: 'identity', operation: 'DELETE /role', url: () => '/role', body: () => ({ role_name: 'student' }), another: mallory, wrongRole: tess },
@@ -148,6 +159,8 @@ describe('every protected route against tokens that must not get in', () => {
     expect(await platform.services.identity.findUser({ name: victim.name })).toBeDefined();
     expect((await platform.call('GET', '/v1/volume/home', { token: victim.token })).body.home).toMatchObject({ state: 'Bound', capacity: '10Gi' });
     expect((await platform.services.identity.findUser({ name: world.mallory.name }))?.roles).toEqual(['student']);
+    const classroom = await platform.call('GET', `/v1/classroom/get/${world.victimClassroomId}`, { token: world.victimTeacher.token });
+    expect(classroom.body.classroom).toMatchObject({ name: "vera's class", members: [{ user: 'vera', role: 'teacher' }, { user: 'victor', role: 'student' }] });
     expect((await platform.call('POST', '/v1/course/list', { token: world.victimTeacher.token, body: {} })).body.courses.map((c: { name: string }) => c.name)).toEqual(["vera's course"]);
   });
 

@@ -20,6 +20,8 @@ export interface World {
   tess: TestUser;
   victimCourseId: string;
   victimJobId: string;
+  /** A private classroom of vera's, with victor as its student. */
+  victimClassroomId: string;
   /** A job of each caller, so that what belongs to the caller may show in its own answers. */
   jobOf: Map<string, string>;
   /** Tokens of the victims that no test sends anywhere: never to appear in an answer. */
@@ -57,6 +59,16 @@ export async function openWorld(): Promise<World> {
     const launched = await platform.call('POST', '/v1/course/launch', { token: user.token, body: { course_id: victimCourseId, user: user.name } });
     jobOf.set(user.name, expectOk(launched, `launch for ${user.name}`).body.job.job_id as string);
   }
+  const classroom = await platform.call('POST', '/v1/classroom/create', {
+    token: victimTeacher.token,
+    body: { name: "vera's class", timeZone: 'Europe/Berlin', courses: [victimCourseId] },
+  });
+  const victimClassroomId = expectOk(classroom, 'create the victim classroom').body.classroom.id as string;
+  const members = await platform.call('POST', `/v1/classroom/${victimClassroomId}/members`, {
+    token: victimTeacher.token,
+    body: { add: [{ user: victim.name, role: 'student' }] },
+  });
+  expectOk(members, 'add victor to the victim classroom');
   const identity = platform.services.identity;
   const expiredToken = (await identity.authenticate(victim.name, victim.password)).token;
   await platform.store.db.update(tokens).set({ expiresAt: new Date(Date.now() - 60_000) }).where(eq(tokens.hash, hashToken(expiredToken)));
@@ -72,6 +84,7 @@ export async function openWorld(): Promise<World> {
     tess,
     victimCourseId,
     victimJobId: jobOf.get(victim.name) as string,
+    victimClassroomId,
     jobOf,
     victimTokens: [victim.token, victimTeacher.token],
     expiredToken,

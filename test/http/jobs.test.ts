@@ -88,6 +88,7 @@ describe.each(storeTargets)('jobs on $name', (target) => {
         datasets: ['mnist'],
         service: [{ label: 'jupyter', value: expect.stringMatching(/^http:\/\/10\.0\.0\.1:3\d{4}$/) }],
         user: 'jimmy@nchc',
+        classroom_id: null,
         cullAt: expect.stringMatching(/Z$/),
         // The scripted runtime cannot tell when this job was last used.
         idleCullAt: null,

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { vi, afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usageRecords } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/store.js';
+import { seedClassroom } from '../support/classroom-seed.js';
 import { ScriptedRuntime } from '../support/fake-runtime.js';
 import { startTestPlatform, type Json, type TestPlatform, type TestUser } from '../support/platform.js';
 import { pgliteTarget, storeTargets, type StoreTarget } from '../support/stores.js';
@@ -11,8 +12,9 @@ const course = (name: string, gpu: number) => ({ name, image: 'nvidia/digits:6.0
 const recent = () => new Date(Date.now() - 3 * 60 * MINUTE).toISOString();
 
 /** Launches a course for the user and lets the runtime bring it to Ready: the usage clock starts. */
-async function runJob(platform: TestPlatform, runtime: ScriptedRuntime, user: TestUser, courseId: string): Promise<string> {
-  const launched = await platform.call('POST', '/v1/course/launch', { token: user.token, body: { course_id: courseId, user: user.name } });
+async function runJob(platform: TestPlatform, runtime: ScriptedRuntime, user: TestUser, courseId: string, classroomId?: string): Promise<string> {
+  const body = { course_id: courseId, user: user.name, ...(classroomId ? { classroom_id: classroomId } : {}) };
+  const launched = await platform.call('POST', '/v1/course/launch', { token: user.token, body });
   expect(launched.status, launched.text).toBe(200);
   const jobId: string = launched.body.job.job_id;
   runtime.report(jobId, { status: 'Ready' });
@@ -86,6 +88,8 @@ describe.each(storeTargets)('GET /v1/usage on $name', (target) => {
           user: 'jimmy',
           course_id: tinasCourse,
           course: 'deep learning',
+          classroom_id: null,
+          classroom: null,
           gpu: 2,
           gpuResource: 'nvidia.com/gpu',
           createAt: expect.stringMatching(/Z$/),
@@ -168,6 +172,57 @@ describe.each(storeTargets)('GET /v1/usage on $name', (target) => {
     expect(answer.body.rows).toEqual([{ key: leaving.id, name: 'leaving', jobs: 1, gpuHours: 1, wallHours: 1 }]);
     const asTeacher = await platform.call('GET', `/v1/usage/jobs?from=${recent()}&course=${shortCourse}`, { token: tina.token });
     expect(asTeacher.body.jobs).toEqual([expect.objectContaining({ job_id: jobId, user: 'leaving', course: 'short course', endReason: 'deleted' })]);
+  });
+});
+
+describe.each(storeTargets)('usage by classroom on $name', (target) => {
+  // During the classroom's window; the records are backdated from it, and running jobs are charged up to it.
+  const clock = new Date('2027-02-15T10:00:00Z');
+  const runtime = new ScriptedRuntime();
+  let platform: TestPlatform;
+  let classroomId: string;
+
+  beforeAll(async () => {
+    runtime.homes.singleAttach = false;
+    platform = await startTestPlatform({ target, runtime, now: () => clock, settings: { jobMaxAge: {}, jobIdleTimeout: {} } });
+    const [tina, jimmy, sam] = [await platform.user('tina', ['teacher']), await platform.user('jimmy'), await platform.user('sam')];
+    const courseId = (await platform.call('POST', '/v1/course/create', { token: tina.token, body: course('deep learning', 1) })).body.id;
+    classroomId = await seedClassroom(platform.store.db, {
+      name: 'Physics 101',
+      members: [{ userId: jimmy.id, role: 'student' }],
+      courses: [courseId],
+      windows: [{ starts_at: '2027-02-15T09:00Z', ends_at: '2027-02-15T12:00Z' }],
+    });
+    await backdate(platform.store, await runJob(platform, runtime, jimmy, courseId, classroomId), 60, clock);
+    await backdate(platform.store, await runJob(platform, runtime, sam, courseId), 30, clock);
+  });
+  afterAll(() => platform?.close());
+
+  const from = new Date(clock.getTime() - 3 * 60 * MINUTE).toISOString();
+
+  it('groups by the classroom a job was launched through; jobs launched outside one are the null row', async () => {
+    const answer = await platform.call('GET', `/v1/usage?from=${from}&groupBy=classroom`, { token: platform.admin.token });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body).toMatchObject({
+      groupBy: 'classroom',
+      rows: [
+        { key: classroomId, name: 'Physics 101', jobs: 1, gpuHours: 1, wallHours: 1 },
+        { key: null, name: null, jobs: 1, gpuHours: 0.5, wallHours: 0.5 },
+      ],
+      total: { jobs: 2, gpuHours: 1.5, wallHours: 1.5 },
+    });
+    const csv = await platform.call('GET', `/v1/usage?from=${from}&groupBy=classroom&format=csv`, { token: platform.admin.token });
+    expect(csv.text.split('\r\n')).toEqual(['key,name,jobs,gpuHours,wallHours', `${classroomId},Physics 101,1,1.00,1.00`, ',,1,0.50,0.50', 'total,,2,1.50,1.50', '']);
+  });
+
+  it("names each job's classroom in the job rows", async () => {
+    const answer = await platform.call('GET', `/v1/usage/jobs?from=${from}`, { token: platform.admin.token });
+    expect(answer.body.jobs.map((job: Json) => [job.user, job.classroom_id, job.classroom])).toEqual(
+      expect.arrayContaining([
+        ['jimmy', classroomId, 'Physics 101'],
+        ['sam', null, null],
+      ]),
+    );
   });
 });
 

@@ -61,6 +61,24 @@ describe.each(storeTargets)('job lifecycle on $name', (target) => {
     await store.db.execute(sql`delete from leases`);
   });
 
+  it('runs its chores on the lease holder only, with its clock, one failing not stopping the next', async () => {
+    const seen: Date[] = [];
+    const chores = [
+      { name: 'failing', run: () => Promise.reject(new Error('cluster unreachable')) },
+      { name: 'recording', run: async (at: Date) => void seen.push(at) },
+    ];
+    const withChores = (holder: string) =>
+      new JobLifecycle(repository, new JobView(repository, store.changes, capturingLogger().logger), runtime, new JobEventHub(), policy, new DatabaseLease(store.db, 'jobs', holder, 60), capturingLogger().logger, {
+        intervalMs: 60_000,
+        now: () => now,
+        chores,
+      });
+    expect(await withChores('server-a').tick()).toBeDefined();
+    expect(seen).toEqual([now]);
+    expect(await withChores('server-b').tick()).toBeUndefined();
+    expect(seen).toEqual([now]);
+  });
+
   it('stops objects that belong to no active job', async () => {
     const deleted = await job('Deleted', 10);
     runtime.running.set(deleted, { jobId: deleted, state: { status: 'Ready' }, services: [], complete: true });

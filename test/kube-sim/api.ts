@@ -8,6 +8,7 @@ import { ApiError, alreadyExists, conflict, invalid, notFound } from './status.j
 import type { ObjectStore } from './store.js';
 import { deepClone, isRecord, type KubeObject } from './types.js';
 import { goValue, validateObject } from './validation.js';
+import { admitPodPriority } from './priority.js';
 import { admitClaim } from './volumes.js';
 
 const tracksGeneration = new Set(['deployments', 'replicasets']);
@@ -214,6 +215,7 @@ export class ResourceApi {
 
   private admit(resource: string, object: KubeObject, previous: KubeObject | undefined): void {
     if (resource === 'persistentvolumeclaims') admitClaim(this, object, previous);
+    if (resource === 'pods' && previous === undefined) admitPodPriority(this, object);
     if (resource === 'services') {
       const others = this.store.peek('services', (s) => s.metadata.uid !== object.metadata.uid);
       allocateServiceAddresses(object, others, previous);

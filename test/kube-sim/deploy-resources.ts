@@ -1,10 +1,11 @@
 // The kinds an installation of classlab itself brings (deploy/): its ServiceAccount, RBAC,
-// settings, Ingress and PodDisruptionBudget. Served so that `kubectl apply -k` works against the
+// settings, Ingress, PodDisruptionBudget and the placeholders' PriorityClass. Served so that `kubectl apply -k` works against the
 // simulator, and so that the RBAC objects it stores can be enforced (rbac.ts).
 import { ConfigMap, Secret, ServiceAccount } from 'kubernetes-models/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 import type { ResourceType } from './resources.js';
 
 type Validating = { validate(): void };
@@ -28,6 +29,10 @@ export const deployResourceTypes: ResourceType[] = [
     ...plain, resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', group: 'policy', version: 'v1', namespaced: true,
     shortNames: ['pdb'], singular: 'poddisruptionbudget', hasStatus: true,
   },
+  {
+    ...plain, resource: 'priorityclasses', kind: 'PriorityClass', group: 'scheduling.k8s.io', version: 'v1', namespaced: false,
+    shortNames: ['pc'], singular: 'priorityclass',
+  },
 ];
 
 export const deployModels: Record<string, (data: unknown) => Validating> = {
@@ -40,4 +45,5 @@ export const deployModels: Record<string, (data: unknown) => Validating> = {
   ClusterRoleBinding: (data) => new ClusterRoleBinding(data as never),
   Ingress: (data) => new Ingress(data as never),
   PodDisruptionBudget: (data) => new PodDisruptionBudget(data as never),
+  PriorityClass: (data) => new PriorityClass(data as never),
 };

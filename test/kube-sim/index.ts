@@ -61,7 +61,7 @@ export interface KubeSimOptions {
 export type SimResource =
   | 'deployments' | 'pods' | 'services' | 'persistentvolumeclaims' | 'nodes' | 'events'
   | 'replicasets' | 'namespaces' | 'leases' | 'storageclasses' | 'serviceaccounts' | 'configmaps' | 'secrets' | 'roles' | 'rolebindings'
-  | 'clusterroles' | 'clusterrolebindings' | 'ingresses' | 'poddisruptionbudgets';
+  | 'clusterroles' | 'clusterrolebindings' | 'ingresses' | 'poddisruptionbudgets' | 'priorityclasses';
 
 export interface KubeSimulator {
   url: string;

@@ -163,7 +163,7 @@ describe('kube-sim REST and watch protocol', () => {
     const apps = await call<{ resources: { name: string; shortNames?: string[] }[] }>(sim, 'GET', '/apis/apps/v1');
     expect(apps.body.resources.find((r) => r.name === 'deployments')?.shortNames).toEqual(['deploy']);
     const groups = await call<{ groups: { name: string }[] }>(sim, 'GET', '/apis');
-    expect(groups.body.groups.map((g) => g.name)).toEqual(['apps', 'storage.k8s.io', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'networking.k8s.io', 'policy']);
+    expect(groups.body.groups.map((g) => g.name)).toEqual(['apps', 'storage.k8s.io', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'networking.k8s.io', 'policy', 'scheduling.k8s.io']);
     expect((await call(sim, 'GET', '/version')).body['gitVersion']).toMatch(/^v1\.32\./);
   });
 

@@ -1,7 +1,10 @@
 // The scheduler: binds pending pods to Ready nodes with room for their requests (GPUs above all),
 // or marks them Unschedulable in kube-scheduler's words and tries again when capacity frees up.
+// A pod that fits nowhere preempts lower-priority pods where that makes room (priority.ts), and
+// the node it is nominated for keeps that room from pods of lower priority meanwhile.
 import type { ResourceApi } from './api.js';
 import { conditionStatus, podIsTerminal, podRequests, setCondition, type ResourceAmounts } from './pod-resources.js';
+import { planPreemption, podPriority, type NodeFit, type Preemption } from './priority.js';
 import { parseQuantity } from './quantities.js';
 import type { EventRecorder } from './recorder.js';
 import type { ObjectStore } from './store.js';
@@ -12,11 +15,7 @@ export interface SchedulerOptions {
   scheduleMs: number;
 }
 
-interface Fit {
-  node: KubeObject;
-  reasons: string[];
-  free: ResourceAmounts;
-}
+type Fit = NodeFit;
 
 export class Scheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -101,8 +100,26 @@ export class Scheduler {
       .filter((fit) => fit.reasons.length === 0)
       .sort((a, b) => (b.free[gpu] ?? 0) - (a.free[gpu] ?? 0) || (b.free['cpu'] ?? 0) - (a.free['cpu'] ?? 0));
     const chosen = candidates[0];
-    if (chosen) this.bind(pod, chosen.node);
-    else this.markUnschedulable(pod, unschedulableMessage(fits));
+    if (chosen) {
+      this.bind(pod, chosen.node);
+      return;
+    }
+    const preemption = planPreemption(pod, fits, (nodeName) => this.boundTo(nodeName), gpu);
+    if (preemption) this.preempt(pod, preemption);
+    this.markUnschedulable(pod, unschedulableMessage(fits), preemption?.node.metadata.name);
+  }
+
+  private boundTo(nodeName: string): readonly Readonly<KubeObject>[] {
+    return this.api.peek('pods', (pod) => pod.spec?.['nodeName'] === nodeName && !podIsTerminal(pod));
+  }
+
+  /** Evicts the victims at once (the simulator has no grace period); their controllers make new pods, which wait. */
+  private preempt(pod: KubeObject, { node, victims }: Preemption): void {
+    const by = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
+    for (const victim of victims) {
+      this.recorder.record(victim as KubeObject, 'Normal', 'Preempted', `Preempted by ${by} on node ${node.metadata.name ?? ''}`, { component: 'default-scheduler' });
+      this.api.delete('pods', victim.metadata.namespace, victim.metadata.name ?? '');
+    }
   }
 
   /** The VolumeBinding plugin's verdict before any node is tried: every claim must exist and be Bound. */
@@ -137,7 +154,11 @@ export class Scheduler {
     const used: ResourceAmounts = { pods: 0 };
     // Read in place: one attempt looks at every node, and copying every pod for each node made
     // scheduling cost the square of the pods.
-    for (const other of this.api.peek('pods', (pod) => pod.spec?.['nodeName'] === nodeName && !podIsTerminal(pod))) {
+    // Pods nominated here by a preemption count as placed, unless less important than this one.
+    const holds = (other: Readonly<KubeObject>): boolean =>
+      other.spec?.['nodeName'] === nodeName ||
+      (!other.spec?.['nodeName'] && other.status?.['nominatedNodeName'] === nodeName && other.metadata.uid !== pod.metadata.uid && podPriority(other) >= podPriority(pod));
+    for (const other of this.api.peek('pods', (candidate) => holds(candidate) && !podIsTerminal(candidate))) {
       used['pods'] = (used['pods'] ?? 0) + 1;
       for (const [resource, amount] of Object.entries(podRequests(other, this.options.gpuResource))) {
         used[resource] = (used[resource] ?? 0) + amount;
@@ -155,6 +176,7 @@ export class Scheduler {
   private bind(pod: KubeObject, node: KubeObject): void {
     const nodeName = node.metadata.name ?? '';
     pod.spec = { ...pod.spec, nodeName };
+    if (pod.status) delete pod.status['nominatedNodeName'];
     setCondition(pod, { type: 'PodScheduled', status: 'True' }, { lastProbeTime: null });
     this.api.systemUpdate('pods', pod);
     this.recorder.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} to ${nodeName}`, {
@@ -162,9 +184,9 @@ export class Scheduler {
     });
   }
 
-  private markUnschedulable(pod: KubeObject, message: string): void {
+  private markUnschedulable(pod: KubeObject, message: string, nominatedNodeName?: string): void {
     setCondition(pod, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }, { lastProbeTime: null });
-    pod.status = { ...pod.status, phase: 'Pending' };
+    pod.status = { ...pod.status, phase: 'Pending', ...(nominatedNodeName ? { nominatedNodeName } : {}) };
     this.api.systemUpdate('pods', pod);
     this.recorder.record(pod, 'Warning', 'FailedScheduling', message, { component: 'default-scheduler' });
   }

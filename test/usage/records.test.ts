@@ -30,7 +30,7 @@ describe.each(storeTargets)('usage records on $name', (target) => {
       intervalMs: 60_000,
       launchGraceMs: 60_000,
     });
-  const admit = () => repository.admit({ userId, courseId, gpu: 2 }, () => {});
+  const admit = () => repository.admit({ userId, courseId, gpu: 2, classroomId: null }, new Date(), () => {});
   const recordOf = async (jobId: string) => (await store.db.select().from(usageRecords).where(eq(usageRecords.jobId, jobId)))[0];
   /** A job that has run for a while, as the runtime holds it. */
   async function readyJob(): Promise<string> {
@@ -73,7 +73,7 @@ describe.each(storeTargets)('usage records on $name', (target) => {
   });
 
   it('admits nothing, record included, when admission refuses', async () => {
-    await expect(repository.admit({ userId, courseId, gpu: 2 }, () => { throw new Error('quota'); })).rejects.toThrow('quota');
+    await expect(repository.admit({ userId, courseId, gpu: 2, classroomId: null }, new Date(), () => { throw new Error('quota'); })).rejects.toThrow('quota');
     expect(await store.db.select().from(usageRecords)).toEqual([]);
   });
 

@@ -2,6 +2,7 @@ import { bearerAuthentication } from '../../http/auth.js';
 import type { HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 import { authRoutes } from './auth.js';
+import { classroomRoutes } from './classroom.js';
 import { clusterRoutes } from './cluster.js';
 import { courseRoutes } from './course.js';
 import { datasetRoutes } from './dataset.js';
@@ -34,4 +35,5 @@ export async function v1Routes(app: HttpApp, options: { services: Services }): P
   await app.register(clusterRoutes, { services });
   await app.register(volumeRoutes, { services });
   await app.register(usageRoutes, { services });
+  await app.register(classroomRoutes, { services });
 }

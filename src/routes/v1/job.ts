@@ -17,7 +17,8 @@ const Reason = Type.Union([Type.String(), Type.Null()], { description: 'why the 
 const JobTicket = Type.Object({ job_id: Uuid, ready: Type.Boolean(), status: Status, reason: Reason });
 const JobAnswer = Type.Object({ error: Type.Literal(false), job: JobTicket });
 
-const JobListItem = Type.Object({
+/** A job as the lists answer it; the classroom routes list the same items. */
+export const JobListItem = Type.Object({
   id: Uuid,
   startAt: Type.String({ format: 'date-time' }),
   status: Status,
@@ -32,6 +33,7 @@ const JobListItem = Type.Object({
   datasets: Type.Array(Type.String()),
   service: Type.Array(ServiceItem),
   user: Type.String({ description: "the job's owner" }),
+  classroom_id: Type.Union([Uuid, Type.Null()], { description: 'the classroom it was launched through; null when launched outside one' }),
   cullAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
     description: "when the job is culled for its age (CLASSLAB_JOB_MAX_AGE for its owner's roles); null when never",
   }),
@@ -47,9 +49,25 @@ const HomeInUse = Type.Object({
   job_id: Type.Optional({ ...Uuid, description: "the caller's running job that mounts the home" }),
 });
 
+const LaunchWindow = Type.Object({ starts_at: Type.String({ format: 'date-time' }), ends_at: Type.String({ format: 'date-time' }) });
+
+/** A launch through a classroom outside its windows: the 403 says when the next one opens. */
+const OutsideWindow = Type.Object({
+  ...ErrorEnvelope.properties,
+  nextWindow: Type.Optional(
+    Type.Union([LaunchWindow, Type.Null()], {
+      description: "for a launch through a classroom outside its windows: the next window, in the classroom's zone; null when none is left",
+    }),
+  ),
+});
+
 const LaunchBody = Type.Object({
   course_id: Uuid,
   user: Type.Optional(Type.String({ maxLength: 64, description: "the caller's user name; only admins may launch for another user" })),
+  classroom_id: Type.Optional({
+    ...Uuid,
+    description: "launch through this classroom: the caller must be a member, the course assigned to it, and a window open (except for the class's teachers and admins)",
+  }),
 });
 
 export async function jobRoutes(app: HttpApp, { services }: { services: Services }): Promise<void> {
@@ -68,13 +86,13 @@ export async function jobRoutes(app: HttpApp, { services }: { services: Services
           tags: ['course', 'job'],
           summary: path === '/course/launch' ? 'Launch a course: start a job of it' : 'Launch a course (alias of /v1/course/launch)',
           body: LaunchBody,
-          response: { 200: JobAnswer, ...errorResponses, 409: HomeInUse },
+          response: { 200: JobAnswer, ...errorResponses, 403: OutsideWindow, 409: HomeInUse },
         },
       },
       async (request) => {
-        const { course_id: courseId, user } = request.body;
+        const { course_id: courseId, user, classroom_id: classroomId } = request.body;
         if (!user) throw new HttpError(400, 'user field in request cannot be empty');
-        const job = await jobs.launch(principalOf(request), courseId, user);
+        const job = await jobs.launch(principalOf(request), courseId, user, classroomId);
         return { error: false as const, job };
       },
     );
@@ -135,7 +153,7 @@ export async function jobRoutes(app: HttpApp, { services }: { services: Services
     {
       schema: {
         tags,
-        summary: "Stop a job and delete its environment (the job's owner or an admin)",
+        summary: "Stop a job and delete its environment (the job's owner, an admin, or a teacher or TA of the classroom it was launched through)",
         params: Type.Object({ id: Uuid }),
         response: { 200: MessageEnvelope, ...errorResponses },
       },
@@ -150,7 +168,7 @@ export async function jobRoutes(app: HttpApp, { services }: { services: Services
     {
       schema: {
         tags,
-        summary: "Stop a job (the draft's path; the user must be the job's owner)",
+        summary: "Stop a job (the draft's path; the user must be the job's owner; the owner, an admin, or the job's class teachers and TAs may)",
         params: Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }), id: Uuid }),
         response: { 200: MessageEnvelope, ...errorResponses },
       },

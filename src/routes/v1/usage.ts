@@ -6,7 +6,7 @@ import { failingAs } from '../../http/errors.js';
 import type { HttpApp } from '../../http/server.js';
 import type { Services } from '../../services.js';
 import { USAGE_END_REASONS } from '../../store/schema.js';
-import { usageCsv } from '../../usage/service.js';
+import { USAGE_GROUPINGS, usageCsv } from '../../usage/service.js';
 import { Uuid } from './schemas.js';
 
 const tags = ['usage'];
@@ -26,7 +26,9 @@ const rangeAndFilters = {
 const UsageQuery = Type.Object(
   {
     ...rangeAndFilters,
-    groupBy: Type.Optional(Type.Enum(['user', 'course'], { description: 'one row per user (the default) or per course' })),
+    groupBy: Type.Optional(
+      Type.Enum([...USAGE_GROUPINGS], { description: 'one row per user (the default), per course, or per classroom (jobs launched outside one: the row whose key is null)' }),
+    ),
     format: Type.Optional(Type.Enum(['json', 'csv'], { description: 'json (the default), or csv to download' })),
   },
   { additionalProperties: false },
@@ -42,8 +44,8 @@ const UsageJobsQuery = Type.Object(
 );
 
 const UsageRow = Type.Object({
-  key: Type.String({ description: "the user's or the course's id" }),
-  name: Type.String({ description: 'its name as launched (the latest)' }),
+  key: Type.Union([Type.String(), Type.Null()], { description: "the user's, the course's or the classroom's id; by classroom, null for the jobs launched outside any" }),
+  name: Type.Union([Type.String(), Type.Null()], { description: 'its name as launched (the latest); null with a null key' }),
   jobs: Type.Integer({ description: 'jobs that ran inside the range' }),
   gpuHours: Hours,
   wallHours: Hours,
@@ -53,7 +55,7 @@ const UsageReport = Type.Object({
   error: Type.Literal(false),
   from: Time,
   to: Time,
-  groupBy: Type.Enum(['user', 'course']),
+  groupBy: Type.Enum([...USAGE_GROUPINGS]),
   rows: Type.Array(UsageRow),
   total: Type.Object({ jobs: Type.Integer(), gpuHours: Hours, wallHours: Hours }),
 });
@@ -63,6 +65,8 @@ const UsageJob = Type.Object({
   user: Type.String({ description: 'the user name it was launched by' }),
   course_id: Uuid,
   course: Type.String({ description: "the course's name at launch" }),
+  classroom_id: Type.Union([Uuid, Type.Null()], { description: 'the classroom it was launched through; null when none' }),
+  classroom: Type.Union([Type.String(), Type.Null()], { description: "the classroom's name at launch; null when none" }),
   gpu: Type.Integer({ description: 'GPUs as launched' }),
   gpuResource: Type.String({ description: 'the GPU resource name as launched, e.g. nvidia.com/gpu' }),
   createAt: Time,
@@ -82,7 +86,7 @@ export async function usageRoutes(app: HttpApp, { services }: { services: Servic
     {
       schema: {
         tags,
-        summary: 'GPU-hours and running hours in [from, to), by user or by course: everyone (admins), their courses (teachers), their own (others)',
+        summary: 'GPU-hours and running hours in [from, to), by user, course or classroom: everyone (admins), their courses (teachers), their own (others)',
         querystring: UsageQuery,
         response: {
           200: {

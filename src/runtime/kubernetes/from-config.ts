@@ -20,6 +20,8 @@ export function kubernetesRuntimeFromConfig(config: Config, logger: Logger): Kub
     serviceType: config.serviceType,
     homeAccessMode: config.homeAccessMode,
     ...(config.homeStorageClass !== undefined ? { homeStorageClass: config.homeStorageClass } : {}),
+    placeholderPriorityClass: config.placeholderPriorityClass,
+    placeholderImage: config.placeholderImage,
     catalog: config.imageCatalog,
     logger,
   });

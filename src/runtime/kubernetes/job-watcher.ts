@@ -130,9 +130,9 @@ export class JobWatcher {
     });
   }
 
-  /** The pods of classlab's jobs, as cached. */
+  /** The pods of classlab's jobs, as cached; not classroom placeholders, which hold GPUs for jobs to come. */
   jobPods(): V1Pod[] {
-    return this.pods.list();
+    return this.pods.list().filter((pod) => jobIdOf(pod) !== undefined);
   }
 
   /** Before a launch creates the job's objects: whatever happened to an earlier job of this id is past. */

@@ -32,6 +32,7 @@ import { JobWatcher } from './job-watcher.js';
 import { isValidObjectName, objectName } from './labels.js';
 import { buildDeployment, buildService, isValidPortName, planJob, type ManifestSettings } from './manifests.js';
 import { gpusInUseByNode, nodeInfoOf, nodePortHostOf } from './nodes.js';
+import { KubernetesPlaceholders, placeholderSettingsOf } from './placeholders.js';
 import { serviceUrls } from './urls.js';
 
 export interface KubernetesRuntimeOptions extends ManifestSettings {
@@ -49,6 +50,9 @@ export interface KubernetesRuntimeOptions extends ManifestSettings {
   homeAccessMode?: HomeAccessMode;
   /** StorageClass of home claims; unset means the cluster's default. */
   homeStorageClass?: string;
+  /** PriorityClass and image of classroom placeholders; the settings' defaults when unset. */
+  placeholderPriorityClass?: string;
+  placeholderImage?: string;
 }
 
 const DEFAULT_RESYNC_MS = 5 * 60_000;
@@ -65,6 +69,7 @@ interface Connection {
 export class KubernetesRuntime implements JobRuntime {
   readonly kind = 'kubernetes' as const;
   readonly homes: KubernetesHomes;
+  readonly placeholders: KubernetesPlaceholders;
   private readonly logger: Logger;
   private readonly resyncMs: number;
   private readonly backoff: Backoff;
@@ -89,6 +94,7 @@ export class KubernetesRuntime implements JobRuntime {
       },
       () => this.connected(),
     );
+    this.placeholders = new KubernetesPlaceholders(placeholderSettingsOf(options), () => this.connected().clients);
   }
 
   /** Loads the configuration (a bad one throws) and starts watching; an unreachable cluster is retried, not thrown. */
