@@ -81,7 +81,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`classrooms in the web app${missing}`, { 
     await screenshot(teacherPage, 'classroom-form', false);
     // After a full-page screenshot, Chromium scrolls the page when a focused number field loses focus,
     // so a click's mouseup would land elsewhere: leave the field first.
-    await teacherPage.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await teacherPage.getByLabel(words['classForm.graceMinutes']).blur();
     await teacherPage.getByRole('button', { name: words['classForm.create'] }).click();
     await teacherPage.getByRole('heading', { name: CLASSROOM, level: 1 }).waitFor();
 
