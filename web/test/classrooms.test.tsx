@@ -74,6 +74,12 @@ describe('classroom pages', () => {
     const put = calls.find((each) => each.key.startsWith('PUT'));
     expect(bodyOf(put?.init ?? {})).toEqual({ windows: [{ weekly: { days: ['mon', 'wed'], start: '09:00', end: '12:00', from: '2027-02-15', until: '2027-06-15' } }] });
     expect(screen.queryByRole('region', { name: 'New weekly times' })).toBeNull();
+
+    // Removing a window sends the others (update replaces the whole set): here, none.
+    fireEvent.click(screen.getByRole('button', { name: 'Remove the window Mon 8 Feb, 09:00–12:00' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Yes' }));
+    await waitFor(() => expect(calls.filter((each) => each.key.startsWith('PUT'))).toHaveLength(2));
+    expect(bodyOf(calls.filter((each) => each.key.startsWith('PUT'))[1]?.init ?? {})).toEqual({ windows: [] });
   });
 
   it('a roster with an unknown name shows the names, and the table stays as it was', async () => {
