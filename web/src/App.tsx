@@ -20,6 +20,9 @@ const Users = lazy(() => import('./pages/admin/Users'));
 const Homes = lazy(() => import('./pages/admin/Homes'));
 const Usage = lazy(() => import('./pages/teacher/Usage'));
 const MyHome = lazy(() => import('./pages/home/MyHome'));
+const Classrooms = lazy(() => import('./pages/classrooms/Classrooms'));
+const ClassroomPage = lazy(() => import('./pages/classrooms/ClassroomPage'));
+const ClassroomForm = lazy(() => import('./pages/classrooms/ClassroomForm'));
 
 function NotAllowed() {
   const t = useT();
@@ -37,11 +40,16 @@ function Page({ path, query, user }: { path: string; query: URLSearchParams; use
   if ((params = match('/course/:id', path))) return <CoursePage id={params.id as string} />;
   if (path === '/jobs') return <MyJobs />;
   if (path === '/home') return <MyHome user={user.name} />;
-  if ((params = match('/jobs/:id', path))) return <JobProgress key={params.id} jobId={params.id as string} courseId={query.get('course')} />;
+  if ((params = match('/jobs/:id', path))) return <JobProgress key={params.id} jobId={params.id as string} courseId={query.get('course')} classroomId={query.get('classroom')} />;
   const teaches = hasRole('teacher') || hasRole('admin');
   if (path === '/teach') return teaches ? <MyCourses /> : <NotAllowed />;
   if (path === '/teach/new') return teaches ? <CourseForm /> : <NotAllowed />;
   if ((params = match('/teach/edit/:id', path))) return teaches ? <CourseForm key={params.id} id={params.id as string} /> : <NotAllowed />;
+  // Anyone may be in a classroom; making one is for platform teachers (the server checks the rest).
+  if (path === '/classrooms') return <Classrooms />;
+  if (path === '/classrooms/new') return teaches ? <ClassroomForm /> : <NotAllowed />;
+  if ((params = match('/classrooms/:id/edit', path))) return <ClassroomForm key={params.id} id={params.id as string} />;
+  if ((params = match('/classrooms/:id', path))) return <ClassroomPage key={params.id} id={params.id as string} />;
   if (path === '/admin') return hasRole('admin') ? <Cluster /> : <NotAllowed />;
   if (path === '/usage') return teaches ? <Usage /> : <NotAllowed />;
   if (path === '/users') return hasRole('admin') ? <Users /> : <NotAllowed />;

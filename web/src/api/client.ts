@@ -38,6 +38,8 @@ function retryAfterOf(response: Response): number | undefined {
 
 export interface CallOptions {
   body?: unknown;
+  /** Sends `body` (a string) as it is, with this type: a CSV roster is not JSON. */
+  contentType?: string;
   signal?: AbortSignal;
 }
 
@@ -45,12 +47,13 @@ async function send(method: string, path: string, options: CallOptions): Promise
   const headers: Record<string, string> = {};
   const token = currentToken();
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  const raw = options.contentType !== undefined && typeof options.body === 'string';
+  if (options.body !== undefined) headers['Content-Type'] = raw ? (options.contentType as string) : 'application/json';
   try {
     return await fetch(path, {
       method,
       headers,
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      ...(options.body === undefined ? {} : { body: raw ? (options.body as string) : JSON.stringify(options.body) }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {

@@ -100,7 +100,7 @@ export interface Home {
   orphaned: boolean;
 }
 
-export type UsageGroup = 'user' | 'course';
+export type UsageGroup = 'user' | 'course' | 'classroom';
 
 export interface UsageTotals {
   jobs: number;
@@ -109,10 +109,10 @@ export interface UsageTotals {
 }
 
 export interface UsageRow extends UsageTotals {
-  /** The user's or course's id. */
-  key: string;
-  /** Its name as launched. */
-  name: string;
+  /** The user's, course's or classroom's id; null for jobs launched outside any classroom. */
+  key: string | null;
+  /** Its name as launched; null as key is. */
+  name: string | null;
 }
 
 export interface UsageReport {

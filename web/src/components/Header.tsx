@@ -47,6 +47,7 @@ export function Header({ user }: { user?: User | undefined }) {
           <NavLink href="/" label={t('nav.courses')} />
           <NavLink href="/jobs" label={t('nav.jobs')} />
           <NavLink href="/home" label={t('nav.home')} />
+          <NavLink href="/classrooms" label={hasRole('teacher') || hasRole('admin') ? t('nav.classrooms') : t('nav.myClassrooms')} />
           {(hasRole('teacher') || hasRole('admin')) && <NavLink href="/teach" label={t('nav.teach')} />}
           {(hasRole('teacher') || hasRole('admin')) && <NavLink href="/usage" label={t('nav.usage')} />}
           {hasRole('admin') && <NavLink href="/admin" label={t('nav.admin')} />}

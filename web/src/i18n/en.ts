@@ -1,5 +1,8 @@
+import { enClassrooms } from './en-classrooms.js';
+
 /** English: the reference set of keys; zh-TW must have each one (a test checks both ways). */
 export const en = {
+  ...enClassrooms,
   'nav.skip': 'Skip to content',
   'nav.main': 'Main',
   'nav.courses': 'Courses',

@@ -1,7 +1,9 @@
 import type { MessageKey } from './en.js';
+import { zhTWClassrooms } from './zh-TW-classrooms.js';
 
 /** 繁體中文 (Taiwan). */
 export const zhTW: Record<MessageKey, string> = {
+  ...zhTWClassrooms,
   'nav.skip': '跳到主要內容',
   'nav.main': '主選單',
   'nav.courses': '課程',

@@ -54,7 +54,7 @@ function useJobStream(jobId: string) {
   return { state, events, problem };
 }
 
-export function JobProgress({ jobId, courseId }: { jobId: string; courseId: string | null }) {
+export function JobProgress({ jobId, courseId, classroomId = null }: { jobId: string; courseId: string | null; classroomId?: string | null }) {
   const { t } = useI18n();
   const { state, events, problem } = useJobStream(jobId);
   const step = currentStep(state, events);
@@ -78,7 +78,7 @@ export function JobProgress({ jobId, courseId }: { jobId: string; courseId: stri
       <p role="status" className="job-status">
         {t('progress.status')}: <strong>{state ? state.status : t('state.connecting')}</strong>
       </p>
-      {failed && <TryAgain reason={state.reason} courseId={courseId} />}
+      {failed && <TryAgain reason={state.reason} courseId={courseId} classroomId={classroomId} />}
       {state?.status === 'Deleted' && <p className="notice">{t('progress.deleted', { reason: state.reason ?? '' })}</p>}
       {state?.status === 'Ready' && <ServiceLinks services={state.service} />}
       <Problem error={problem} />

@@ -24,8 +24,8 @@ export function UsageTable({ report, caption, nameHeader }: { report: UsageRepor
       <ColumnHeads labels={[nameHeader, t('usage.jobs'), t('usage.gpuHours'), t('usage.wallHours')]} />
       <tbody>
         {report.rows.map((row) => (
-          <tr key={row.key}>
-            <th scope="row">{row.name}</th>
+          <tr key={row.key ?? ''}>
+            <th scope="row">{row.name ?? t('usage.noClassroom')}</th>
             <Numbers row={row} />
           </tr>
         ))}

@@ -11,12 +11,15 @@ import { RangePicker } from '../../usage/RangePicker';
 import { usagePath } from '../../usage/query';
 import { UsageTable } from '../../usage/UsageTable';
 
+const TITLES = { user: 'usage.byUser', course: 'usage.byCourse', classroom: 'usage.byClassroom' } as const;
+const HEADERS = { user: 'usage.user', course: 'usage.course', classroom: 'usage.classroom' } as const;
+
 function UsageSection({ groupBy, range }: { groupBy: UsageGroup; range: DayRange }) {
   const t = useT();
   const report = useLoad((signal) => api<UsageReport>('GET', usagePath('/v1/usage', range, { groupBy }), { signal }), [groupBy, range.from, range.to]);
   const [downloadError, setDownloadError] = useState<unknown>();
   const [saving, setSaving] = useState(false);
-  const title = groupBy === 'user' ? t('usage.byUser') : t('usage.byCourse');
+  const title = t(TITLES[groupBy]);
   const save = async () => {
     setDownloadError(undefined);
     setSaving(true);
@@ -41,7 +44,7 @@ function UsageSection({ groupBy, range }: { groupBy: UsageGroup; range: DayRange
       <Problem error={downloadError} />
       {report.loading && !report.data && <Loading />}
       <Problem error={report.error} onRetry={report.reload} />
-      {report.data && <UsageTable report={report.data} caption={title} nameHeader={groupBy === 'user' ? t('usage.user') : t('usage.course')} />}
+      {report.data && <UsageTable report={report.data} caption={title} nameHeader={t(HEADERS[groupBy])} />}
     </section>
   );
 }
@@ -57,6 +60,7 @@ export default function Usage() {
       <RangePicker range={range} onChange={setRange} />
       <UsageSection groupBy="user" range={range} />
       <UsageSection groupBy="course" range={range} />
+      <UsageSection groupBy="classroom" range={range} />
     </section>
   );
 }
