@@ -122,8 +122,13 @@ export class JobService {
   }
 
   /** The active jobs launched through a classroom, with their owners; who may see them is the classroom service's to decide. */
+  /**
+   * The active jobs launched through a classroom, for its staff's live view: without their URLs,
+   * which carry the token that opens each member's environment and home.
+   */
   async listForClassroom(classroomId: string): Promise<ListedJobWithCullTimes[]> {
-    return this.withOwnersCullTimes(await this.repository.listForClassroom(classroomId));
+    const listed = await this.withOwnersCullTimes(await this.repository.listForClassroom(classroomId));
+    return listed.map((job) => ({ ...job, service: [] }));
   }
 
   /** From memory, with each job's course from the course cache; from the database until the view has loaded. */
@@ -187,11 +192,14 @@ export class JobService {
    * is called. Only the owner, an admin, or the class staff of the job's classroom may watch.
    */
   async watch(actor: Principal, jobId: string, listener: (message: JobMessage) => void): Promise<{ history: JobMessage[]; stop: () => void }> {
-    const job = await this.requireJob(actor, jobId);
-    const stop = this.hub.subscribe(jobId, listener);
+    const { job, staffOf } = await this.accessJob(actor, jobId);
+    // Class staff follow a member's job, but not into it: its URLs carry the token that opens the
+    // member's environment, and their home with it.
+    const shown = staffOf === undefined ? (message: JobMessage) => message : withoutServiceUrls;
+    const stop = this.hub.subscribe(jobId, (message) => listener(shown(message)));
     // Read again after subscribing, so that a change in between is not lost.
     const current = (await this.view.find(jobId)) ?? job;
-    return { history: [...this.hub.recentEvents(jobId), stateMessage(current)], stop };
+    return { history: [...this.hub.recentEvents(jobId), stateMessage(current)].map(shown), stop };
   }
 
   countByStatus(): Promise<Record<string, number>> {
@@ -263,6 +271,10 @@ export class JobService {
 
 function nodeListFailure(courseId: string, error: unknown): SpecFailure {
   return new SpecFailure(`create deployment for course {id = ${courseId}} fail: List Node fail: ${rootMessage(error)}`, { cause: error });
+}
+
+function withoutServiceUrls(message: JobMessage): JobMessage {
+  return message.type === 'state' ? { ...message, service: [] } : message;
 }
 
 function ticketOf(job: Pick<JobRow, 'id' | 'status' | 'reason'>): JobTicket {

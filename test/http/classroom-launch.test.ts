@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EVERY_JOB } from '../../src/jobs/job-view.js';
 import { jobs, usageRecords } from '../../src/store/schema.js';
 import { seedClassroom } from '../support/classroom-seed.js';
@@ -115,9 +115,16 @@ describe.each(storeTargets)('launching through a classroom on $name', (target) =
 
     expect((await platform.call('GET', `/v1/job/ready/${classJob}`, { token: ta.token })).status).toBe(200);
     // What /v1/job/events streams: the stream itself never ends, so it is asked of the service.
-    const watching = await platform.services.jobs.watch({ userId: ta.id, name: ta.name, roles: ['student'] }, classJob, () => undefined);
-    expect(watching.history.at(-1)).toMatchObject({ type: 'state', job_id: classJob });
+    const heard: Json[] = [];
+    const watching = await platform.services.jobs.watch({ userId: ta.id, name: ta.name, roles: ['student'] }, classJob, (message) => heard.push(message));
+    // The TA follows the job's state, but never gets its URLs: they carry the token into the student's environment and home.
+    expect(watching.history.at(-1)).toMatchObject({ type: 'state', job_id: classJob, service: [] });
+    runtime.report(classJob, { status: 'Ready' });
+    await vi.waitFor(() => expect(heard).toContainEqual(expect.objectContaining({ type: 'state', status: 'Ready', service: [] })));
     watching.stop();
+    const ownersView = await platform.services.jobs.watch({ userId: student.id, name: student.name, roles: ['student'] }, classJob, () => undefined);
+    expect(ownersView.history.at(-1)).toMatchObject({ status: 'Ready', service: [expect.objectContaining({ label: 'jupyter' })] });
+    ownersView.stop();
     await expect(platform.services.jobs.watch({ userId: ta.id, name: ta.name, roles: ['student'] }, outsiderJob, () => undefined)).rejects.toMatchObject({ kind: 'forbidden' });
     for (const jobId of [ownJob, outsiderJob]) {
       expect((await platform.call('GET', `/v1/job/ready/${jobId}`, { token: ta.token })).status).toBe(403);
