@@ -29,7 +29,8 @@ export function sameState(a: JobRow, b: JobRow): boolean {
 /**
  * Every job that is not deleted, in memory, so that the job-ready polls, a user's job list and the
  * event streams do not queue behind the database. It stays true three ways:
- * - this server's writes go through `write`, which keeps the row it read back before the write answers;
+ * - this server's writes go through `write`, which keeps the row it read back before the write answers,
+ *   or `writeAhead`, which keeps the row expected at once and the database's answer after the commit;
  * - other servers' writes arrive on the change feed (channel `jobs`, payload: the job id), and are
  *   read again from the database;
  * - when notifications may have been lost (a gap), when accounts or courses change (a deleted user
@@ -139,6 +140,11 @@ export class JobView {
   /** The job as memory holds it, without waiting; undefined when not kept (or not loaded yet). */
   peek(id: string): JobRow | undefined {
     return this.memory()?.get(id);
+  }
+
+  /** Resolves once the work queued on the job so far (a launch writing its row) is done. */
+  async idle(id: string): Promise<void> {
+    await this.queues.get(id);
   }
 
   /** A user's jobs that are not deleted, newest first; undefined until loaded (ask the database then). */

@@ -41,6 +41,8 @@ export class JobLifecycle {
   private timer: NodeJS.Timeout | undefined;
   /** The runtime's updates being applied, for `stop` to wait for. */
   private readonly updates = new Set<Promise<void>>();
+  /** Per job not kept in the view yet, the updates waiting for its row: later ones wait behind them. */
+  private readonly waitingForRow = new Map<string, Promise<void>>();
   /** The state changes of many jobs, written together. */
   private readonly writes: TransitionBatches;
   private ticking: Promise<ReconcileReport | undefined> | undefined;
@@ -66,9 +68,10 @@ export class JobLifecycle {
 
   start(): void {
     this.running = true;
-    // Applied as each update arrives, with no queue per job: everything that orders one job's
-    // updates (its row in the view, its streams, its place among the writes) happens before
-    // `apply` first waits, so its Pending cannot overwrite the Ready that followed it.
+    // Applied as each update arrives, with no queue per job: what orders one job's updates (its
+    // place among the writes, its row in the view, its streams) happens before `apply` first
+    // waits, or, for a job whose row is not in memory yet, behind the job's earlier updates (see
+    // `record`); so its Pending cannot overwrite the Ready that followed it.
     this.unsubscribe = this.runtime.subscribe((update) => {
       const applied = this.apply(update).catch((err: unknown) => {
         this.logger.warn({ err, jobId: update.jobId }, 'could not record a job update; reconciling will catch up');
@@ -150,23 +153,35 @@ export class JobLifecycle {
    * to writes already on their way, and the database refuses only what leaves a final state, which
    * is not predicted. If the database says otherwise (another server ended the job first, or the
    * write failed), the view takes the truth back and pages hear it; reconciling writes a state
-   * that failed to be written again. A job not in memory is announced after its write, as before.
-   * Everything up to the first wait runs at once: see `start`.
+   * that failed to be written again. A job not in memory (the view not loaded, or the job ended)
+   * is announced after its write.
    */
   private async record(jobId: string, status: JobStatus, reason: string | null, ending: UsageEnding = defaultEnding(status)): Promise<boolean> {
     // Already so in memory (this server's write, or another's it heard of): nothing to write, and
     // most runtime updates repeat the state they already reported.
     const kept = this.view.peek(jobId);
-    if (kept && kept.status === status && kept.reason === reason) {
+    const waiting = this.waitingForRow.get(jobId);
+    if (!waiting && kept && kept.status === status && kept.reason === reason) {
       announceState(this.hub, kept);
       return false;
     }
     const committing = this.writes.write({ id: jobId, status, reason, ending });
     // Awaited below only once the job's earlier work in the view is done: a failure before then is not unhandled.
     committing.catch(() => undefined);
+    let known = kept;
+    if (!kept || waiting) {
+      // A job launched a moment ago may be ready before its launch has written its URLs and kept
+      // its row: wait for that write (ahead of this one in the database's queue anyway), and the
+      // job's later updates wait behind this one.
+      const turn = Promise.all([waiting, this.view.idle(jobId)]).then(() => undefined);
+      this.waitingForRow.set(jobId, turn);
+      await turn;
+      if (this.waitingForRow.get(jobId) === turn) this.waitingForRow.delete(jobId);
+      known = this.view.peek(jobId);
+    }
     let changed: JobRow | undefined;
-    if (kept && !isFinal(kept.status)) {
-      const expected: JobRow = { ...kept, status, reason };
+    if (known && !isFinal(known.status)) {
+      const expected: JobRow = { ...known, status, reason };
       announceState(this.hub, expected);
       const written = await this.view.writeAhead(jobId, expected, committing);
       if (written.correction) announceState(this.hub, written.correction);

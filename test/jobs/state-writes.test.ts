@@ -105,6 +105,35 @@ describe.each(storeTargets)('state changes written ahead and in batches on $name
     }
   });
 
+  it('tells the pages of a state that came while the launch was still keeping its row, once it has, before the write commits', async () => {
+    await view.start();
+    const id = await admit();
+    let launched!: () => void;
+    const launchWritten = new Promise<void>((resolve) => (launched = resolve));
+    const launching = view.write(id, () => launchWritten.then(() => repository.setServices(id, [])), (row) => row);
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    writeWith(async (changes, real) => {
+      await committed;
+      return real(changes);
+    });
+    const heard = follow(id);
+    lifecycle.start();
+    runtime.report(id, { status: 'Pending', reason: 'ContainerCreating' });
+    runtime.report(id, { status: 'Ready' });
+    expect(view.peek(id)).toBeUndefined();
+    launched();
+    await launching;
+    await vi.waitFor(() => expect(heard).toEqual(['Pending: ContainerCreating', 'Ready']));
+    expect(view.peek(id)?.status).toBe('Ready');
+    expect((await rowOf(id))?.status).toBe('Created');
+    commit();
+    await lifecycle.stop();
+    expect((await rowOf(id))?.status).toBe('Ready');
+    expect(batches.map((batch) => batch.map((change) => change.status))).toEqual([['Pending'], ['Ready']]);
+    expect(heard).toEqual(['Pending: ContainerCreating', 'Ready']);
+  });
+
   it("writes the changes that arrive together in one batch, each job's in the order they came", async () => {
     const ids = [await admit(), await admit(), await admit()];
     const [first, second, third] = ids as [string, string, string];
