@@ -11,10 +11,26 @@ export const EVERY_JOB = '*';
 
 type RemoteChangeListener = (job: JobRow) => void;
 
+/** How a write ahead ended; see `JobView.writeAhead`. */
+export interface WrittenAhead {
+  /** The row the write changed; undefined when it changed nothing, or failed. */
+  changed: JobRow | undefined;
+  /** Why the write failed, if it did. */
+  error?: unknown;
+  /** The row as the database holds it, when that is not what was expected. */
+  correction?: JobRow;
+}
+
+/** What pages are told of a job: its state, its reason, whether it has its URLs. */
+export function sameState(a: JobRow, b: JobRow): boolean {
+  return a.status === b.status && a.reason === b.reason && a.services.length === b.services.length;
+}
+
 /**
  * Every job that is not deleted, in memory, so that the job-ready polls, a user's job list and the
  * event streams do not queue behind the database. It stays true three ways:
- * - this server's writes go through `write`, which keeps the row it read back before the write answers;
+ * - this server's writes go through `write`, which keeps the row it read back before the write answers,
+ *   or `writeAhead`, which keeps the row expected at once and the database's answer after the commit;
  * - other servers' writes arrive on the change feed (channel `jobs`, payload: the job id), and are
  *   read again from the database;
  * - when notifications may have been lost (a gap), when accounts or courses change (a deleted user
@@ -28,6 +44,8 @@ export class JobView {
   private readonly byUser = new Map<string, Set<string>>();
   /** Per job, the work in progress: later work waits for it. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Per job, the writes ahead (see `writeAhead`) not settled yet: only the last one settles the row. */
+  private readonly expecting = new Map<string, number>();
   /** Jobs written or read one by one during a full load: that load's older copy must not replace them. */
   private touchedDuringLoad: Set<string> | undefined;
   /** Set by `start`: a view nobody started (a command that only opens the store) never loads. */
@@ -124,6 +142,11 @@ export class JobView {
     return this.memory()?.get(id);
   }
 
+  /** Resolves once the work queued on the job so far (a launch writing its row) is done. */
+  async idle(id: string): Promise<void> {
+    await this.queues.get(id);
+  }
+
   /** A user's jobs that are not deleted, newest first; undefined until loaded (ask the database then). */
   listForUser(userId: string): JobRow[] | undefined {
     if (!this.memory()) return undefined;
@@ -158,6 +181,45 @@ export class JobView {
     });
   }
 
+  /**
+   * A write whose outcome is known before it commits (a state the runtime reported): `expected` is
+   * kept at once, so that reads see it now, and the database's answer replaces it once `committing`
+   * settles: the row it answered, or the row read again when it changed nothing or failed (read
+   * again too, as `write` does). Other servers are told after the commit, never before. When a later
+   * expectation of the same job is still pending, that one settles the row instead. Never rejects:
+   * `error` says the write failed, and `correction` is the truth when it is not what was expected,
+   * which whoever announced `expected` must announce too.
+   */
+  writeAhead(id: string, expected: JobRow, committing: Promise<JobRow | undefined>): Promise<WrittenAhead> {
+    this.expecting.set(id, (this.expecting.get(id) ?? 0) + 1);
+    this.keep(id, expected);
+    return this.run(id, async () => {
+      let outcome: WrittenAhead;
+      try {
+        outcome = { changed: await committing };
+      } catch (error) {
+        outcome = { changed: undefined, error };
+      } finally {
+        void this.feed.publish('jobs', `${this.origin} ${id}`);
+      }
+      const later = (this.expecting.get(id) ?? 1) - 1;
+      if (later > 0) this.expecting.set(id, later);
+      else this.expecting.delete(id);
+      if (later > 0) return outcome;
+      let truth: JobRow | undefined;
+      try {
+        if (outcome.changed) this.keep(id, (truth = outcome.changed));
+        else truth = await this.readBack(id);
+      } catch (err) {
+        this.logger.warn({ err, jobId: id }, 'could not read a job back after writing it; reading all of them again');
+        this.distrust();
+        return outcome;
+      }
+      if (!truth || sameState(truth, expected)) return outcome;
+      return { ...outcome, correction: truth };
+    });
+  }
+
   private heard(payload: string): void {
     // Whoever wrote jobs without saying which (by hand, or a test): read them all again.
     if (payload === EVERY_JOB) return this.distrust();
@@ -167,7 +229,7 @@ export class JobView {
     void this.run(id, async () => {
       const before = this.jobs.get(id);
       const row = await this.readBack(id);
-      if (row && (row.status !== before?.status || row.reason !== before?.reason || row.services.length !== before?.services.length)) {
+      if (row && (!before || !sameState(row, before))) {
         for (const listener of this.remoteListeners) listener(row);
       }
     }).catch((err: unknown) => {

@@ -2,56 +2,17 @@ import type { Logger } from 'pino';
 import { rfc3339 } from '../common/time.js';
 import { RuntimeNotSynced, type JobRuntime, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate } from '../runtime/types.js';
 import type { JobStatus } from '../store/schema.js';
-import type { JobEventHub, JobStateMessage } from './events.js';
+import { announceDeleted, announceState } from './announce.js';
+import type { JobEventHub } from './events.js';
 import type { JobView } from './job-view.js';
 import type { DatabaseLease } from './lease.js';
 import { runChores, type LeaseChore } from './chores.js';
 import { cullDeadlines } from './cull-times.js';
 import { formatDuration, type JobPolicy } from './quotas.js';
 import type { JobRepository, JobRow } from './repository.js';
+import { TransitionBatches } from './transition-batches.js';
+import { defaultEnding, isFinal } from './transitions.js';
 import type { UsageEnding } from './usage-records.js';
-
-export function stateMessage(job: Pick<JobRow, 'id' | 'status' | 'reason' | 'services'>): JobStateMessage {
-  return {
-    type: 'state',
-    job_id: job.id,
-    status: job.status,
-    ready: job.status === 'Ready',
-    reason: job.reason,
-    service: job.services,
-    at: rfc3339(new Date()),
-  };
-}
-
-/** Marks a job Deleted (by a person, or culled), tells the pages watching it, and forgets its history. */
-export async function announceDeleted(
-  repository: JobRepository,
-  view: JobView,
-  hub: JobEventHub,
-  jobId: string,
-  reason: string,
-  ending: 'deleted' | 'culled',
-): Promise<void> {
-  const deleted = await view.write(
-    jobId,
-    async () => {
-      await repository.markDeleted(jobId, reason, ending);
-      return repository.find(jobId);
-    },
-    (row) => row,
-  );
-  if (deleted) hub.publish(stateMessage(deleted));
-  hub.forget(jobId);
-}
-
-/**
- * Tells the pages watching a job of its state, whoever wrote it (this server, or another heard
- * through the job view); a job that ended has no more to say, so its history is forgotten.
- */
-export function announceState(hub: JobEventHub, job: JobRow): void {
-  hub.publish(stateMessage(job));
-  if (job.status === 'Failed' || job.status === 'Deleted') hub.forget(job.id);
-}
 
 export interface LifecycleOptions {
   intervalMs: number;
@@ -78,8 +39,12 @@ export class JobLifecycle {
   private unsubscribe: (() => void) | undefined;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
-  /** Per job, the updates being applied: one job's in order, different jobs' side by side. */
-  private readonly updates = new Map<string, Promise<void>>();
+  /** The runtime's updates being applied, for `stop` to wait for. */
+  private readonly updates = new Set<Promise<void>>();
+  /** Per job not kept in the view yet, the updates waiting for its row: later ones wait behind them. */
+  private readonly waitingForRow = new Map<string, Promise<void>>();
+  /** The state changes of many jobs, written together. */
+  private readonly writes: TransitionBatches;
   private ticking: Promise<ReconcileReport | undefined> | undefined;
   private readonly launchGraceMs: number;
   private readonly now: () => Date;
@@ -98,24 +63,21 @@ export class JobLifecycle {
     this.launchGraceMs = options.launchGraceMs ?? 60_000;
     this.now = options.now ?? (() => new Date());
     this.chores = [...(options.chores ?? [])];
+    this.writes = new TransitionBatches((changes) => this.repository.transitionMany(changes));
   }
 
   start(): void {
     this.running = true;
+    // Applied as each update arrives, with no queue per job: what orders one job's updates (its
+    // place among the writes, its row in the view, its streams) happens before `apply` first
+    // waits, or, for a job whose row is not in memory yet, behind the job's earlier updates (see
+    // `record`); so its Pending cannot overwrite the Ready that followed it.
     this.unsubscribe = this.runtime.subscribe((update) => {
-      // One job's updates one at a time, in order: its Pending must not overwrite the Ready that
-      // followed it. Other jobs' updates do not wait: a thousand jobs failing at once are recorded
-      // side by side, and each one's pages hear of it as soon as it is written.
-      const { jobId } = update;
-      const applied = (this.updates.get(jobId) ?? Promise.resolve())
-        .then(() => this.apply(update))
-        .catch((err: unknown) => {
-          this.logger.warn({ err, jobId }, 'could not record a job update; reconciling will catch up');
-        });
-      this.updates.set(jobId, applied);
-      void applied.then(() => {
-        if (this.updates.get(jobId) === applied) this.updates.delete(jobId);
+      const applied = this.apply(update).catch((err: unknown) => {
+        this.logger.warn({ err, jobId: update.jobId }, 'could not record a job update; reconciling will catch up');
       });
+      this.updates.add(applied);
+      void applied.then(() => this.updates.delete(applied));
     });
     // At once when the runtime can tell what exists: after a restart, orphans and jobs that
     // vanished meanwhile must not wait a whole interval.
@@ -130,7 +92,8 @@ export class JobLifecycle {
     this.unsubscribe?.();
     clearInterval(this.timer);
     await this.ticking;
-    await Promise.all(this.updates.values());
+    await Promise.all(this.updates);
+    await this.writes.idle();
     await this.lease.release().catch(() => undefined);
   }
 
@@ -184,21 +147,54 @@ export class JobLifecycle {
   /**
    * Writes a state; a job that fails is stopped, so it holds no GPU while its reason is read.
    * Answers whether this call changed the row. `ending` says how a final state ends its usage record.
+   *
+   * Pages hear of the state as soon as its write is asked for, not after it commits (it waits its
+   * turn behind other writes, in a batch): what the view holds of an active job is the truth up
+   * to writes already on their way, and the database refuses only what leaves a final state, which
+   * is not predicted. If the database says otherwise (another server ended the job first, or the
+   * write failed), the view takes the truth back and pages hear it; reconciling writes a state
+   * that failed to be written again. A job not in memory (the view not loaded, or the job ended)
+   * is announced after its write.
    */
-  private async record(jobId: string, status: JobStatus, reason: string | null, ending?: UsageEnding): Promise<boolean> {
+  private async record(jobId: string, status: JobStatus, reason: string | null, ending: UsageEnding = defaultEnding(status)): Promise<boolean> {
     // Already so in memory (this server's write, or another's it heard of): nothing to write, and
     // most runtime updates repeat the state they already reported.
     const kept = this.view.peek(jobId);
-    if (kept && kept.status === status && kept.reason === reason) {
+    const waiting = this.waitingForRow.get(jobId);
+    if (!waiting && kept && kept.status === status && kept.reason === reason) {
       announceState(this.hub, kept);
       return false;
     }
-    const changed = await this.view.write(jobId, () => this.repository.transition(jobId, status, reason, ending), (row) => row);
-    // Another server may have written it first (the view read it again); pages watching this one still hear of it.
-    const current = changed ?? (await this.view.find(jobId));
-    if (current) announceState(this.hub, current);
+    const committing = this.writes.write({ id: jobId, status, reason, ending });
+    // Awaited below only once the job's earlier work in the view is done: a failure before then is not unhandled.
+    committing.catch(() => undefined);
+    let known = kept;
+    if (!kept || waiting) {
+      // A job launched a moment ago may be ready before its launch has written its URLs and kept
+      // its row: wait for that write (ahead of this one in the database's queue anyway), and the
+      // job's later updates wait behind this one.
+      const turn = Promise.all([waiting, this.view.idle(jobId)]).then(() => undefined);
+      this.waitingForRow.set(jobId, turn);
+      await turn;
+      if (this.waitingForRow.get(jobId) === turn) this.waitingForRow.delete(jobId);
+      known = this.view.peek(jobId);
+    }
+    let changed: JobRow | undefined;
+    if (known && !isFinal(known.status)) {
+      const expected: JobRow = { ...known, status, reason };
+      announceState(this.hub, expected);
+      const written = await this.view.writeAhead(jobId, expected, committing);
+      if (written.correction) announceState(this.hub, written.correction);
+      if (written.error !== undefined) throw written.error;
+      changed = written.changed;
+    } else {
+      changed = await this.view.write(jobId, () => committing, (row) => row);
+      // Another server may have written it first (the view read it again); pages watching this one still hear of it.
+      const current = changed ?? (await this.view.find(jobId));
+      if (current) announceState(this.hub, current);
+    }
     if (!changed) return false;
-    if (status === 'Failed' || status === 'Deleted') {
+    if (isFinal(status)) {
       await this.runtime.stop(jobId).catch((err: unknown) => this.logger.warn({ err, jobId }, 'could not stop a finished job; reconciling will retry'));
     }
     return true;

@@ -1,12 +1,14 @@
-import { and, count, desc, eq, gte, inArray, ne, or, sql, sum, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, ne, sql, sum, type SQL } from 'drizzle-orm';
 import { rfc3339 } from '../common/time.js';
 import type { ServiceUrl } from '../common/job-ports.js';
-import { ACTIVE_JOB_STATUSES, courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
+import { courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
 import type { Database, Queryable } from '../store/store.js';
 import { activeJobIdsOfUser, lockJobAdmission } from '../store/active-jobs.js';
 import type { AdmissionUsage, AdmittedJob } from './admission.js';
 import { heldReservations } from './reservations.js';
-import { closeOrphanedUsageRecords, closeUsageRecord, markUsageSeen, openUsageRecord, removeUsageRecord, startUsageClock, type UsageEnding } from './usage-records.js';
+import { isActive, jobColumns, returnedJobColumns } from './job-columns.js';
+import { defaultEnding, writeTransitions, type Transition } from './transitions.js';
+import { closeOrphanedUsageRecords, closeUsageRecords, markUsageSeen, openUsageRecord, removeUsageRecord, type UsageEnding } from './usage-records.js';
 
 export interface JobRow {
   id: string;
@@ -84,28 +86,6 @@ export function listedJob(job: Omit<JobRow, 'courseId'>, course: ListedCourse): 
     createdAt: job.createdAt,
   };
 }
-
-const ACTIVE = [...ACTIVE_JOB_STATUSES];
-const isActive = inArray(jobs.status, ACTIVE);
-
-const jobColumns = {
-  id: jobs.id,
-  userId: jobs.userId,
-  userName: users.name,
-  courseId: jobs.courseId,
-  status: jobs.status,
-  reason: jobs.reason,
-  gpu: jobs.gpu,
-  services: jobs.services,
-  createdAt: jobs.createdAt,
-  classroomId: jobs.classroomId,
-};
-
-/** jobColumns for an UPDATE's RETURNING, the owner's name from a subquery: the row without reading it again. */
-const returnedJobColumns = {
-  ...jobColumns,
-  userName: sql<string>`(select ${users.name} from ${users} where ${users.id} = ${jobs.userId})`,
-};
 
 /**
  * The jobs table, and the usage record of each job, written in the same transaction as the row
@@ -228,28 +208,15 @@ export class JobRepository {
    * Moves an active job to a new state; final states are never left. Answers the row when it
    * changed, undefined when the job was already there or already final. Ready starts the usage
    * clock; Failed ends the record as `failed`, or as `ending` says (`lost`: its environment
-   * vanished while no server watched).
+   * vanished while no server watched). Many jobs at once: `writeTransitions`.
    */
-  async transition(id: string, status: JobStatus, reason: string | null, ending: UsageEnding = status === 'Deleted' ? 'deleted' : 'failed'): Promise<JobRow | undefined> {
-    const final = status === 'Failed' || status === 'Deleted';
-    const write = async (db: Queryable) => {
-      const [row] = await db
-        .update(jobs)
-        .set({
-          status,
-          reason,
-          updatedAt: sql`now()`,
-          ...(status === 'Ready' ? { readyAt: sql`coalesce(${jobs.readyAt}, now())` } : {}),
-          ...(final ? { endedAt: sql`now()` } : {}),
-        })
-        .where(and(eq(jobs.id, id), isActive, or(ne(jobs.status, status), sql`${jobs.reason} is distinct from ${reason}`)))
-        .returning(returnedJobColumns);
-      if (row && status === 'Ready') await startUsageClock(db, id);
-      if (row && final) await closeUsageRecord(db, id, ending);
-      return row;
-    };
-    // Only a change that touches the usage record needs a transaction; Pending's reasons come often.
-    return status === 'Ready' || final ? this.db.transaction(write) : write(this.db);
+  async transition(id: string, status: JobStatus, reason: string | null, ending: UsageEnding = defaultEnding(status)): Promise<JobRow | undefined> {
+    return (await this.transitionMany([{ id, status, reason, ending }])).get(id);
+  }
+
+  /** Several jobs' transitions in one transaction (each job once): see `writeTransitions`. */
+  transitionMany(changes: readonly Transition[]): Promise<Map<string, JobRow>> {
+    return writeTransitions(this.db, changes);
   }
 
   /** A delete, by a person (`deleted`) or the culler (`culled`): also from Failed, so the job leaves the list. */
@@ -259,7 +226,7 @@ export class JobRepository {
         .update(jobs)
         .set({ status: 'Deleted', reason, updatedAt: sql`now()`, endedAt: sql`coalesce(${jobs.endedAt}, now())` })
         .where(and(eq(jobs.id, id), ne(jobs.status, 'Deleted')));
-      await closeUsageRecord(tx, id, ending);
+      await closeUsageRecords(tx, [id], ending);
     });
   }
 

@@ -10,7 +10,7 @@ import type { IdentityService, Principal } from '../identity/service.js';
 import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeUnavailable, type JobRuntime } from '../runtime/types.js';
 import { rootMessage } from '../store/errors.js';
 import type { JobEventHub, JobMessage } from './events.js';
-import { announceDeleted, stateMessage } from './lifecycle.js';
+import { announceDeleted, stateMessage } from './announce.js';
 import { cullTimes, type CullTimes } from './cull-times.js';
 import type { JobView } from './job-view.js';
 import { allowanceFor, type JobPolicy } from './quotas.js';

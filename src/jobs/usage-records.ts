@@ -46,20 +46,22 @@ export async function openUsageRecord(
   });
 }
 
-/** The clock starts at the first Ready; a job seen Ready is also seen alive. */
-export async function startUsageClock(tx: Queryable, jobId: string): Promise<void> {
+/** The clock starts at the first Ready; a job seen Ready is also seen alive. One statement for any number of jobs. */
+export async function startUsageClocks(tx: Queryable, jobIds: readonly string[]): Promise<void> {
+  if (jobIds.length === 0) return;
   await tx
     .update(usageRecords)
     .set({ startedAt: sql`coalesce(${usageRecords.startedAt}, now())`, lastSeenAt: sql`now()` })
-    .where(and(eq(usageRecords.jobId, jobId), isNull(usageRecords.endedAt)));
+    .where(and(inArray(usageRecords.jobId, [...jobIds]), isNull(usageRecords.endedAt)));
 }
 
-/** Closes the job's record if it is still open: the first end is the one that counts. */
-export async function closeUsageRecord(tx: Queryable, jobId: string, ending: UsageEnding): Promise<void> {
+/** Closes the jobs' records that are still open: the first end is the one that counts. One statement for any number of jobs. */
+export async function closeUsageRecords(tx: Queryable, jobIds: readonly string[], ending: UsageEnding): Promise<void> {
+  if (jobIds.length === 0) return;
   await tx
     .update(usageRecords)
     .set({ endedAt: ending === 'lost' ? lastSeen : sql`now()`, endReason: ending })
-    .where(and(eq(usageRecords.jobId, jobId), isNull(usageRecords.endedAt)));
+    .where(and(inArray(usageRecords.jobId, [...jobIds]), isNull(usageRecords.endedAt)));
 }
 
 /** A failed launch never ran: its record goes with its row. */
