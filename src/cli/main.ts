@@ -8,6 +8,7 @@ import { IdentityError } from '../identity/status.js';
 import { openPlatform, serve, StartError, type Platform } from '../main.js';
 import { RuntimeSetupError } from '../runtime/types.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
+import { keepHeapGrowthSmall } from './heap-growth.js';
 import { MissingPasswordError, readPassword } from './password.js';
 
 const program = new Command('classlab')
@@ -77,6 +78,7 @@ user
 const SAME_STOP_MS = 1000;
 
 async function runServer(options: { api: boolean }): Promise<void> {
+  keepHeapGrowthSmall();
   const config = configOf();
   const logger = createLogger(config.logLevel);
   const starting = serve(config, logger, {

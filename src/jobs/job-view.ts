@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChangeFeed } from '../store/change-feed.js';
+import { RowCompactor } from './compact-rows.js';
 import type { JobRepository, JobRow } from './repository.js';
 
 /** How long a failed load waits before it is tried again; reads go to the database meanwhile. */
@@ -42,6 +43,7 @@ export function sameState(a: JobRow, b: JobRow): boolean {
 export class JobView {
   private readonly jobs = new Map<string, JobRow>();
   private readonly byUser = new Map<string, Set<string>>();
+  private readonly compactor = new RowCompactor();
   /** Per job, the work in progress: later work waits for it. */
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Per job, the writes ahead (see `writeAhead`) not settled yet: only the last one settles the row. */
@@ -251,7 +253,8 @@ export class JobView {
     else this.drop(id);
   }
 
-  private put(row: JobRow): void {
+  private put(fresh: JobRow): void {
+    const row = this.compactor.compact(fresh);
     const before = this.jobs.get(row.id);
     if (before && before.userId !== row.userId) this.byUser.get(before.userId)?.delete(row.id);
     this.jobs.set(row.id, row);
@@ -290,6 +293,8 @@ export class JobView {
     try {
       const rows = await this.repository.listNotDeletedRows();
       const fresh = new Map(rows.map((row) => [row.id, row]));
+      // Every row is put again below: the shared strings of jobs gone since are dropped with the old table.
+      this.compactor.reset();
       // What was read one by one while the load ran is at least as new as the load.
       for (const id of this.jobs.keys()) if (!fresh.has(id) && !touched.has(id)) this.drop(id);
       for (const row of rows) if (!touched.has(row.id)) this.put(row);
