@@ -8,7 +8,7 @@ const NO_SERVICES: ServiceUrl[] = Object.freeze([]) as unknown as ServiceUrl[];
  * Makes the rows the job view holds small. Each row read from the database carries its own copy of
  * its owner's id and name, its course id and its state, and an array of its own even when it has no
  * URLs; with 10,000 jobs that is most of the view's memory. Held rows share one copy of each such
- * string and one empty array, and are built with a fixed shape, so that their fields sit inside the
+ * string (bounded by the users, courses and classrooms there are) and one empty array, and are built with a fixed shape, so that their fields sit inside the
  * object rather than in a separate property array.
  */
 export class RowCompactor {
@@ -31,7 +31,8 @@ export class RowCompactor {
       userName: this.shared(row.userName),
       courseId: this.shared(row.courseId),
       status: this.shared(row.status),
-      reason: row.reason === null ? null : this.shared(row.reason),
+      // Not shared: reasons carry the cluster's words, which vary without bound between full loads.
+      reason: row.reason,
       gpu: row.gpu,
       services: row.services.length === 0 ? NO_SERVICES : row.services,
       createdAt: row.createdAt,

@@ -41,7 +41,10 @@ describe('RowCompactor', () => {
     for (let n = 0; n < 100; n += 1) compactor.compact(rowFromDatabase(`job-${n}`));
     // The user id, the name, the course id and the state; ids are never shared.
     expect(compactor.sharedCount).toBe(4);
+    // A new state is one more; a reason is never kept (the cluster's words vary without bound).
     compactor.compact(rowFromDatabase('job-x', { status: 'Failed', reason: 'gone' }));
+    expect(compactor.sharedCount).toBe(5);
+    for (let n = 0; n < 100; n += 1) compactor.compact(rowFromDatabase(`job-${n}`, { status: 'Pending', reason: `Back-off pulling image, attempt ${n}` }));
     expect(compactor.sharedCount).toBe(6);
     compactor.reset();
     expect(compactor.sharedCount).toBe(0);
