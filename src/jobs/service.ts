@@ -197,7 +197,9 @@ export class JobService {
     // member's environment, and their home with it.
     const shown = staffOf === undefined ? (message: JobMessage) => message : withoutServiceUrls;
     const stop = this.hub.subscribe(jobId, (message) => listener(shown(message)));
-    // Read again after subscribing, so that a change in between is not lost.
+    // Read again after subscribing, so that a change in between is not lost; and after the job's
+    // work in progress, whose state may have been told to its streams before this one listened.
+    await this.view.idle(jobId);
     const current = (await this.view.find(jobId)) ?? job;
     return { history: [...this.hub.recentEvents(jobId), stateMessage(current)].map(shown), stop };
   }
