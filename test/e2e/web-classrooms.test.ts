@@ -127,7 +127,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`classrooms in the web app${missing}`, { 
     await studentPage.getByRole('link', { name: words['job.open'].replace('{label}', 'web') }).waitFor({ timeout: 60_000 });
 
     // The teacher sees who runs what, and stops it.
-    const row = teacherPage.getByRole('row').filter({ hasText: STUDENT.username });
+    // The job's row, not the student's row in the roster: it names the course too.
+    const row = teacherPage.getByRole('row').filter({ hasText: STUDENT.username }).filter({ hasText: COURSE });
     await row.waitFor({ timeout: 20_000 });
     await expectAccessible(teacherPage, 'classroom page (teacher, running)');
     await screenshot(teacherPage, 'classroom-running', false);
