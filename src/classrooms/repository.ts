@@ -6,22 +6,13 @@
 
 import { and, asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
 import { ServiceError } from '../common/errors.js';
-import { ACTIVE_JOB_STATUSES, classroomCourses, classroomMembers, classrooms, classroomWindows, courses, jobs, users, type ClassRole, type CourseLevel, type JobStatus, type WindowEndAction } from '../store/schema.js';
+import { ACTIVE_JOB_STATUSES, classroomCourses, classroomMembers, classrooms, classroomWindows, courses, jobs, users, type ClassRole, type CourseLevel, type JobStatus } from '../store/schema.js';
 import type { Database, Transaction } from '../store/store.js';
 import type { LaunchWindow } from './calendar.js';
 import { classroomRecordColumns, findClassroom, roleIn, type ClassroomRecord } from './directory.js';
 
 /** The columns a teacher sets; create gives them all, update any of them. */
-export interface ClassroomFields {
-  name: string;
-  description: string;
-  public: boolean;
-  timeZone: string;
-  reservedGpu: number;
-  leadMinutes: number;
-  windowEndAction: WindowEndAction;
-  graceMinutes: number;
-}
+export type ClassroomFields = Omit<ClassroomRecord, 'id' | 'createdAt'>;
 
 export interface AssignedCourse {
   id: string;
