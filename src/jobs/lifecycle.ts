@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { rfc3339 } from '../common/time.js';
+import { WriteBatches } from '../common/write-batches.js';
 import { RuntimeNotSynced, type JobRuntime, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate } from '../runtime/types.js';
 import type { JobStatus } from '../store/schema.js';
 import { announceDeleted, announceState } from './announce.js';
@@ -10,8 +11,7 @@ import { runChores, type LeaseChore } from './chores.js';
 import { cullDeadlines } from './cull-times.js';
 import { formatDuration, type JobPolicy } from './quotas.js';
 import type { JobRepository, JobRow } from './repository.js';
-import { TransitionBatches } from './transition-batches.js';
-import { defaultEnding, isFinal } from './transitions.js';
+import { defaultEnding, isFinal, type Transition } from './transitions.js';
 import type { UsageEnding } from './usage-records.js';
 
 export interface LifecycleOptions {
@@ -44,7 +44,7 @@ export class JobLifecycle {
   /** Per job not kept in the view yet, the updates waiting for its row: later ones wait behind them. */
   private readonly waitingForRow = new Map<string, Promise<void>>();
   /** The state changes of many jobs, written together. */
-  private readonly writes: TransitionBatches;
+  private readonly writes: WriteBatches<Transition, JobRow | undefined>;
   private ticking: Promise<ReconcileReport | undefined> | undefined;
   private readonly launchGraceMs: number;
   private readonly now: () => Date;
@@ -63,7 +63,14 @@ export class JobLifecycle {
     this.launchGraceMs = options.launchGraceMs ?? 60_000;
     this.now = options.now ?? (() => new Date());
     this.chores = [...(options.chores ?? [])];
-    this.writes = new TransitionBatches((changes) => this.repository.transitionMany(changes));
+    // One change per job in a batch, so that one job's changes keep their order.
+    this.writes = new WriteBatches(
+      async (changes) => {
+        const changed = await this.repository.transitionMany(changes);
+        return changes.map((change) => changed.get(change.id));
+      },
+      { keyOf: (change) => change.id },
+    );
   }
 
   start(): void {

@@ -1,14 +1,14 @@
-import { and, count, desc, eq, gte, inArray, ne, sql, sum, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import { rfc3339 } from '../common/time.js';
 import type { ServiceUrl } from '../common/job-ports.js';
 import { courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
-import type { Database, Queryable } from '../store/store.js';
-import { activeJobIdsOfUser, lockJobAdmission } from '../store/active-jobs.js';
+import type { Database } from '../store/store.js';
+import { WriteBatches } from '../common/write-batches.js';
 import type { AdmissionUsage, AdmittedJob } from './admission.js';
-import { heldReservations } from './reservations.js';
-import { isActive, jobColumns, returnedJobColumns } from './job-columns.js';
+import { admitMany, setServicesMany, type AdmissionAsk, type AdmissionOutcome, type ServicesOfJob } from './launch-writes.js';
+import { isActive, jobColumns } from './job-columns.js';
 import { defaultEnding, writeTransitions, type Transition } from './transitions.js';
-import { closeOrphanedUsageRecords, closeUsageRecords, markUsageSeen, openUsageRecord, removeUsageRecord, type UsageEnding } from './usage-records.js';
+import { closeOrphanedUsageRecords, closeUsageRecords, markUsageSeen, removeUsageRecord, type UsageEnding } from './usage-records.js';
 
 export interface JobRow {
   id: string;
@@ -96,7 +96,15 @@ export class JobRepository {
     private readonly db: Database,
     /** The GPU resource name jobs are launched with (CLASSLAB_GPU_RESOURCE), kept in each usage record. */
     private readonly gpuResource: string,
-  ) {}
+  ) {
+    this.admissions = new WriteBatches((asks) => admitMany(this.db, asks, this.gpuResource));
+    this.serviceWrites = new WriteBatches((changes) => setServicesMany(this.db, changes), { keyOf: (change) => change.id });
+  }
+
+  /** The launches that arrive together, admitted in one transaction. */
+  private readonly admissions: WriteBatches<AdmissionAsk, AdmissionOutcome>;
+  /** Their URLs, written in one statement. */
+  private readonly serviceWrites: WriteBatches<ServicesOfJob, JobRow | undefined>;
 
   async find(id: string): Promise<JobRow | undefined> {
     const [row] = await this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(eq(jobs.id, id));
@@ -168,32 +176,18 @@ export class JobRepository {
 
   /**
    * Admission, insert and usage record in one transaction, serialised across servers by an
-   * advisory lock, so two launches at once cannot both take the last GPU, the last job of a
-   * quota, or GPUs a classroom holds for its members. `now` decides which windows are open.
+   * advisory lock; the launches that arrive together are admitted in one (`admitMany`). `now`
+   * decides which windows are open. Throws what `check` threw for a refused launch.
    */
   async admit(job: AdmittedJob, now: Date, check: (usage: AdmissionUsage) => void): Promise<string> {
-    return this.db.transaction(async (tx) => {
-      await lockJobAdmission(tx);
-      const userActiveJobIds = await activeJobIdsOfUser(tx, job.userId);
-      // GPUs in use and held only matter to a course that asks for some: sums over every active job.
-      const needsGpu = job.gpu > 0;
-      check({
-        userActiveJobs: userActiveJobIds.length,
-        userActiveJobIds,
-        gpuInUse: needsGpu ? await gpuInUse(tx) : 0,
-        reservations: needsGpu ? await heldReservations(tx, job.userId, now) : [],
-      });
-      const [row] = await tx.insert(jobs).values({ ...job, status: 'Created' }).returning({ id: jobs.id });
-      if (!row) throw new Error('insert returned no job');
-      await openUsageRecord(tx, { ...job, id: row.id }, this.gpuResource);
-      return row.id;
-    });
+    const outcome = await this.admissions.write({ job, now, check });
+    if ('refused' in outcome) throw outcome.refused;
+    return outcome.jobId;
   }
 
-  /** Answers the row as it is now (undefined: no such job). */
-  async setServices(id: string, services: ServiceUrl[]): Promise<JobRow | undefined> {
-    const [row] = await this.db.update(jobs).set({ services }).where(eq(jobs.id, id)).returning(returnedJobColumns);
-    return row;
+  /** Answers the row as it is now (undefined: no such job); the launches that arrive together write in one statement. */
+  setServices(id: string, services: ServiceUrl[]): Promise<JobRow | undefined> {
+    return this.serviceWrites.write({ id, services });
   }
 
   /** A launch that failed never ran: its row and its usage record go. */
@@ -256,9 +250,4 @@ export class JobRepository {
     for (const { userId, role } of rows) roles.set(userId, [...(roles.get(userId) ?? []), role]);
     return roles;
   }
-}
-
-async function gpuInUse(db: Queryable): Promise<number> {
-  const [row] = await db.select({ total: sum(jobs.gpu) }).from(jobs).where(isActive);
-  return Number(row?.total ?? 0);
 }

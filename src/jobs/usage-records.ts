@@ -18,32 +18,49 @@ export type UsageEnding =
   /** The job's environment vanished while no server watched it: charged up to when it was last seen. */
   | 'lost';
 
+/** A just admitted job, as its usage record needs it. */
+export interface AdmittedJobRecord {
+  id: string;
+  userId: string;
+  courseId: string;
+  gpu: number;
+  classroomId: string | null;
+}
+
 /**
- * The record of a just admitted job: who and what as they are now, so that renaming or deleting
- * the course or the user later changes no history.
+ * The records of just admitted jobs: who and what as they are now, so that renaming or deleting
+ * the course or the user later changes no history. Three reads and one insert for any number.
  */
-export async function openUsageRecord(
-  tx: Queryable,
-  job: { id: string; userId: string; courseId: string; gpu: number; classroomId: string | null },
-  gpuResource: string,
-): Promise<void> {
-  const [launched] = await tx
-    .select({ userName: users.name, courseName: courses.name, courseOwnerId: courses.ownerId })
-    .from(courses)
-    .innerJoin(users, eq(users.id, job.userId))
-    .where(eq(courses.id, job.courseId));
-  if (!launched) throw new Error(`course ${job.courseId} or user ${job.userId} vanished during admission`);
-  const [classroom] = job.classroomId ? await tx.select({ name: classrooms.name }).from(classrooms).where(eq(classrooms.id, job.classroomId)) : [];
-  await tx.insert(usageRecords).values({
-    jobId: job.id,
-    userId: job.userId,
-    courseId: job.courseId,
-    gpu: job.gpu,
-    gpuResource,
-    ...launched,
-    classroomId: classroom ? job.classroomId : null,
-    classroomName: classroom?.name ?? null,
+export async function openUsageRecords(tx: Queryable, admitted: readonly AdmittedJobRecord[], gpuResource: string): Promise<void> {
+  if (admitted.length === 0) return;
+  const ids = (pick: (job: AdmittedJobRecord) => string | null) => [...new Set(admitted.map(pick).filter((id) => id !== null))];
+  const classroomIds = ids((job) => job.classroomId);
+  // One after the other: a transaction's statements take turns on its connection.
+  const userNames = await tx.select({ id: users.id, name: users.name }).from(users).where(inArray(users.id, ids((job) => job.userId)));
+  const courseRows = await tx.select({ id: courses.id, name: courses.name, ownerId: courses.ownerId }).from(courses).where(inArray(courses.id, ids((job) => job.courseId)));
+  const classroomNames = classroomIds.length === 0 ? [] : await tx.select({ id: classrooms.id, name: classrooms.name }).from(classrooms).where(inArray(classrooms.id, classroomIds));
+  const userName = new Map(userNames.map((row) => [row.id, row.name]));
+  const course = new Map(courseRows.map((row) => [row.id, row]));
+  const classroomName = new Map(classroomNames.map((row) => [row.id, row.name]));
+  const records = admitted.map((job) => {
+    const launchedBy = userName.get(job.userId);
+    const launched = course.get(job.courseId);
+    if (launchedBy === undefined || !launched) throw new Error(`course ${job.courseId} or user ${job.userId} vanished during admission`);
+    const inClassroom = job.classroomId === null ? undefined : classroomName.get(job.classroomId);
+    return {
+      jobId: job.id,
+      userId: job.userId,
+      courseId: job.courseId,
+      gpu: job.gpu,
+      gpuResource,
+      userName: launchedBy,
+      courseName: launched.name,
+      courseOwnerId: launched.ownerId,
+      classroomId: inClassroom === undefined ? null : job.classroomId,
+      classroomName: inClassroom ?? null,
+    };
   });
+  await tx.insert(usageRecords).values(records);
 }
 
 /** The clock starts at the first Ready; a job seen Ready is also seen alive. One statement for any number of jobs. */

@@ -30,12 +30,20 @@ export async function activeJobsOfCourse(db: Queryable, courseId: string): Promi
 
 /** A user's running (or starting) jobs, oldest first: the ones that mount the user's home. */
 export async function activeJobIdsOfUser(db: Queryable, userId: string): Promise<string[]> {
+  return (await activeJobIdsOfUsers(db, [userId])).get(userId) ?? [];
+}
+
+/** The running (or starting) jobs of each of these users, oldest first; a user with none is absent. */
+export async function activeJobIdsOfUsers(db: Queryable, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  const byUser = new Map<string, string[]>();
+  if (userIds.length === 0) return byUser;
   const rows = await db
-    .select({ id: jobs.id })
+    .select({ id: jobs.id, userId: jobs.userId })
     .from(jobs)
-    .where(and(eq(jobs.userId, userId), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])))
+    .where(and(inArray(jobs.userId, [...userIds]), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])))
     .orderBy(asc(jobs.createdAt), asc(jobs.id));
-  return rows.map((row) => row.id);
+  for (const row of rows) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row.id]);
+  return byUser;
 }
 
 /**
