@@ -1,4 +1,5 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { WriteBatches } from '../common/write-batches.js';
 import { activeJobIdsOfUser, lockJobAdmission } from '../store/active-jobs.js';
 import { homes, userNamed, users } from '../store/schema.js';
 import type { Database } from '../store/store.js';
@@ -14,6 +15,14 @@ export interface HomeRow {
   userName: string | null;
 }
 
+/** A home's row as a first launch makes it. */
+export interface NewHome {
+  userId: string;
+  name: string;
+  ownerName: string;
+  capacity: string;
+}
+
 const homeColumns = {
   userId: homes.userId,
   name: homes.name,
@@ -27,9 +36,19 @@ const homeColumns = {
 export class HomeRepository {
   constructor(private readonly db: Database) {}
 
-  async find(userId: string): Promise<HomeRow | undefined> {
-    const [row] = await this.db.select(homeColumns).from(homes).leftJoin(users, eq(homes.userId, users.id)).where(eq(homes.userId, userId));
-    return row;
+  /** The reads and first-launch inserts that arrive together (a lecture's launches) go in one statement each. */
+  private readonly finds = new WriteBatches((userIds: readonly string[]) => this.findMany(userIds));
+  private readonly inserts = new WriteBatches((made: readonly NewHome[]) => this.insertMany(made), { keyOf: (home) => home.userId });
+
+  find(userId: string): Promise<HomeRow | undefined> {
+    return this.finds.write(userId);
+  }
+
+  /** Each user's home, in their order (undefined: none). */
+  private async findMany(userIds: readonly string[]): Promise<Array<HomeRow | undefined>> {
+    const rows = await this.db.select(homeColumns).from(homes).leftJoin(users, eq(homes.userId, users.id)).where(inArray(homes.userId, [...new Set(userIds)]));
+    const byUser = new Map(rows.map((row) => [row.userId, row]));
+    return userIds.map((userId) => byUser.get(userId));
   }
 
   /** Every home, oldest first. */
@@ -59,11 +78,18 @@ export class HomeRepository {
   }
 
   /** Makes the row unless the user has one; two first launches at once make one. Answers the row. */
-  async insertOnce(home: { userId: string; name: string; ownerName: string; capacity: string }): Promise<HomeRow> {
-    await this.db.insert(homes).values(home).onConflictDoNothing({ target: homes.userId });
-    const row = await this.find(home.userId);
-    if (!row) throw new Error(`the home of ${home.ownerName} was neither made nor found`);
-    return row;
+  insertOnce(home: NewHome): Promise<HomeRow> {
+    return this.inserts.write(home);
+  }
+
+  private async insertMany(made: readonly NewHome[]): Promise<HomeRow[]> {
+    await this.db.insert(homes).values([...made]).onConflictDoNothing({ target: homes.userId });
+    const rows = await this.findMany(made.map((home) => home.userId));
+    return made.map((home, index) => {
+      const row = rows[index];
+      if (!row) throw new Error(`the home of ${home.ownerName} was neither made nor found`);
+      return row;
+    });
   }
 
   async setCapacity(userId: string, capacity: string): Promise<void> {
