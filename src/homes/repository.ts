@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { WriteBatches } from '../common/write-batches.js';
+import { Batcher } from '../common/batcher.js';
 import { activeJobIdsOfUser, lockJobAdmission } from '../store/active-jobs.js';
 import { homes, userNamed, users } from '../store/schema.js';
 import type { Database } from '../store/store.js';
@@ -37,11 +37,11 @@ export class HomeRepository {
   constructor(private readonly db: Database) {}
 
   /** The reads and first-launch inserts that arrive together (a lecture's launches) go in one statement each. */
-  private readonly finds = new WriteBatches((userIds: readonly string[]) => this.findMany(userIds));
-  private readonly inserts = new WriteBatches((made: readonly NewHome[]) => this.insertMany(made), { keyOf: (home) => home.userId });
+  private readonly finds = new Batcher((userIds: readonly string[]) => this.findMany(userIds));
+  private readonly inserts = new Batcher((made: readonly NewHome[]) => this.insertMany(made), { keyOf: (home) => home.userId });
 
   find(userId: string): Promise<HomeRow | undefined> {
-    return this.finds.write(userId);
+    return this.finds.call(userId);
   }
 
   /** Each user's home, in their order (undefined: none). */
@@ -79,7 +79,7 @@ export class HomeRepository {
 
   /** Makes the row unless the user has one; two first launches at once make one. Answers the row. */
   insertOnce(home: NewHome): Promise<HomeRow> {
-    return this.inserts.write(home);
+    return this.inserts.call(home);
   }
 
   private async insertMany(made: readonly NewHome[]): Promise<HomeRow[]> {

@@ -7,6 +7,8 @@ import type { SignInThrottle } from './sign-in-throttle.js';
 import { BUILT_IN_ROLES, isUuid, isValidRoleName, isValidUserName, passwordProblem, ROLE_NAME_RULE, USER_NAME_RULE } from '../common/account-rules.js';
 import { IdentityError, Status } from './status.js';
 import { hashToken, isWellFormedToken, newToken } from './tokens.js';
+import { tokenOwnersByHash } from './token-owners.js';
+import { Batcher } from '../common/batcher.js';
 import { listUsers, rolesOfUser, type UserPage, type UserQuery } from './user-list.js';
 
 /**
@@ -52,6 +54,8 @@ export interface IdentityOptions {
 export class IdentityService {
   private readonly changeListeners = new Set<(change: IdentityChange) => void>();
   private readonly removalListeners = new Set<(user: UserRecord) => Promise<void>>();
+  /** Token checks that arrive together read their owners in one statement. */
+  private readonly tokenLookups = new Batcher((hashes: readonly string[]) => tokenOwnersByHash(this.db, hashes));
 
   constructor(
     private readonly db: Database,
@@ -230,11 +234,7 @@ export class IdentityService {
   /** Whose token this is, and their roles. Refuses malformed (40020), unknown (40018) and expired (40019) tokens. */
   async tokenOwner(token: string): Promise<TokenOwner> {
     requireWellFormedToken(token);
-    const [owner] = await this.db
-      .select({ userId: users.id, name: users.name, roles: rolesOfUser, expiresAt: tokens.expiresAt })
-      .from(tokens)
-      .innerJoin(users, eq(tokens.userId, users.id))
-      .where(eq(tokens.hash, hashToken(token)));
+    const owner = await this.tokenLookups.call(hashToken(token));
     if (!owner) throw new IdentityError(Status.TokenNotFound);
     if (owner.expiresAt.getTime() <= this.now().getTime()) throw new IdentityError(Status.TokenExpired);
     return owner;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { rfc3339 } from '../common/time.js';
-import { WriteBatches } from '../common/write-batches.js';
+import { Batcher } from '../common/batcher.js';
 import { RuntimeNotSynced, type JobRuntime, type RuntimeJob, type RuntimeJobState, type RuntimeUpdate } from '../runtime/types.js';
 import type { JobStatus } from '../store/schema.js';
 import { announceDeleted, announceState } from './announce.js';
@@ -44,7 +44,7 @@ export class JobLifecycle {
   /** Per job not kept in the view yet, the updates waiting for its row: later ones wait behind them. */
   private readonly waitingForRow = new Map<string, Promise<void>>();
   /** The state changes of many jobs, written together. */
-  private readonly writes: WriteBatches<Transition, JobRow | undefined>;
+  private readonly writes: Batcher<Transition, JobRow | undefined>;
   private ticking: Promise<ReconcileReport | undefined> | undefined;
   private readonly launchGraceMs: number;
   private readonly now: () => Date;
@@ -64,7 +64,7 @@ export class JobLifecycle {
     this.now = options.now ?? (() => new Date());
     this.chores = [...(options.chores ?? [])];
     // One change per job in a batch, so that one job's changes keep their order.
-    this.writes = new WriteBatches(
+    this.writes = new Batcher(
       async (changes) => {
         const changed = await this.repository.transitionMany(changes);
         return changes.map((change) => changed.get(change.id));
@@ -172,7 +172,7 @@ export class JobLifecycle {
       announceState(this.hub, kept);
       return false;
     }
-    const committing = this.writes.write({ id: jobId, status, reason, ending });
+    const committing = this.writes.call({ id: jobId, status, reason, ending });
     // Awaited below only once the job's earlier work in the view is done: a failure before then is not unhandled.
     committing.catch(() => undefined);
     let known = kept;

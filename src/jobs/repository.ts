@@ -3,7 +3,7 @@ import { rfc3339 } from '../common/time.js';
 import type { ServiceUrl } from '../common/job-ports.js';
 import { courseDatasets, courses, jobs, userRoles, users, type JobStatus } from '../store/schema.js';
 import type { Database } from '../store/store.js';
-import { WriteBatches } from '../common/write-batches.js';
+import { Batcher } from '../common/batcher.js';
 import type { AdmissionUsage, AdmittedJob } from './admission.js';
 import { admitMany, setServicesMany, type AdmissionAsk, type AdmissionOutcome, type ServicesOfJob } from './launch-writes.js';
 import { isActive, jobColumns } from './job-columns.js';
@@ -97,14 +97,14 @@ export class JobRepository {
     /** The GPU resource name jobs are launched with (CLASSLAB_GPU_RESOURCE), kept in each usage record. */
     private readonly gpuResource: string,
   ) {
-    this.admissions = new WriteBatches((asks) => admitMany(this.db, asks, this.gpuResource));
-    this.serviceWrites = new WriteBatches((changes) => setServicesMany(this.db, changes), { keyOf: (change) => change.id });
+    this.admissions = new Batcher((asks) => admitMany(this.db, asks, this.gpuResource));
+    this.serviceWrites = new Batcher((changes) => setServicesMany(this.db, changes), { keyOf: (change) => change.id });
   }
 
   /** The launches that arrive together, admitted in one transaction. */
-  private readonly admissions: WriteBatches<AdmissionAsk, AdmissionOutcome>;
+  private readonly admissions: Batcher<AdmissionAsk, AdmissionOutcome>;
   /** Their URLs, written in one statement. */
-  private readonly serviceWrites: WriteBatches<ServicesOfJob, JobRow | undefined>;
+  private readonly serviceWrites: Batcher<ServicesOfJob, JobRow | undefined>;
 
   async find(id: string): Promise<JobRow | undefined> {
     const [row] = await this.db.select(jobColumns).from(jobs).innerJoin(users, eq(jobs.userId, users.id)).where(eq(jobs.id, id));
@@ -180,14 +180,14 @@ export class JobRepository {
    * decides which windows are open. Throws what `check` threw for a refused launch.
    */
   async admit(job: AdmittedJob, now: Date, check: (usage: AdmissionUsage) => void): Promise<string> {
-    const outcome = await this.admissions.write({ job, now, check });
+    const outcome = await this.admissions.call({ job, now, check });
     if ('refused' in outcome) throw outcome.refused;
     return outcome.jobId;
   }
 
   /** Answers the row as it is now (undefined: no such job); the launches that arrive together write in one statement. */
   setServices(id: string, services: ServiceUrl[]): Promise<JobRow | undefined> {
-    return this.serviceWrites.write({ id, services });
+    return this.serviceWrites.call({ id, services });
   }
 
   /** A launch that failed never ran: its row and its usage record go. */

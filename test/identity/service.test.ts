@@ -120,6 +120,13 @@ describe.each(storeTargets)('identity service on $name', (target) => {
     expect(await refusal(identity.tokenOwner(issued.token))).toBe(Status.TokenExpired);
   });
 
+  it('answers token checks that arrive together each with its own owner or refusal', async () => {
+    now = new Date();
+    const [alices, daves] = [await identity.authenticate('alice', 'alice-password'), await identity.authenticate('dave', 'dave-password')];
+    const checks = await Promise.allSettled([identity.tokenOwner(daves.token), identity.tokenOwner('AAAAAAAAAAAAAAAAAAAAAA'), identity.tokenOwner(alices.token), identity.tokenOwner(daves.token)]);
+    expect(checks.map((check) => (check.status === 'fulfilled' ? check.value.name : (check.reason as IdentityError).status))).toEqual(['dave', Status.TokenNotFound, 'alice', 'dave']);
+  });
+
   it('invalidates a token (20009) once; the second time it is not found (40018)', async () => {
     const issued = await identity.authenticate('alice', 'alice-password');
     await identity.invalidate(issued.token);
