@@ -37,6 +37,12 @@ export interface LocalJobSpec {
   explainExit?: () => Promise<string | undefined>;
 }
 
+/**
+ * The readiness probe's first retry; each next one waits twice as long, up to the probe interval.
+ * Most jobs answer well within one interval, so a fixed interval made each wait half of one more.
+ */
+const FIRST_PROBE_RETRY_MS = 50;
+
 export class LocalJob {
   state: RuntimeJobState;
   private processId: number | undefined;
@@ -44,6 +50,7 @@ export class LocalJob {
   /** Set the moment the process exits: from then on its pid may belong to someone else. */
   private processGone = false;
   private probeTimer: NodeJS.Timeout | undefined;
+  private probeRetryMs = FIRST_PROBE_RETRY_MS;
   private readonly exited: Promise<void>;
   private markExited!: () => void;
   private readonly startedAt = Date.now();
@@ -159,7 +166,8 @@ export class LocalJob {
       this.emit({ kind: 'state', jobId: this.jobId, state: this.state });
       return;
     }
-    this.scheduleProbe(this.spec.probeIntervalMs);
+    this.scheduleProbe(Math.min(this.probeRetryMs, this.spec.probeIntervalMs));
+    this.probeRetryMs *= 2;
   }
 
   private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
