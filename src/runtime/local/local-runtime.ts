@@ -68,7 +68,7 @@ export interface LocalRuntimeOptions {
   pathVariable?: string;
   /**
    * Where admitted jobs wait to start: a burst of launches starts a few processes at a time, and
-   * the rest is Pending, "waiting to start".
+   * the rest is Pending, "waiting to start". One start per core by default (see start-queue.ts).
    */
   startQueue?: StartQueue;
   /** Spawns the jobs' processes; a spawner process of the runtime's own by default. */
