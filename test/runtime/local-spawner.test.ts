@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processGroupOf } from '../../src/common/process-identity.js';
@@ -70,6 +73,19 @@ describe('spawner process', () => {
     const next = await spawnOrFail(spawner, nodeScript('process.exit(0)'));
     expect(spawner.pid).not.toBe(first);
     await expect(next.exited).resolves.toMatchObject({ code: 0 });
+  });
+
+  it('keeps a process that has nothing else to do alive until the answer and the exit arrive, and lets it end after close', async () => {
+    const program = `
+      import { Spawner } from ${JSON.stringify(fileURLToPath(new URL('../../src/runtime/local/spawner.ts', import.meta.url)))};
+      import pino from 'pino';
+      const spawner = new Spawner(pino({ level: 'silent' }));
+      const spawned = await spawner.spawn({ command: process.execPath, args: ['-e', 'setTimeout(() => {}, 300)'], cwd: '/tmp', env: {} });
+      const exit = await spawned.exited;
+      await spawner.close();
+      console.log(JSON.stringify(exit));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { timeout: 20_000 });
+    expect(JSON.parse(stdout)).toEqual({ code: 0, signal: null, stderr: '' });
   });
 
   it('refuses to spawn once closed, and its process exits', async () => {

@@ -72,9 +72,12 @@ export class Spawner implements ProcessSpawner {
     const request: SpawnRequest = { kind: 'spawn', id, ...command };
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
+      this.holdLoopWhileBusy();
       child.send(request, (error) => {
         // The channel closed under it: the spawner's exit fails every request still pending.
-        if (error && this.pending.delete(id)) resolve({ failure: { code: SPAWNER_GONE, message: `could not reach the spawner process: ${error.message}` } });
+        if (!error || !this.pending.delete(id)) return;
+        resolve({ failure: { code: SPAWNER_GONE, message: `could not reach the spawner process: ${error.message}` } });
+        this.holdLoopWhileBusy();
       });
     });
   }
@@ -85,6 +88,8 @@ export class Spawner implements ProcessSpawner {
     const child = this.child;
     if (!child) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // Held until it has exited, so that whoever awaits this sees it through.
+    child.ref();
     if (child.connected) child.disconnect();
     await exited;
   }
@@ -101,7 +106,7 @@ export class Spawner implements ProcessSpawner {
       if (child.pid === undefined) this.lose(child, `could not start: ${error.message}`);
       else this.logger.warn({ err: error }, 'the spawner process reported an error');
     });
-    // Neither the process nor its channel keeps the server running.
+    // The spawner keeps the server running only while it has work (holdLoopWhileBusy).
     child.unref();
     child.channel?.unref();
     this.logger.debug({ pid: child.pid }, 'spawner process started');
@@ -113,6 +118,7 @@ export class Spawner implements ProcessSpawner {
       const spawned = this.running.get(reply.id);
       this.running.delete(reply.id);
       spawned?.exit({ code: reply.code, signal: reply.signal, stderr: reply.stderr });
+      this.holdLoopWhileBusy();
       return;
     }
     const resolve = this.pending.get(reply.id);
@@ -120,6 +126,7 @@ export class Spawner implements ProcessSpawner {
     if (!resolve) return;
     if (reply.kind === 'failed') {
       resolve({ failure: { code: reply.code, message: reply.message } });
+      this.holdLoopWhileBusy();
       return;
     }
     let exit!: (exit: ProcessExit) => void;
@@ -128,12 +135,23 @@ export class Spawner implements ProcessSpawner {
     resolve({ pid: reply.pid, exited });
   }
 
+  /**
+   * Keeps this process's event loop alive while a spawn is answered or a process runs, as a child
+   * process of its own did: the answer and the exit must not be lost to an exit of this process.
+   */
+  private holdLoopWhileBusy(): void {
+    const channel = this.child?.channel;
+    if (this.pending.size + this.running.size > 0) channel?.ref();
+    else channel?.unref();
+  }
+
   private lose(child: ChildProcess, how: string): void {
     if (this.child !== child) return;
     this.child = undefined;
     const why = `the local runtime's spawner process ${how}`;
     const affected = this.pending.size + this.running.size;
     if (!this.closed || affected > 0) this.logger.error({ pid: child.pid, jobs: affected }, `${why}; a new one starts with the next job`);
+    child.channel?.unref();
     for (const resolve of this.pending.values()) resolve({ failure: { code: SPAWNER_GONE, message: why } });
     this.pending.clear();
     for (const { pid, exit } of this.running.values()) {
