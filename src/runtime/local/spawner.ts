@@ -74,7 +74,7 @@ export class Spawner implements ProcessSpawner {
       this.pending.set(id, resolve);
       this.holdLoopWhileBusy();
       child.send(request, (error) => {
-        // The channel closed under it: the spawner's exit fails every request still pending.
+        // The request never left (the channel had closed): answered now, not at the spawner's exit.
         if (!error || !this.pending.delete(id)) return;
         resolve({ failure: { code: SPAWNER_GONE, message: `could not reach the spawner process: ${error.message}` } });
         this.holdLoopWhileBusy();
