@@ -88,6 +88,19 @@ describe('spawner process', () => {
     expect(JSON.parse(stdout)).toEqual({ code: 0, signal: null, stderr: '' });
   });
 
+  it('outlasts SIGINT and SIGTERM, which a Ctrl-C or a service stop sends the server as well', async () => {
+    spawner = new Spawner(silent);
+    const running = await spawnOrFail(spawner, nodeScript('setInterval(() => {}, 1000)'));
+    const pid = spawner.pid as number;
+    process.kill(pid, 'SIGINT');
+    process.kill(pid, 'SIGTERM');
+    const next = await spawnOrFail(spawner, nodeScript('process.exit(0)'));
+    await expect(next.exited).resolves.toMatchObject({ code: 0 });
+    expect(spawner.pid).toBe(pid);
+    process.kill(running.pid, 'SIGKILL');
+    await expect(running.exited).resolves.toMatchObject({ signal: 'SIGKILL' });
+  });
+
   it('refuses to spawn once closed, and its process exits', async () => {
     spawner = new Spawner(silent);
     await spawnOrFail(spawner, nodeScript('process.exit(0)'));

@@ -83,6 +83,7 @@ process.on('message', (request: SpawnRequest) => {
   if (request.kind === 'spawn') start(request);
 });
 process.once('disconnect', () => process.exit(0));
-// A Ctrl-C at the server's terminal reaches its whole process group, this process with it: the
-// server stops its jobs through this process, so it stays until the server lets it go.
-process.on('SIGINT', () => undefined);
+// A Ctrl-C at the server's terminal reaches its whole process group, and a service manager's stop
+// may signal every process of the server's: the server then stops its jobs, gracefully, and
+// hears their exits through this process, so it stays until the server lets it go.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined);
