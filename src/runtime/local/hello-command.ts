@@ -1,19 +1,22 @@
 /**
- * Where the built-in hello server lives and how to run it. Compiled, it is `hello-server.js`
- * beside this module; from sources (tsx, vitest) it is `hello-server.ts`, which plain Node cannot
- * run, so the child gets the TypeScript loader this project uses.
+ * Where the Node scripts the local runtime runs as processes live (the built-in hello server, the
+ * spawner) and how to run them. Compiled, a script is `<name>.js` beside this module; from sources
+ * (tsx, vitest) it is `<name>.ts`, which plain Node cannot run, so the child gets the TypeScript
+ * loader this project uses.
  */
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export interface HelloScript {
-  /** Absolute path of the script, the value of `{hello}`. */
+export interface NodeScript {
+  /** Absolute path of the script (for the hello server, the value of `{hello}`). */
   path: string;
   /** Node options that must come before the script, such as `--import <tsx loader>`. */
   nodeArgs: string[];
 }
+
+export type HelloScript = NodeScript;
 
 /** Loader flags whose value is a module to load first, as tsx itself passes them. */
 const LOADER_FLAGS = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
@@ -40,10 +43,15 @@ function tsxLoaderArgs(fromModule: string): string[] {
 }
 
 export function resolveHelloScript(moduleUrl: string = import.meta.url): HelloScript {
-  const compiled = fileURLToPath(new URL('./hello-server.js', moduleUrl));
+  return resolveNodeScript('hello-server', 'the built-in hello server', moduleUrl);
+}
+
+/** The script `<name>` beside this module, compiled or from sources; `what` names it in errors. */
+export function resolveNodeScript(name: string, what: string, moduleUrl: string = import.meta.url): NodeScript {
+  const compiled = fileURLToPath(new URL(`./${name}.js`, moduleUrl));
   if (moduleUrl.endsWith('.js') && existsSync(compiled)) return { path: compiled, nodeArgs: [] };
-  const source = fileURLToPath(new URL('./hello-server.ts', moduleUrl));
-  if (!existsSync(source)) throw new Error(`the built-in hello server is missing: neither ${compiled} nor ${source} exists`);
+  const source = fileURLToPath(new URL(`./${name}.ts`, moduleUrl));
+  if (!existsSync(source)) throw new Error(`${what} is missing: neither ${compiled} nor ${source} exists`);
   const inherited = currentLoaderArgs();
   const usesTsx = inherited.some((arg) => arg.includes('/tsx/'));
   return { path: source, nodeArgs: usesTsx ? inherited : tsxLoaderArgs(moduleUrl) };

@@ -1,10 +1,10 @@
 /**
- * One job running as a process on this machine: spawned in its own process group, probed over
- * HTTP until it answers, watched until it exits, and stopped with SIGTERM then SIGKILL. It knows
- * nothing of ports, GPUs or folders; the runtime hands those in and takes them back on `onExit`.
+ * One job running as a process on this machine: spawned in its own process group (by the spawner
+ * process, spawner.ts), probed over HTTP until it answers, watched until it exits, and stopped
+ * with SIGTERM then SIGKILL. It knows nothing of ports, GPUs or folders; the runtime hands those
+ * in and takes them back on `onExit`.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Logger } from 'pino';
 import type { ServiceUrl } from '../../common/job-ports.js';
@@ -12,6 +12,7 @@ import type { RuntimeJobState, RuntimeUpdate } from '../types.js';
 import { probeStatus } from './http-probe.js';
 import { signalGroup, signalGroupMembers } from './orphans.js';
 import { OutputTail } from './output-tail.js';
+import type { ProcessExit, ProcessSpawner, SpawnFailure } from './spawner.js';
 
 export interface LocalJobSpec {
   jobId: string;
@@ -36,19 +37,20 @@ export interface LocalJobSpec {
   explainExit?: () => Promise<string | undefined>;
 }
 
-export type SpawnFailure = { code: string | undefined; message: string };
-
-/** How long after the exit the last stderr bytes may still be arriving through the pipe. */
-const STDERR_DRAIN_MS = 250;
+/**
+ * The readiness probe's first retry; each next one waits twice as long, up to the probe interval.
+ * Most jobs answer well within one interval, so a fixed interval made each wait half of one more.
+ */
+const FIRST_PROBE_RETRY_MS = 50;
 
 export class LocalJob {
   state: RuntimeJobState;
-  private child: ChildProcess | undefined;
-  private readonly stderr = new OutputTail();
+  private processId: number | undefined;
   private stopping: Promise<void> | undefined;
   /** Set the moment the process exits: from then on its pid may belong to someone else. */
   private processGone = false;
   private probeTimer: NodeJS.Timeout | undefined;
+  private probeRetryMs = FIRST_PROBE_RETRY_MS;
   private readonly exited: Promise<void>;
   private markExited!: () => void;
   private readonly startedAt = Date.now();
@@ -59,6 +61,7 @@ export class LocalJob {
     private readonly logger: Logger,
     /** Called once when the process has exited, whatever the cause: the runtime frees what it held. */
     private readonly onExit: (job: LocalJob) => void,
+    private readonly spawner: ProcessSpawner,
   ) {
     this.state = { status: 'Pending', reason: `starting ${spec.entryName}: waiting for ${spec.readyUrl}` };
     this.exited = new Promise((resolve) => (this.markExited = resolve));
@@ -69,35 +72,23 @@ export class LocalJob {
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.processId;
   }
 
   /** Starts the process; resolves once it runs, or answers why it could not (the command is missing, …). */
   async start(): Promise<SpawnFailure | undefined> {
     const [command, ...args] = this.spec.argv;
-    const child = spawn(command, args, {
-      cwd: this.spec.cwd,
-      env: this.spec.env,
-      // Its own process group, so stop reaches whatever it starts (Jupyter's kernels) and a
-      // Ctrl-C meant for the server is not delivered to the job as well.
-      detached: true,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const failure = await new Promise<SpawnFailure | undefined>((resolve) => {
-      child.once('spawn', () => resolve(undefined));
-      child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: error.code, message: error.message }));
-    });
-    if (failure) {
+    const spawned = await this.spawner.spawn({ command, args, cwd: this.spec.cwd, env: this.spec.env });
+    if ('failure' in spawned) {
       this.processGone = true;
       this.markExited();
-      return failure;
+      return spawned.failure;
     }
-    this.child = child;
-    child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
-    child.once('exit', (code, signal) => void this.handleExit(code, signal));
-    this.logger.info({ jobId: this.jobId, pid: child.pid, command }, 'local job started');
+    this.processId = spawned.pid;
+    void spawned.exited.then((exit) => this.handleExit(exit));
+    this.logger.info({ jobId: this.jobId, pid: spawned.pid, command }, 'local job started');
     this.emit({ kind: 'state', jobId: this.jobId, state: this.state });
-    this.event('Normal', 'Started', `started ${this.spec.entryName} as process ${child.pid}`);
+    this.event('Normal', 'Started', `started ${this.spec.entryName} as process ${spawned.pid}`);
     this.scheduleProbe(0);
     return undefined;
   }
@@ -110,7 +101,7 @@ export class LocalJob {
 
   private async terminate(): Promise<void> {
     this.clearProbe();
-    const pid = this.child?.pid;
+    const pid = this.processId;
     if (pid === undefined || this.processGone) {
       await this.exited;
       return;
@@ -127,40 +118,30 @@ export class LocalJob {
     clearTimeout(killTimer);
   }
 
-  private async handleExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+  /** The spawner has killed the rest of its process group already, so nothing holds the port or GPUs. */
+  private async handleExit(exit: ProcessExit): Promise<void> {
     this.processGone = true;
     this.clearProbe();
-    const pid = this.child?.pid;
-    // Whatever the leader started (kernels, workers) goes with it, so nothing holds the port or GPUs.
-    if (pid !== undefined) signalGroup(pid, 'SIGKILL');
+    const pid = this.processId;
     if (this.stopping) {
-      this.logger.info({ jobId: this.jobId, pid, code, signal }, 'local job stopped');
+      this.logger.info({ jobId: this.jobId, pid, ...exit }, 'local job stopped');
     } else {
-      await this.stderrDrained();
-      const explained = await this.spec.explainExit?.().catch(() => undefined);
-      const how = explained ?? howItEnded(code, signal ?? (this.spec.sandboxed ? signalOfStatus(code) : null));
-      const tail = this.stderr.lines(this.spec.token);
-      const reason = tail.length > 0 ? `${how}: ${tail.join('\n')}` : how;
+      const reason = 'lost' in exit ? exit.lost : await this.failureReason(exit);
       this.state = { status: 'Failed', reason };
-      this.logger.warn({ jobId: this.jobId, pid, code, signal }, 'local job exited without a stop');
+      this.logger.warn({ jobId: this.jobId, pid, ...exit }, 'local job exited without a stop');
       this.emit({ kind: 'state', jobId: this.jobId, state: this.state });
     }
     this.onExit(this);
     this.markExited();
   }
 
-  private stderrDrained(): Promise<void> {
-    const stderr = this.child?.stderr;
-    if (!stderr || stderr.readableEnded || stderr.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, STDERR_DRAIN_MS);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      stderr.once('end', done);
-      stderr.once('close', done);
-    });
+  private async failureReason({ code, signal, stderr }: { code: number | null; signal: NodeJS.Signals | null; stderr: string }): Promise<string> {
+    const explained = await this.spec.explainExit?.().catch(() => undefined);
+    const how = explained ?? howItEnded(code, signal ?? (this.spec.sandboxed ? signalOfStatus(code) : null));
+    const output = new OutputTail();
+    output.push(stderr);
+    const tail = output.lines(this.spec.token);
+    return tail.length > 0 ? `${how}: ${tail.join('\n')}` : how;
   }
 
   private scheduleProbe(delayMs: number): void {
@@ -185,7 +166,8 @@ export class LocalJob {
       this.emit({ kind: 'state', jobId: this.jobId, state: this.state });
       return;
     }
-    this.scheduleProbe(this.spec.probeIntervalMs);
+    this.scheduleProbe(Math.min(this.probeRetryMs, this.spec.probeIntervalMs));
+    this.probeRetryMs *= 2;
   }
 
   private event(type: 'Normal' | 'Warning', reason: string, message: string): void {

@@ -37,6 +37,7 @@ import { findOrphans, killOrphans } from './orphans.js';
 import { freePort, httpOrigin } from './ports.js';
 import { datasetsMountFor, homeMountProblem, SANDBOX_HOME, SANDBOX_USER } from './sandbox.js';
 import { PrivateParents } from './private-parents.js';
+import { Spawner } from './spawner.js';
 import { StartQueue } from './start-queue.js';
 import { UidPool } from './uid-pool.js';
 import { imageReason, runnableImages, whyGpusCannotRun, whyImageCannotRun } from './runnable.js';
@@ -67,10 +68,11 @@ export interface LocalRuntimeOptions {
   pathVariable?: string;
   /**
    * Where admitted jobs wait to start: a burst of launches starts a few processes at a time, and
-   * the rest is Pending, "waiting to start". One start per core by default: each forks the
-   * server, which blocks its event loop meanwhile.
+   * the rest is Pending, "waiting to start". One start per core by default (see start-queue.ts).
    */
   startQueue?: StartQueue;
+  /** Spawns the jobs' processes; a spawner process of the runtime's own by default. */
+  spawner?: Spawner;
 }
 
 /** A job admitted by launch() and not yet running: what its start needs, decided at admission. */
@@ -123,6 +125,7 @@ export class LocalRuntime implements JobRuntime {
   /** Jobs admitted and not yet in `held`: waiting to start, starting, or failed to start. */
   private readonly admitted = new Map<string, AdmittedJob>();
   private readonly startQueue: StartQueue;
+  private readonly spawner: Spawner;
   private readonly parents = new PrivateParents();
   private readonly portsInUse = new Map<string, number>();
   private readonly listeners = new Set<(update: RuntimeUpdate) => void>();
@@ -161,6 +164,7 @@ export class LocalRuntime implements JobRuntime {
     this.pathVariable = options.pathVariable;
     this.homes = new LocalHomes(this.dataDir, Date.now, this.parents);
     this.startQueue = options.startQueue ?? new StartQueue(availableParallelism());
+    this.spawner = options.spawner ?? new Spawner(this.logger);
   }
 
   /**
@@ -227,8 +231,12 @@ export class LocalRuntime implements JobRuntime {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled(this.launching.values());
-    await Promise.all([...new Set([...this.admitted.keys(), ...this.held.keys()])].map((jobId) => this.stop(jobId)));
-    this.listeners.clear();
+    try {
+      await Promise.all([...new Set([...this.admitted.keys(), ...this.held.keys()])].map((jobId) => this.stop(jobId)));
+    } finally {
+      await this.spawner.close();
+      this.listeners.clear();
+    }
   }
 
   /**
@@ -392,6 +400,7 @@ export class LocalRuntime implements JobRuntime {
         (update) => this.publish(update),
         this.logger,
         (exited) => this.release(exited.jobId),
+        this.spawner,
       );
       const failure = await job.start();
       if (failure) throw new RuntimeError(`could not start ${JSON.stringify(admitted.command[0])} for image ${spec.image}: ${failure.message}`, { stage: 'deployment' });

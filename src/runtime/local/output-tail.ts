@@ -16,6 +16,11 @@ export class OutputTail {
     if (this.text.length > this.maxChars * 2) this.text = this.text.slice(-this.maxChars * 2);
   }
 
+  /** What is kept, as it came: for another process to rebuild the tail with `push`. */
+  contents(): string {
+    return this.text;
+  }
+
   /** The last lines, blank lines dropped, with `secret` replaced wherever it appears. */
   lines(secret?: string): string[] {
     let text = secret ? this.text.split(secret).join('<token>') : this.text;

@@ -1,8 +1,10 @@
 /**
- * Starts of local jobs, in the order they were admitted, a few at a time. Spawning a process
- * blocks the server's event loop while the kernel forks it, and a burst of launches at the start
- * of a lecture would otherwise fork them all at once: the launch calls answer after admission,
- * and the starts follow here, no more at once than the machine has cores for.
+ * Starts of local jobs, in the order they were admitted, a few at a time. A burst of launches at
+ * the start of a lecture would otherwise make every work folder and start every process at once:
+ * the launch calls answer after admission, and the starts follow here, no more at once than the
+ * machine has cores for. The spawns no longer block the server's loop (spawner.ts), but each new
+ * process still competes with the server for the cores while it boots; two and four starts per
+ * core did not make T7's jobs Ready sooner (docs/benchmarks.md, 2026-11-30 (2)).
  */
 
 export type StartPosition = { waiting: true; ahead: number } | { waiting: false };
