@@ -233,10 +233,10 @@ export class ResourceApi {
   /** The garbage collector's job, done at once: dependents go with their owner unless orphaned. */
   private deleteDependents(owner: KubeObject, policy: PropagationPolicy): void {
     const uid = owner.metadata.uid;
-    const owned = (object: Readonly<KubeObject>): boolean => (object.metadata.ownerReferences ?? []).some((ref) => ref.uid === uid);
+    if (uid === undefined) return;
     for (const type of resourceTypes) {
-      // Found in place, copied only when owned: copying every object on each delete made deleting N jobs cost N².
-      for (const found of this.store.peek(type.resource, owned)) {
+      // From the store's index of owners, copied only when changed: scanning every object on each delete made deleting N jobs cost N².
+      for (const found of this.store.dependentsOf(uid, type.resource)) {
         const dependent = deepClone(found);
         const refs = dependent.metadata.ownerReferences ?? [];
         const name = dependent.metadata.name ?? '';

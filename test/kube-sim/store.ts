@@ -12,6 +12,12 @@ function keyOf(namespace: string | undefined, name: string): string {
 export class ObjectStore {
   private revision = 0;
   private readonly byResource = new Map<string, Map<string, KubeObject>>();
+  /**
+   * Per owner uid, the stored objects that name it in their ownerReferences, by resource and key:
+   * the garbage collector found them by scanning every object of every kind, so deleting N jobs
+   * cost N² and a burst of deletes queued behind one another.
+   */
+  private readonly dependents = new Map<string, Map<string, { resource: string; key: string }>>();
   private readonly history: StoreEvent[] = [];
   /** Highest revision dropped from history: a watch may not resume from before it. */
   private compactedRevision = 0;
@@ -51,6 +57,16 @@ export class ObjectStore {
    */
   peek(resource: string, where: (object: Readonly<KubeObject>) => boolean = () => true): readonly Readonly<KubeObject>[] {
     return [...(this.byResource.get(resource)?.values() ?? [])].filter(where);
+  }
+
+  /** The stored objects (read only, not copied) whose ownerReferences name `uid`, of one resource. */
+  dependentsOf(uid: string, resource: string): readonly Readonly<KubeObject>[] {
+    const found: KubeObject[] = [];
+    for (const entry of this.dependents.get(uid)?.values() ?? []) {
+      const object = entry.resource === resource ? this.byResource.get(resource)?.get(entry.key) : undefined;
+      if (object) found.push(object);
+    }
+    return found;
   }
 
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -95,8 +111,12 @@ export class ObjectStore {
       this.byResource.set(resource, objects);
     }
     const key = keyOf(object.metadata.namespace, object.metadata.name ?? '');
+    if (previous) this.indexOwners(resource, key, previous, false);
     if (type === 'DELETED') objects.delete(key);
-    else objects.set(key, object);
+    else {
+      objects.set(key, object);
+      this.indexOwners(resource, key, object, true);
+    }
 
     const event: StoreEvent = { type, resource, object, resourceVersion: this.revision, ...(previous ? { previous } : {}) };
     this.history.push(event);
@@ -107,6 +127,20 @@ export class ObjectStore {
     this.undelivered.push(event);
     this.deliver();
     return deepClone(object);
+  }
+
+  private indexOwners(resource: string, key: string, object: KubeObject, present: boolean): void {
+    const entryKey = `${resource}\u0000${key}`;
+    for (const { uid } of object.metadata.ownerReferences ?? []) {
+      let owned = this.dependents.get(uid);
+      if (present) {
+        if (!owned) this.dependents.set(uid, (owned = new Map()));
+        owned.set(entryKey, { resource, key });
+      } else if (owned) {
+        owned.delete(entryKey);
+        if (owned.size === 0) this.dependents.delete(uid);
+      }
+    }
   }
 
   private deliver(): void {
