@@ -237,14 +237,12 @@ export class ResourceApi {
     for (const type of resourceTypes) {
       // From the store's index of owners, copied only when changed: scanning every object on each delete made deleting N jobs cost N².
       for (const found of this.store.dependentsOf(uid, type.resource)) {
-        const dependent = deepClone(found);
-        const refs = dependent.metadata.ownerReferences ?? [];
-        const name = dependent.metadata.name ?? '';
         if (policy === 'Orphan') {
-          dependent.metadata.ownerReferences = refs.filter((ref) => ref.uid !== uid);
+          const dependent = deepClone(found);
+          dependent.metadata.ownerReferences = (dependent.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== uid);
           this.store.update(type.resource, dependent);
         } else {
-          const removed = this.store.remove(type.resource, dependent.metadata.namespace, name);
+          const removed = this.store.remove(type.resource, found.metadata.namespace, found.metadata.name ?? '');
           if (removed) this.deleteDependents(removed, policy);
         }
       }

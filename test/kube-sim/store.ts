@@ -93,7 +93,8 @@ export class ObjectStore {
   remove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const previous = this.byResource.get(resource)?.get(keyOf(namespace, name));
     if (!previous) return undefined;
-    return this.write(resource, 'DELETED', deepClone(previous), previous);
+    // Stored objects are replaced, never changed in place: the event needs its own metadata only.
+    return this.write(resource, 'DELETED', { ...previous, metadata: { ...previous.metadata } }, previous);
   }
 
   /** Watch events after `revision`, or undefined when history no longer reaches back that far. */
