@@ -85,11 +85,13 @@ export async function streamJobEvents(
     queued += 1;
     queue = queue.then(work).finally(() => (queued -= 1));
   };
-  const send = (text: string, after?: () => void) => {
+  /** `last`: the stream ends with this text, in the same write. */
+  const send = (text: string, last = false) => {
     const put = () => {
       if (raw.writableEnded) return;
-      raw.write(text);
-      after?.();
+      if (!last) return void raw.write(text);
+      raw.end(text);
+      close();
     };
     if (queued === 0) put();
     else enqueue(put);
@@ -123,7 +125,7 @@ export async function streamJobEvents(
   raw.on('close', close);
   write = (message) => {
     if (token.unwatch === undefined) checkToken();
-    send(frame(message), isFinal(message) ? close : undefined);
+    send(frame(message), isFinal(message));
   };
   raw.write('retry: 3000\n\n');
   for (const message of [...history, ...pending]) write(message);
