@@ -1,6 +1,6 @@
 // Reads the V8 CPU profile that `node --cpu-prof` wrote when a process exited (the server, the
 // simulator), and sums the self time of each function: where that process spends its CPU.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { PROJECT_DIR } from './server.js';
 
@@ -45,7 +45,9 @@ export function monotonicMicros(): number {
 
 /** Self time per function, over the whole profile or only the samples within `window`. */
 export function summariseProfile(dir: string, window?: Window): ProfileSummary {
-  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+  // A process run through tsx also profiles its loader's thread: the main thread's is the largest.
+  const files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
+  const file = files.sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
   if (!file) throw new Error(`no .cpuprofile in ${dir}`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   const nameOf = new Map(profile.nodes.map((node) => [node.id, frameName(node)]));
