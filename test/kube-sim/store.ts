@@ -69,6 +69,11 @@ export class ObjectStore {
     return found;
   }
 
+  /** The stored object itself, not copied: for reading only. */
+  peekOne(resource: string, namespace: string | undefined, name: string): Readonly<KubeObject> | undefined {
+    return this.byResource.get(resource)?.get(keyOf(namespace, name));
+  }
+
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const object = this.byResource.get(resource)?.get(keyOf(namespace, name));
     return object ? deepClone(object) : undefined;
@@ -79,7 +84,7 @@ export class ObjectStore {
     const stored = deepClone(object);
     stored.metadata.uid = stored.metadata.uid ?? randomUUID();
     stored.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    return this.write(resource, 'ADDED', stored, undefined);
+    return deepClone(this.write(resource, 'ADDED', stored, undefined));
   }
 
   /** Replaces a stored object wholesale; returns the stored copy with its new resourceVersion. */
@@ -87,13 +92,16 @@ export class ObjectStore {
     const name = object.metadata.name ?? '';
     const previous = this.byResource.get(resource)?.get(keyOf(object.metadata.namespace, name));
     if (!previous) throw new Error(`kube-sim: update of missing ${resource} ${name}`);
-    return this.write(resource, 'MODIFIED', deepClone(object), previous);
+    return deepClone(this.write(resource, 'MODIFIED', deepClone(object), previous));
   }
 
-  remove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+  /**
+   * Answers the removed object as its watch event carries it, for reading only. Stored objects are
+   * replaced, never changed in place, so the event shares their contents and copies only the metadata.
+   */
+  remove(resource: string, namespace: string | undefined, name: string): Readonly<KubeObject> | undefined {
     const previous = this.byResource.get(resource)?.get(keyOf(namespace, name));
     if (!previous) return undefined;
-    // Stored objects are replaced, never changed in place: the event needs its own metadata only.
     return this.write(resource, 'DELETED', { ...previous, metadata: { ...previous.metadata } }, previous);
   }
 
@@ -127,7 +135,7 @@ export class ObjectStore {
     }
     this.undelivered.push(event);
     this.deliver();
-    return deepClone(object);
+    return object;
   }
 
   private indexOwners(resource: string, key: string, object: KubeObject, present: boolean): void {
