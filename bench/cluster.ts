@@ -8,6 +8,7 @@ import { launchBurst, type Burst, type LaunchedJob } from './launches.js';
 import { autocannon } from './load.js';
 import { objectName } from '../src/runtime/kubernetes/labels.js';
 import { wants } from './options.js';
+import { monotonicMicros, summariseProfile, type ProfileSummary, type Window } from './profile.js';
 import { MB, round } from './results.js';
 import { seedCatalog, withStore } from './seed.js';
 import { ClasslabServer, sleep } from './server.js';
@@ -24,7 +25,18 @@ const QUERY_BUDGET_MS = 15_000;
 const STREAM_OPEN_BUDGET_MS = 15_000;
 const QUIET_BUDGET_MS = 90_000;
 const CHANGE_BUDGET_MS = 30_000;
-const DELETES_IN_FLIGHT = 50;
+/**
+ * T6's deletes in flight at once. The simulator serves one request at a time (about 0.6 ms for a
+ * delete and its cascade): with 50 in flight, a delete waited for the 49 before it, and that wait,
+ * the simulator's and not classlab's, was 70 % of the median latency. Ten keep it busy.
+ */
+const DELETES_IN_FLIGHT = 10;
+
+/** One process's CPU profile over the cluster scenarios, or over one T6 size's window of it. */
+export interface LabelledProfile {
+  what: string;
+  summary: ProfileSummary;
+}
 
 interface RunFigures {
   burst: Burst;
@@ -36,18 +48,20 @@ interface RunFigures {
   readsPerLaunch: number;
   readsForQueries: number;
   queries: number;
+  profiles: LabelledProfile[];
 }
 
-export async function clusterScenarios(ctx: BenchContext): Promise<void> {
+/** With `--profile`, the last run's server and simulator are profiled: T3's launches, then T6. */
+export async function clusterScenarios(ctx: BenchContext): Promise<{ profiles: LabelledProfile[] }> {
   const { options } = ctx;
   const { sizes } = options;
   const wantLaunches = wants(options, 'T3') || wants(options, 'T4') || wants(options, 'T6');
-  if (!wantLaunches) return;
+  if (!wantLaunches) return { profiles: [] };
   const runs: RunFigures[] = [];
   const launchRuns = wants(options, 'T3') ? sizes.runs : 1;
   for (let run = 0; run < launchRuns; run += 1) {
     const last = run === launchRuns - 1;
-    runs.push(await clusterRun(ctx, run, last && wants(options, 'T6')));
+    runs.push(await clusterRun(ctx, run, last && wants(options, 'T6'), last && options.profile));
   }
   const launches = runs[0]?.deployments ?? 0;
   const attempted = sizes.clusterLaunches;
@@ -70,16 +84,26 @@ export async function clusterScenarios(ctx: BenchContext): Promise<void> {
     ctx.rows.push({ scenario: 'T4', what: 'cluster reads (get, list) per launch', figure: round(first.readsPerLaunch, 2), unit: 'calls', target: '0', met: launches > 0 && first.readsPerLaunch === 0 });
     ctx.rows.push({ scenario: 'T4', what: `cluster reads for ${first.queries} job-ready and job-list calls`, figure: first.readsForQueries, unit: 'calls', target: '0', met: first.readsForQueries === 0 });
   }
+  return { profiles: runs.flatMap((r) => r.profiles) };
 }
 
-async function clusterRun(ctx: BenchContext, run: number, withStreams: boolean): Promise<RunFigures> {
+async function clusterRun(ctx: BenchContext, run: number, withStreams: boolean, profiled: boolean): Promise<RunFigures> {
   const { sizes } = ctx.options;
+  const profileDirs = { server: join(ctx.workDir, `profile-cluster-server-${run}`), simulator: join(ctx.workDir, `profile-cluster-sim-${run}`) };
   // In a process of its own: in the bench's, the simulator's work and the load generator's slowed each other.
-  const sim = await RemoteSimulator.start({ namespace: NAMESPACE, nodes: NODES, delays: { scheduleMs: 0, pullMs: 0, readyMs: 0 }, token: SIM_TOKEN, watchHistory: 100_000 });
+  const simOptions = { namespace: NAMESPACE, nodes: NODES, delays: { scheduleMs: 0, pullMs: 0, readyMs: 0 }, token: SIM_TOKEN, watchHistory: 100_000 };
+  const sim = await RemoteSimulator.start(simOptions, profiled ? profileDirs.simulator : undefined);
   const database = await ctx.newDatabase(`cluster-${run}`);
   const seeded = await withStore(database, (store) => seedCatalog(store, { ...sizes, users: sizes.clusterLaunches + 2 }, { withCatalog: false }));
-  const server = await ClasslabServer.start({ database, logFile: join(ctx.workDir, `server-cluster-${run}.log`), env: { CLASSLAB_RUNTIME: 'kubernetes', KUBECONFIG: sim.kubeconfigPath, CLASSLAB_NAMESPACE: NAMESPACE } });
+  const server = await ClasslabServer.start({
+    database,
+    logFile: join(ctx.workDir, `server-cluster-${run}.log`),
+    env: { CLASSLAB_RUNTIME: 'kubernetes', KUBECONFIG: sim.kubeconfigPath, CLASSLAB_NAMESPACE: NAMESPACE },
+    ...(profiled ? { cpuProfileDir: profileDirs.server } : {}),
+  });
   const watch = new AvailabilityWatch(sim.url, NAMESPACE, SIM_TOKEN);
+  const windows: { count: number; window: Window }[] = [];
+  let figures: Omit<RunFigures, 'profiles'> | undefined;
   try {
     await sleep(200); // the watch is open before the first launch
     await sim.resetStats();
@@ -100,8 +124,8 @@ async function clusterRun(ctx: BenchContext, run: number, withStreams: boolean):
     });
     // Per Deployment made: a launch cut off at the budget has written too.
     const launched = Math.max(1, deployments);
-    if (withStreams) await streamScenarios(ctx, server, sim, burst.jobs.filter((job) => job.readyAt !== undefined));
-    return {
+    if (withStreams) windows.push(...(await streamScenarios(ctx, server, sim, burst.jobs.filter((job) => job.readyAt !== undefined))));
+    figures = {
       burst,
       availableToReadyP95: quantile(gaps, 0.95),
       deployments,
@@ -116,6 +140,15 @@ async function clusterRun(ctx: BenchContext, run: number, withStreams: boolean):
     await server.stop();
     await sim.stop();
   }
+  return { ...figures, profiles: profiled ? clusterProfiles(profileDirs, windows) : [] };
+}
+
+/** Each process over the whole run, and over each T6 size alone (from its first delete to its last arrival). */
+function clusterProfiles(dirs: { server: string; simulator: string }, windows: readonly { count: number; window: Window }[]): LabelledProfile[] {
+  return (['server', 'simulator'] as const).flatMap((process) => [
+    { what: `${process}, T3 launches and T6`, summary: summariseProfile(dirs[process]) },
+    ...windows.map(({ count, window }) => ({ what: `${process}, T6 with ${count} streams only`, summary: summariseProfile(dirs[process], window) })),
+  ]);
 }
 
 /**
@@ -172,8 +205,9 @@ async function queryWithoutCluster(url: string, jobs: readonly LaunchedJob[]): P
  * simulator (the job fails at once), and each stream's latency is from that delete to its
  * `Failed` event. Each size uses jobs of its own, so every change is a first one.
  */
-async function streamScenarios(ctx: BenchContext, server: ClasslabServer, sim: RemoteSimulator, ready: LaunchedJob[]): Promise<void> {
+async function streamScenarios(ctx: BenchContext, server: ClasslabServer, sim: RemoteSimulator, ready: LaunchedJob[]): Promise<{ count: number; window: Window }[]> {
   const { sizes } = ctx.options;
+  const windows: { count: number; window: Window }[] = [];
   let offset = 0;
   for (const count of sizes.streams) {
     const share = sizes.streams.length > 1 ? Math.max(1, Math.floor(ready.length * (count / sizes.streams.reduce((a, b) => a + b, 0)))) : ready.length;
@@ -196,8 +230,10 @@ async function streamScenarios(ctx: BenchContext, server: ClasslabServer, sim: R
     const perStreamKb = round((server.rssBytes() - rssBefore) / count / 1024);
     const deletedAt = new Map<string, number>();
     const since = performance.now();
+    const fromUs = monotonicMicros();
     // Timed from sending each delete, so the latency includes the simulator answering it; a few
-    // in flight at a time, since a thousand connections at once overflow the simulator's backlog.
+    // in flight at a time (see DELETES_IN_FLIGHT): a thousand connections at once overflow the
+    // simulator's backlog.
     let next = 0;
     const refusedDeletes: string[] = [];
     const deleting = Promise.all(
@@ -210,9 +246,11 @@ async function streamScenarios(ctx: BenchContext, server: ClasslabServer, sim: R
     );
     const arrivals = await Promise.all(streams.map((stream) => stream.waitFor('Failed', since, CHANGE_BUDGET_MS)));
     await deleting;
+    windows.push({ count, window: { fromUs, toUs: monotonicMicros() } });
     const latencies = arrivals.flatMap((event, n) => (event ? [event.at - (deletedAt.get(streams[n]?.jobId ?? '') ?? event.at)] : []));
     for (const stream of streams) stream.close();
     const p99 = round(quantile(latencies, 0.99));
+    ctx.log(`T6 ${count} streams: p50 ${round(quantile(latencies, 0.5))} ms, p99 ${p99} ms (monotonic µs ${windows.at(-1)?.window.fromUs} to ${windows.at(-1)?.window.toUs})`);
     const headline = count === sizes.streams[sizes.streams.length - 1];
     ctx.rows.push({
       scenario: 'T6',
@@ -224,4 +262,5 @@ async function streamScenarios(ctx: BenchContext, server: ClasslabServer, sim: R
       notes: `${refusedDeletes.length > 0 ? `${refusedDeletes.length} deletes failed (${refusedDeletes[0]}); ` : ''}${opened} of ${count} streams opened within ${STREAM_OPEN_BUDGET_MS / 1000} s, ${latencies.length} saw the change within ${CHANGE_BUDGET_MS / 1000} s; RSS growth ${perStreamKb} KB per open stream; ${round(server.rssBytes() / MB)} MB RSS`,
     });
   }
+  return windows;
 }

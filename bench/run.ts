@@ -1,7 +1,7 @@
 // `npm run bench`: starts classlab as the README does, seeds it, loads it from autocannon in a
 // process of its own, sets each figure against a bare node:http ceiling, and writes
 // bench/results.json and docs/benchmarks.md. `--quick` runs every scenario small (CI);
-// `--profile` profiles the server during T1; `--out DIR` writes elsewhere; `--only T1,T5`.
+// `--profile` profiles the server during T1, and the server and simulator of T3 and T6; `--out DIR` writes elsewhere; `--only T1,T5`.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   try {
     log(`${info.mode} run on ${info.database}; load average ${info.loadBefore.join(' ')}`);
     const { profile } = await localScenarios(ctx);
-    await clusterScenarios(ctx);
+    const cluster = await clusterScenarios(ctx);
     info.loadAfter = loadavg().map((n) => Math.round(n * 100) / 100);
     info.durationSeconds = (performance.now() - began) / 1000;
     const written = writeResults(options, info, rows, profile);
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${row.scenario}  ${row.what}: ${row.figure} ${row.unit}${row.p99Ms === undefined ? '' : `, p99 ${row.p99Ms} ms`}${extra}${row.met === null ? '' : row.met ? '  [met]' : '  [NOT met]'}\n`);
     }
     if (profile) process.stdout.write(`\nT1 CPU profile, top self time:\n${formatProfile(profile)}\n`);
+    for (const { what, summary } of cluster.profiles) process.stdout.write(`\nCPU profile of the ${what}: ${summary.totalMs} ms busy of ${summary.spanMs} ms, top self time:\n${formatProfile(summary)}\n`);
     process.stdout.write(`\nwrote ${written.json} and ${written.markdown} in ${Math.round(info.durationSeconds)} s\n`);
   } catch (error) {
     failed = true;

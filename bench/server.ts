@@ -59,7 +59,7 @@ export class ClasslabServer {
     Object.assign(env, BENCH_ENV, { PORT: String(port) }, settings.env);
     if ('url' in settings.database) env['DATABASE_URL'] = settings.database.url;
     else env['CLASSLAB_DATA_DIR'] = settings.database.dataDir;
-    const nodeArgs = settings.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`] : [];
+    const nodeArgs = cpuProfileArgs(settings.cpuProfileDir);
     const log = openSync(settings.logFile, 'a');
     const began = performance.now();
     const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], { cwd: PROJECT_DIR, env, stdio: ['ignore', log, log] });
@@ -131,6 +131,11 @@ function tail(file: string): string {
   } catch {
     return '';
   }
+}
+
+/** Node's flags that write a V8 CPU profile into `dir` when the process exits; none without a dir. */
+export function cpuProfileArgs(dir: string | undefined): string[] {
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
 export function sleep(ms: number): Promise<void> {

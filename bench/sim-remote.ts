@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeSimOptions } from '../test/kube-sim/index.js';
 import { send, sendOk } from './http-client.js';
+import { cpuProfileArgs } from './server.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -16,8 +17,9 @@ export class RemoteSimulator {
     private readonly token: string,
   ) {}
 
-  static async start(options: KubeSimOptions & { token: string }): Promise<RemoteSimulator> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'sim-process.ts'), JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /** `cpuProfileDir`: write the simulator's V8 CPU profile there when it stops. */
+  static async start(options: KubeSimOptions & { token: string }, cpuProfileDir?: string): Promise<RemoteSimulator> {
+    const child = spawn(process.execPath, [...cpuProfileArgs(cpuProfileDir), '--import', 'tsx', join(BENCH_DIR, 'sim-process.ts'), JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const started = await new Promise<{ url: string; kubeconfigPath: string }>((resolve, reject) => {
       let out = '';
       child.stdout?.on('data', (chunk: Buffer) => {

@@ -23,6 +23,12 @@ export class TokenRejectedError extends Error {
  */
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
+  /**
+   * Calls `onChange` whenever a reported change may concern this token (revoked, its user changed
+   * or deleted, or changes missed), until the returned function is called; undefined when this
+   * verifier cannot tell, and the token must then be verified again at each use.
+   */
+  watch?(token: string, onChange: () => void): (() => void) | undefined;
 }
 
 /** Checks tokens against classlab's own identity store. */
@@ -60,6 +66,8 @@ export interface TokenCacheOptions {
  */
 export class CachedTokenVerifier implements TokenVerifier {
   private readonly cache: LRUCache<string, VerifiedToken, string> | undefined;
+  /** What `watch` follows, by token hash and by user: a change finds its watchers without a scan. */
+  private readonly watchers = { byHash: new Map<string, Set<() => void>>(), byUser: new Map<string, Set<() => void>>() };
 
   constructor(
     private readonly inner: TokenVerifier,
@@ -83,8 +91,38 @@ export class CachedTokenVerifier implements TokenVerifier {
     return verified;
   }
 
-  /** Drops the decisions the change makes wrong. A lookup under way for such a token is abandoned. */
+  /**
+   * Follows a token this verifier trusts now (an event stream's, verified as it opened), so that
+   * its holder checks it again when `forget` or `clear` may concern it rather than at each use:
+   * a stream's thousand messages then cost no lookup. Undefined for a token it has not verified.
+   */
+  watch(token: string, onChange: () => void): (() => void) | undefined {
+    const hash = hashToken(token);
+    const verified = this.cache?.get(hash, { allowStale: true });
+    if (!verified) return undefined;
+    const userId = verified.principal.userId;
+    const listener = () => onChange();
+    addTo(this.watchers.byHash, hash, listener);
+    addTo(this.watchers.byUser, userId, listener);
+    return () => {
+      removeFrom(this.watchers.byHash, hash, listener);
+      removeFrom(this.watchers.byUser, userId, listener);
+    };
+  }
+
+  /** Drops the decisions the change makes wrong, and tells the watchers it concerns. A lookup under way for such a token is abandoned. */
   forget(change: IdentityChange): void {
+    this.forgetCached(change);
+    const { byHash, byUser } = this.watchers;
+    const concerned = 'everyone' in change ? [...byHash.values()] : 'tokenHashes' in change ? change.tokenHashes.map((hash) => byHash.get(hash)) : [byUser.get(change.userId)];
+    for (const listener of concerned.flatMap((set) => [...(set ?? [])])) listener();
+  }
+
+  clear(): void {
+    this.forget({ everyone: true });
+  }
+
+  private forgetCached(change: IdentityChange): void {
     const cache = this.cache;
     if (!cache) return;
     if ('everyone' in change) return cache.clear();
@@ -98,8 +136,16 @@ export class CachedTokenVerifier implements TokenVerifier {
     });
     for (const hash of stale) cache.delete(hash);
   }
+}
 
-  clear(): void {
-    this.cache?.clear();
-  }
+function addTo(map: Map<string, Set<() => void>>, key: string, listener: () => void): void {
+  const set = map.get(key) ?? new Set();
+  set.add(listener);
+  map.set(key, set);
+}
+
+function removeFrom(map: Map<string, Set<() => void>>, key: string, listener: () => void): void {
+  const set = map.get(key);
+  set?.delete(listener);
+  if (set?.size === 0) map.delete(key);
 }

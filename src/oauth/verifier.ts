@@ -38,4 +38,9 @@ export class TokenVerifierChain implements TokenVerifier {
     if (!this.external) throw new TokenRejectedError('invalid');
     return this.external.verify(token);
   }
+
+  /** classlab's own tokens only: a provider revokes its tokens without telling us, so those are asked about at each use. */
+  watch(token: string, onChange: () => void): (() => void) | undefined {
+    return this.local.watch?.(token, onChange);
+  }
 }

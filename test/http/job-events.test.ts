@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ScriptedRuntime } from '../support/fake-runtime.js';
 import { startTestPlatform, type Json, type TestPlatform, type TestUser } from '../support/platform.js';
 
@@ -102,6 +102,36 @@ describe('job events stream', () => {
     const shortLived = await platform.services.identity.issueToken(user.id, 1);
     const events = await readEvents(await open({ ...user, token: shortLived.token }, jobId), () => false);
     expect(events.at(-1)).toEqual({ event: 'error', data: { error: true, message: 'Access token expired' } });
+  });
+});
+
+describe('job events stream, its token long out of the cache', () => {
+  it('tells each change without asking the store for the token again, and still ends at once when the token is revoked', async () => {
+    const runtime = new ScriptedRuntime();
+    // Every verification is stale a millisecond later: a check at each message would ask the store.
+    const platform = await startTestPlatform({ runtime, settings: { tokenCacheMs: 1 } });
+    try {
+      const student = await platform.user('jimmy', ['student']);
+      const teacher = await platform.user('tina', ['teacher']);
+      const courseId = (await platform.call('POST', '/v1/course/create', { token: teacher.token, body: { name: 'c', image: 'jupyter/base-notebook', level: 'basic', gpu: 0 } })).body.id;
+      const jobId = (await platform.call('POST', '/v1/course/launch', { token: student.token, body: { course_id: courseId, user: 'jimmy' } })).body.job.job_id;
+      const base = await platform.api.listen({ host: '127.0.0.1', port: 0 });
+      const response = await fetch(`${base}/v1/job/events/${jobId}`, { headers: { authorization: `Bearer ${student.token}` } });
+      let seen: { event: string; data: Json }[] = [];
+      const reading = readEvents(response, (events) => ((seen = events), false));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const lookups = vi.spyOn(platform.services.identity, 'tokenOwner');
+      runtime.report(jobId, { status: 'Pending', reason: 'ContainerCreating' });
+      runtime.report(jobId, { status: 'Ready' });
+      await vi.waitFor(() => expect(seen.map((e) => e.data.status)).toContain('Ready'));
+      expect(lookups).not.toHaveBeenCalled();
+      expect((await platform.callIdentity('DELETE', '/token', { body: { token: student.token } })).body.status).toBe(20009);
+      runtime.report(jobId, { status: 'Pending', reason: 'ContainerCreating' });
+      const events = await reading;
+      expect(events.map((e) => (e.event === 'state' ? e.data.status : e.event))).toEqual(['Created', 'Pending', 'Ready', 'error']);
+    } finally {
+      await platform.close();
+    }
   });
 });
 

@@ -20,6 +20,12 @@ function eventName(involvedName: string): string {
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 export class EventRecorder {
+  /**
+   * The Event recorded for each repeatable key (involved object, reason, message, type), by name:
+   * finding it by listing every Event made a burst of launches cost the square of the pods.
+   */
+  private readonly recorded = new Map<string, string>();
+
   constructor(
     private readonly api: ResourceApi,
     private readonly fallbackNamespace: string,
@@ -37,17 +43,9 @@ export class EventRecorder {
       ...(fieldPath ? { fieldPath } : {}),
     };
     if (!this.api.find('namespaces', undefined, namespace)) return;
-    const existing = this.api
-      .list(
-        'events',
-        namespace,
-        (event) =>
-          (event['involvedObject'] as { uid?: string } | undefined)?.uid === involvedObject.uid &&
-          event['reason'] === reason &&
-          event['message'] === message &&
-          event['type'] === type,
-      )
-      .at(0);
+    const key = JSON.stringify([namespace, involvedObject.uid, reason, message, type]);
+    const recordedName = this.recorded.get(key);
+    const existing = recordedName === undefined ? undefined : this.api.find('events', namespace, recordedName);
     if (existing) {
       existing['count'] = (typeof existing['count'] === 'number' ? existing['count'] : 1) + 1;
       existing['lastTimestamp'] = now();
@@ -55,10 +53,12 @@ export class EventRecorder {
       return;
     }
     const timestamp = now();
+    const name = eventName(involvedObject.name);
+    this.recorded.set(key, name);
     this.api.create('events', namespace, {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name: eventName(involvedObject.name), namespace },
+      metadata: { name, namespace },
       involvedObject,
       reason,
       message,

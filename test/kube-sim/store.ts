@@ -12,6 +12,12 @@ function keyOf(namespace: string | undefined, name: string): string {
 export class ObjectStore {
   private revision = 0;
   private readonly byResource = new Map<string, Map<string, KubeObject>>();
+  /**
+   * Per owner uid, the stored objects that name it in their ownerReferences, by resource and key:
+   * the garbage collector found them by scanning every object of every kind, so deleting N jobs
+   * cost N² and a burst of deletes queued behind one another.
+   */
+  private readonly dependents = new Map<string, Map<string, { resource: string; key: string }>>();
   private readonly history: StoreEvent[] = [];
   /** Highest revision dropped from history: a watch may not resume from before it. */
   private compactedRevision = 0;
@@ -53,6 +59,21 @@ export class ObjectStore {
     return [...(this.byResource.get(resource)?.values() ?? [])].filter(where);
   }
 
+  /** The stored objects (read only, not copied) whose ownerReferences name `uid`, of one resource. */
+  dependentsOf(uid: string, resource: string): readonly Readonly<KubeObject>[] {
+    const found: KubeObject[] = [];
+    for (const entry of this.dependents.get(uid)?.values() ?? []) {
+      const object = entry.resource === resource ? this.byResource.get(resource)?.get(entry.key) : undefined;
+      if (object) found.push(object);
+    }
+    return found;
+  }
+
+  /** The stored object itself, not copied: for reading only. */
+  peekOne(resource: string, namespace: string | undefined, name: string): Readonly<KubeObject> | undefined {
+    return this.byResource.get(resource)?.get(keyOf(namespace, name));
+  }
+
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const object = this.byResource.get(resource)?.get(keyOf(namespace, name));
     return object ? deepClone(object) : undefined;
@@ -63,7 +84,7 @@ export class ObjectStore {
     const stored = deepClone(object);
     stored.metadata.uid = stored.metadata.uid ?? randomUUID();
     stored.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    return this.write(resource, 'ADDED', stored, undefined);
+    return deepClone(this.write(resource, 'ADDED', stored, undefined));
   }
 
   /** Replaces a stored object wholesale; returns the stored copy with its new resourceVersion. */
@@ -71,13 +92,17 @@ export class ObjectStore {
     const name = object.metadata.name ?? '';
     const previous = this.byResource.get(resource)?.get(keyOf(object.metadata.namespace, name));
     if (!previous) throw new Error(`kube-sim: update of missing ${resource} ${name}`);
-    return this.write(resource, 'MODIFIED', deepClone(object), previous);
+    return deepClone(this.write(resource, 'MODIFIED', deepClone(object), previous));
   }
 
-  remove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+  /**
+   * Answers the removed object as its watch event carries it, for reading only. Stored objects are
+   * replaced, never changed in place, so the event shares their contents and copies only the metadata.
+   */
+  remove(resource: string, namespace: string | undefined, name: string): Readonly<KubeObject> | undefined {
     const previous = this.byResource.get(resource)?.get(keyOf(namespace, name));
     if (!previous) return undefined;
-    return this.write(resource, 'DELETED', deepClone(previous), previous);
+    return this.write(resource, 'DELETED', { ...previous, metadata: { ...previous.metadata } }, previous);
   }
 
   /** Watch events after `revision`, or undefined when history no longer reaches back that far. */
@@ -95,8 +120,12 @@ export class ObjectStore {
       this.byResource.set(resource, objects);
     }
     const key = keyOf(object.metadata.namespace, object.metadata.name ?? '');
+    if (previous) this.indexOwners(resource, key, previous, false);
     if (type === 'DELETED') objects.delete(key);
-    else objects.set(key, object);
+    else {
+      objects.set(key, object);
+      this.indexOwners(resource, key, object, true);
+    }
 
     const event: StoreEvent = { type, resource, object, resourceVersion: this.revision, ...(previous ? { previous } : {}) };
     this.history.push(event);
@@ -106,7 +135,21 @@ export class ObjectStore {
     }
     this.undelivered.push(event);
     this.deliver();
-    return deepClone(object);
+    return object;
+  }
+
+  private indexOwners(resource: string, key: string, object: KubeObject, present: boolean): void {
+    const entryKey = `${resource}\u0000${key}`;
+    for (const { uid } of object.metadata.ownerReferences ?? []) {
+      let owned = this.dependents.get(uid);
+      if (present) {
+        if (!owned) this.dependents.set(uid, (owned = new Map()));
+        owned.set(entryKey, { resource, key });
+      } else if (owned) {
+        owned.delete(entryKey);
+        if (owned.size === 0) this.dependents.delete(uid);
+      }
+    }
   }
 
   private deliver(): void {

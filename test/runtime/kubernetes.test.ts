@@ -286,6 +286,11 @@ describe('watching', () => {
     sim.deleteObject('deployments', NAMESPACE, nameOf(spec.jobId));
     await vi.waitFor(() => expect(updates).toContainEqual({ kind: 'gone', jobId: spec.jobId, reason: 'its Deployment was deleted outside classlab' }));
     await vi.waitFor(async () => expect(await runtime.jobs()).toMatchObject([{ jobId: spec.jobId, complete: false, state: { status: 'Failed' } }]));
+    // Stopping it deletes what is left, not the Deployment the watch saw go.
+    sim.resetStats();
+    await runtime.stop(spec.jobId);
+    expect(sim.stats()).toEqual({ 'delete services': 1 });
+    expect(stored(lab!, 'services')).toEqual([]);
   });
 
   it('after a restart, lists a job whose Deployment went while nobody watched as incomplete, saying what is missing', async () => {

@@ -20,11 +20,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The token that opened a stream, checked again while it is open: the bearer check at the start
- * is not enough for a stream that can last hours.
+ * is not enough for a stream that can last hours. `onChange` hears when the verifier learns of a
+ * change that may concern the token (`unwatch` then stops it); where it cannot tell, `unwatch` is
+ * undefined and the token is checked at each message.
  */
-async function tokenCheck(verifier: TokenVerifier, request: FastifyRequest) {
+async function tokenCheck(verifier: TokenVerifier, request: FastifyRequest, onChange: () => void) {
   const token = bearerToken(request.headers.authorization);
   const { expiresAt } = await verifyBearerToken(verifier, token);
+  const unwatch = verifier.watch?.(token, onChange);
   /** Why the token no longer holds, or undefined while it does. */
   const refusal = async (): Promise<string | undefined> => {
     try {
@@ -37,14 +40,16 @@ async function tokenCheck(verifier: TokenVerifier, request: FastifyRequest) {
       return undefined;
     }
   };
-  return { expiresAt, refusal };
+  return { expiresAt, refusal, unwatch };
 }
 
 /**
  * Server-sent events: first what has happened (recent progress and the current state), then each
  * change, until the job is Failed or Deleted, the page goes away, or the token is revoked or
- * expires (checked at each event, at each heartbeat, and at its expiry). Access is checked before
- * the stream opens, so refusals are ordinary JSON errors.
+ * expires (checked at each heartbeat, at its expiry, and when the verifier reports a change that
+ * may concern it, or at each event where it cannot). A message is written as it comes, unless a
+ * check is under way: it then waits for the check, so a revoked token hears nothing more. Access
+ * is checked before the stream opens, so refusals are ordinary JSON errors.
  */
 export async function streamJobEvents(
   jobs: JobService,
@@ -56,8 +61,9 @@ export async function streamJobEvents(
 ): Promise<void> {
   const pending: JobMessage[] = [];
   let write: (message: JobMessage) => void = (message) => pending.push(message);
+  let checkToken = (): void => undefined;
   const { history, stop } = await jobs.watch(principalOf(request), jobId, (message) => write(message));
-  const token = await tokenCheck(verifier, request).catch((error: unknown) => {
+  const token = await tokenCheck(verifier, request, () => checkToken()).catch((error: unknown) => {
     stop();
     throw error;
   });
@@ -72,22 +78,40 @@ export async function streamJobEvents(
     // Proxies such as nginx would otherwise hold the stream back.
     'x-accel-buffering': 'no',
   });
-  // Writes wait for the token check before them, so they keep their order.
+  // Token checks, and the writes that came while one was under way, in order.
+  let queued = 0;
   let queue = Promise.resolve();
-  const afterTokenCheck = (send: () => void) => {
-    queue = queue.then(async () => {
+  const enqueue = (work: () => void | Promise<void>) => {
+    queued += 1;
+    queue = queue.then(work).finally(() => (queued -= 1));
+  };
+  /** `last`: the stream ends with this text, in the same write. */
+  const send = (text: string, last = false) => {
+    const put = () => {
+      if (raw.writableEnded) return;
+      if (!last) return void raw.write(text);
+      raw.end(text);
+      close();
+    };
+    if (queued === 0) put();
+    else enqueue(put);
+  };
+  checkToken = () =>
+    enqueue(async () => {
       if (raw.writableEnded) return;
       const refusal = await token.refusal();
-      if (refusal !== undefined) return refuse(refusal);
-      if (!raw.writableEnded) send();
+      if (refusal !== undefined) refuse(refusal);
     });
-  };
-  const heartbeat = setInterval(() => afterTokenCheck(() => raw.write(': keep-alive\n\n')), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => {
+    checkToken();
+    send(': keep-alive\n\n');
+  }, HEARTBEAT_MS);
   const untilExpiry = token.expiresAt ? token.expiresAt.getTime() - Date.now() : Infinity;
   const expiry = untilExpiry < MAX_TIMER_MS ? setTimeout(() => refuse(AuthMessages.expired), Math.max(0, untilExpiry)) : undefined;
   const close = () => {
     clearInterval(heartbeat);
     clearTimeout(expiry);
+    token.unwatch?.();
     stop();
     openStreams.delete(close);
     if (!raw.writableEnded) raw.end();
@@ -99,11 +123,10 @@ export async function streamJobEvents(
   };
   openStreams.add(close);
   raw.on('close', close);
-  write = (message) =>
-    afterTokenCheck(() => {
-      raw.write(frame(message));
-      if (isFinal(message)) close();
-    });
+  write = (message) => {
+    if (token.unwatch === undefined) checkToken();
+    send(frame(message), isFinal(message));
+  };
   raw.write('retry: 3000\n\n');
   for (const message of [...history, ...pending]) write(message);
 }

@@ -47,6 +47,8 @@ export class JobWatcher {
   private readonly reportedStates = new Map<string, RuntimeJobState>();
   /** Jobs whose objects we are deleting (stop, or a failed launch cleaning up), with when. */
   private readonly stoppedByUs = new Map<string, number>();
+  /** Jobs whose Deployment the watch saw deleted, with when: stopping them need not delete it again. */
+  private readonly deploymentsGone = new Map<string, number>();
   private readonly podsByJob = new Map<string, Map<string, V1Pod>>();
   /** The jobs that mount each home claim, so a claim's change re-derives only theirs. */
   private readonly jobsByClaim = new Map<string, Set<string>>();
@@ -138,6 +140,12 @@ export class JobWatcher {
   /** Before a launch creates the job's objects: whatever happened to an earlier job of this id is past. */
   launching(jobId: string): void {
     this.stoppedByUs.delete(jobId);
+    this.deploymentsGone.delete(jobId);
+  }
+
+  /** The watch saw the job's Deployment deleted since its launch: deleting it again would be answered 404. */
+  deploymentGone(jobId: string): boolean {
+    return this.deploymentsGone.has(jobId);
   }
 
   /** Before we delete the job's objects: their disappearance is then no news. */
@@ -152,6 +160,9 @@ export class JobWatcher {
       const name = objectName(jobId);
       const lingering = this.deployments.get(name) ?? this.services.get(name);
       if (now - since > STOP_MEMORY_MS && lingering === undefined) this.stoppedByUs.delete(jobId);
+    }
+    for (const [jobId, since] of this.deploymentsGone) {
+      if (now - since > STOP_MEMORY_MS) this.deploymentsGone.delete(jobId);
     }
   }
 
@@ -206,6 +217,7 @@ export class JobWatcher {
     const deleted = (object: V1Deployment | V1Service) => {
       const jobId = jobIdOf(object);
       if (jobId === undefined) return;
+      if (kind === 'deployment') this.deploymentsGone.set(jobId, Date.now());
       this.reportedStates.delete(jobId);
       if (this.stoppedByUs.has(jobId)) return;
       // Another classlab server may have deleted it: the jobs service, which reads the job's row, says whether that is news.

@@ -186,8 +186,9 @@ export class KubernetesRuntime implements JobRuntime {
     const { namespace } = this.options;
     const failures: unknown[] = [];
     const deletions = [
-      // Background: the Deployment goes at once, its ReplicaSet and pod follow through garbage collection.
-      () => clients.apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Background' }),
+      // Background: the Deployment goes at once, its ReplicaSet and pod follow through garbage
+      // collection. Not again when the watch saw it go (a job failed because it was deleted).
+      ...(watcher.deploymentGone(jobId) ? [] : [() => clients.apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Background' })]),
       () => clients.core.deleteNamespacedService({ name, namespace }),
     ];
     for (const deletion of deletions) {
