@@ -9,6 +9,7 @@ import { openPlatform, serve, StartError, type Platform } from '../main.js';
 import { RuntimeSetupError } from '../runtime/types.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
 import { keepHeapGrowthSmall } from './heap-growth.js';
+import { collectWhenIdle } from './idle-collection.js';
 import { MissingPasswordError, readPassword } from './password.js';
 
 const program = new Command('classlab')
@@ -79,6 +80,7 @@ const SAME_STOP_MS = 1000;
 
 async function runServer(options: { api: boolean }): Promise<void> {
   keepHeapGrowthSmall();
+  collectWhenIdle();
   const config = configOf();
   const logger = createLogger(config.logLevel);
   const starting = serve(config, logger, {
