@@ -13,8 +13,6 @@ import { ClasslabServer, sleep } from './server.js';
 import { median } from './stats.js';
 
 const LOCAL_SCENARIOS = ['T1', 'T2', 'T5', 'T7', 'T8', 'T9'] as const;
-/** T9's last reading: long enough idle for the server's idle collection to have run. */
-const LONG_IDLE_MS = 10_000;
 
 export async function localScenarios(ctx: BenchContext): Promise<{ profile?: ProfileSummary }> {
   const { options } = ctx;
@@ -52,11 +50,6 @@ export async function localScenarios(ctx: BenchContext): Promise<{ profile?: Pro
       if (wants(options, 'T9')) {
         await sleep(sizes.idleSettleMs);
         ctx.rows.push(rssRow('idle after T1', server.rssBytes()));
-        if (!options.quick) {
-          // The server gives memory back after 6 s of quiet (src/cli/idle-collection.ts).
-          await sleep(LONG_IDLE_MS - sizes.idleSettleMs);
-          ctx.rows.push({ ...rssRow(`idle ${LONG_IDLE_MS / 1000} s after T1`, server.rssBytes()), target: '', met: null });
-        }
       }
     }
     if (wants(options, 'T2')) await tokenCheckScenario(ctx, server.url, seeded);

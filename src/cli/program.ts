@@ -9,7 +9,6 @@ import { openPlatform, serve, StartError, type Platform } from '../main.js';
 import { RuntimeSetupError } from '../runtime/types.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
 import { keepHeapGrowthSmall } from './heap-growth.js';
-import { collectWhenIdle } from './idle-collection.js';
 import { letYoungGenerationGrow } from './young-generation.js';
 import { MissingPasswordError, readPassword } from './password.js';
 
@@ -81,7 +80,6 @@ const SAME_STOP_MS = 1000;
 
 async function runServer(options: { api: boolean }): Promise<void> {
   keepHeapGrowthSmall();
-  collectWhenIdle();
   const config = configOf();
   const logger = createLogger(config.logLevel);
   const starting = serve(config, logger, {
