@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, StorageV1Api, Watch } from '@kubernetes/client-node';
 import { RuntimeSetupError } from '../types.js';
+import { apiClientOf, KeepAliveAuthentication } from './keep-alive.js';
 
 export interface KubernetesClients {
   apps: AppsV1Api;
@@ -56,10 +57,12 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
 }
 
 export function makeClients(kubeConfig: KubeConfig): KubernetesClients {
+  // One set of kept-alive connections for all three.
+  const authentication = new KeepAliveAuthentication(kubeConfig);
   return {
-    apps: kubeConfig.makeApiClient(AppsV1Api),
-    core: kubeConfig.makeApiClient(CoreV1Api),
-    storage: kubeConfig.makeApiClient(StorageV1Api),
+    apps: apiClientOf(AppsV1Api, kubeConfig, authentication),
+    core: apiClientOf(CoreV1Api, kubeConfig, authentication),
+    storage: apiClientOf(StorageV1Api, kubeConfig, authentication),
     watch: new Watch(kubeConfig),
     server: kubeConfig.getCurrentCluster()?.server ?? 'unknown',
   };
