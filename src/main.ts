@@ -121,6 +121,7 @@ export async function openPlatform(config: Config, logger: Logger, parts: Platfo
         launchGraceMs: config.launchTimeoutSeconds * 1000,
         ...(parts.now ? { now: parts.now } : {}),
         chores: [new WindowEnds(opened.db, jobService, logger.child({ area: 'classrooms' }))],
+        soleServer: opened.soleServer,
       },
     );
     const placeholders = placeholderPlanner(config.placeholders, opened.db, runtime);

@@ -21,6 +21,12 @@ export interface LifecycleOptions {
   now?: () => Date;
   /** Run by the lease holder after each reconcile and cull, with the same clock. */
   chores?: readonly LeaseChore[];
+  /**
+   * No other server writes the jobs (an embedded database). Only then is a job whose objects
+   * vanished told Failed before its write commits: with replicas, another server may have deleted
+   * it, and its row says Deleted before its objects go.
+   */
+  soleServer?: boolean;
 }
 
 export interface ReconcileReport {
@@ -146,7 +152,8 @@ export class JobLifecycle {
       return;
     }
     const state: RuntimeJobState = update.kind === 'gone' ? { status: 'Failed', reason: update.reason } : update.state;
-    const changed = await this.record(update.jobId, state.status, 'reason' in state ? state.reason : null);
+    const ahead = update.kind !== 'gone' || this.options.soleServer === true;
+    const changed = await this.record(update.jobId, state.status, 'reason' in state ? state.reason : null, defaultEnding(state.status), ahead);
     // Only news when the job was still active: a job another server deleted was Deleted first.
     if (changed && update.kind === 'gone') this.logger.warn({ jobId: update.jobId, reason: update.reason }, 'job failed: its objects were deleted outside classlab');
   }
@@ -160,10 +167,10 @@ export class JobLifecycle {
    * to writes already on their way, and the database refuses only what leaves a final state, which
    * is not predicted. If the database says otherwise (another server ended the job first, or the
    * write failed), the view takes the truth back and pages hear it; reconciling writes a state
-   * that failed to be written again. A job not in memory (the view not loaded, or the job ended)
-   * is announced after its write.
+   * that failed to be written again. A job not in memory (the view not loaded, or the job ended),
+   * or not to be told `ahead`, is announced after its write.
    */
-  private async record(jobId: string, status: JobStatus, reason: string | null, ending: UsageEnding = defaultEnding(status)): Promise<boolean> {
+  private async record(jobId: string, status: JobStatus, reason: string | null, ending: UsageEnding = defaultEnding(status), ahead = true): Promise<boolean> {
     // Already so in memory (this server's write, or another's it heard of): nothing to write, and
     // most runtime updates repeat the state they already reported.
     const kept = this.view.peek(jobId);
@@ -187,7 +194,7 @@ export class JobLifecycle {
       known = this.view.peek(jobId);
     }
     let changed: JobRow | undefined;
-    if (known && !isFinal(known.status)) {
+    if (ahead && known && !isFinal(known.status)) {
       const expected: JobRow = { ...known, status, reason };
       announceState(this.hub, expected);
       const written = await this.view.writeAhead(jobId, expected, committing);

@@ -28,6 +28,8 @@ export interface Store {
   readonly location: string;
   /** Tells every server on this database what changed, so that their caches stay true. */
   readonly changes: ChangeFeed;
+  /** An embedded database: one process owns it, so no other server writes its rows. */
+  readonly soleServer: boolean;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -61,6 +63,7 @@ async function openServer(options: Extract<StoreOptions, { kind: 'postgres' }>):
   return {
     db,
     location: redactUrl(options.url),
+    soleServer: false,
     changes,
     async migrate() {
       // Two processes may start at once: the advisory lock lets one migrate while the other waits.
@@ -106,6 +109,7 @@ async function openEmbedded(options: Extract<StoreOptions, { kind: 'pglite' | 'm
   return {
     db,
     location,
+    soleServer: true,
     changes,
     migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     async close() {

@@ -44,6 +44,9 @@ describe.each(storeTargets)('state changes written ahead and in batches on $name
     });
     return heard;
   }
+  /** This suite's lifecycle, as the only server on its database (an embedded one) or as one of several. */
+  const lifecycleOf = (soleServer: boolean) =>
+    new JobLifecycle(repository, view, runtime, hub, policy, new DatabaseLease(store.db, 'jobs', 'server-a', 60), capturingLogger().logger, { intervalMs: 60_000, soleServer });
   /** Runs transitionMany as `write` says instead of the real one, which it may call. */
   function writeWith(write: (changes: readonly Transition[], real: (changes: readonly Transition[]) => ReturnType<JobRepository['transitionMany']>) => ReturnType<JobRepository['transitionMany']>): void {
     const real = repository.transitionMany.bind(repository);
@@ -66,7 +69,7 @@ describe.each(storeTargets)('state changes written ahead and in batches on $name
     hub = new JobEventHub();
     batches = [];
     view = new JobView(repository, store.changes, capturingLogger().logger);
-    lifecycle = new JobLifecycle(repository, view, runtime, hub, policy, new DatabaseLease(store.db, 'jobs', 'server-a', 60), capturingLogger().logger, { intervalMs: 60_000 });
+    lifecycle = lifecycleOf(false);
   });
   afterEach(async () => {
     await lifecycle.stop();
@@ -158,6 +161,8 @@ describe.each(storeTargets)('state changes written ahead and in batches on $name
   });
 
   it('never leaves a final state it told the pages of, even while that write is on its way', async () => {
+    // The only server: a job whose objects vanished is told Failed before the write commits.
+    lifecycle = lifecycleOf(true);
     const id = await admit();
     await view.start();
     writeWith((changes, real) => real(changes));
@@ -219,5 +224,43 @@ describe.each(storeTargets)('state changes written ahead and in batches on $name
     expect((await recordOf(id))?.startedAt).toBeInstanceOf(Date);
     expect(view.peek(id)?.status).toBe('Ready');
     expect(heard).toEqual(['Ready', 'Pending: ContainerCreating', 'Ready']);
+  });
+  it("with replicas, tells the pages of a job whose objects vanished only what its row says: another server's delete, not a failure", async () => {
+    const id = await admit();
+    await repository.transition(id, 'Ready', null);
+    await view.start();
+    // Another server deleted the job: its row first, then its objects; this server has not heard yet.
+    await repository.markDeleted(id, 'deleted by jimmy@nchc', 'deleted');
+    expect(view.peek(id)?.status).toBe('Ready');
+    const heard = follow(id);
+    lifecycle.start();
+    runtime.emit({ kind: 'gone', jobId: id, reason: 'its Deployment was deleted outside classlab' });
+    await vi.waitFor(() => expect(heard).toEqual(['Deleted: deleted by jimmy@nchc']));
+    runtime.report(id, { status: 'Ready' });
+    await lifecycle.stop();
+    // Told again, as any state another server wrote first; never Ready nor Failed.
+    expect(new Set(heard)).toEqual(new Set(['Deleted: deleted by jimmy@nchc']));
+    expect((await rowOf(id))?.status).toBe('Deleted');
+    expect((await recordOf(id))?.endReason).toBe('deleted');
+  });
+
+  it('on an embedded database, the only server, tells the pages of a job whose objects vanished at once', async () => {
+    lifecycle = lifecycleOf(true);
+    const id = await admit();
+    await repository.transition(id, 'Ready', null);
+    await view.start();
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    writeWith(async (changes, real) => {
+      await committed;
+      return real(changes);
+    });
+    const heard = follow(id);
+    lifecycle.start();
+    runtime.emit({ kind: 'gone', jobId: id, reason: 'its Deployment was deleted outside classlab' });
+    expect(heard).toEqual(['Failed: its Deployment was deleted outside classlab']);
+    commit();
+    await lifecycle.stop();
+    expect((await rowOf(id))?.status).toBe('Failed');
   });
 });
