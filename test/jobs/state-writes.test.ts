@@ -56,6 +56,17 @@ describe.each(storeTargets)('state changes written ahead and in batches on $name
     });
   }
 
+  /** Holds every state write until the returned function is called: what pages hear before a commit. */
+  function holdWrites(): () => void {
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    writeWith(async (changes, real) => {
+      await committed;
+      return real(changes);
+    });
+    return commit;
+  }
+
   beforeAll(async () => {
     store = await target.open();
     ({ studentId: userId, courseId } = await seedCourse(store.db, { name: 'c', gpu: 0 }));
@@ -80,12 +91,7 @@ describe.each(storeTargets)('state changes written ahead and in batches on $name
   it('tells the pages of a state before its write commits, and other servers only after', async () => {
     const id = await admit();
     await view.start();
-    let commit!: () => void;
-    const committed = new Promise<void>((resolve) => (commit = resolve));
-    writeWith(async (changes, real) => {
-      await committed;
-      return real(changes);
-    });
+    const commit = holdWrites();
     const notified: string[] = [];
     const unsubscribe = store.changes.subscribe('jobs', (payload) => notified.push(payload));
     const heard = follow(id);
@@ -114,12 +120,7 @@ describe.each(storeTargets)('state changes written ahead and in batches on $name
     let launched!: () => void;
     const launchWritten = new Promise<void>((resolve) => (launched = resolve));
     const launching = view.write(id, () => launchWritten.then(() => repository.setServices(id, [])), (row) => row);
-    let commit!: () => void;
-    const committed = new Promise<void>((resolve) => (commit = resolve));
-    writeWith(async (changes, real) => {
-      await committed;
-      return real(changes);
-    });
+    const commit = holdWrites();
     const heard = follow(id);
     lifecycle.start();
     runtime.report(id, { status: 'Pending', reason: 'ContainerCreating' });
@@ -249,12 +250,7 @@ describe.each(storeTargets)('state changes written ahead and in batches on $name
     const id = await admit();
     await repository.transition(id, 'Ready', null);
     await view.start();
-    let commit!: () => void;
-    const committed = new Promise<void>((resolve) => (commit = resolve));
-    writeWith(async (changes, real) => {
-      await committed;
-      return real(changes);
-    });
+    const commit = holdWrites();
     const heard = follow(id);
     lifecycle.start();
     runtime.emit({ kind: 'gone', jobId: id, reason: 'its Deployment was deleted outside classlab' });
