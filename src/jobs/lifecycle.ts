@@ -22,9 +22,10 @@ export interface LifecycleOptions {
   /** Run by the lease holder after each reconcile and cull, with the same clock. */
   chores?: readonly LeaseChore[];
   /**
-   * No other server writes the jobs (an embedded database). Only then is a job whose objects
-   * vanished told Failed before its write commits: with replicas, another server may have deleted
-   * it, and its row says Deleted before its objects go.
+   * No other server writes the jobs (an embedded database). Only then is a final state told before
+   * its write commits: with replicas, another server may have ended the job first (a delete writes
+   * the row Deleted before its objects go, which this server then sees vanish), and a page told
+   * Failed would close on the wrong end.
    */
   soleServer?: boolean;
 }
@@ -152,8 +153,7 @@ export class JobLifecycle {
       return;
     }
     const state: RuntimeJobState = update.kind === 'gone' ? { status: 'Failed', reason: update.reason } : update.state;
-    const ahead = update.kind !== 'gone' || this.options.soleServer === true;
-    const changed = await this.record(update.jobId, state.status, 'reason' in state ? state.reason : null, defaultEnding(state.status), ahead);
+    const changed = await this.record(update.jobId, state.status, 'reason' in state ? state.reason : null);
     // Only news when the job was still active: a job another server deleted was Deleted first.
     if (changed && update.kind === 'gone') this.logger.warn({ jobId: update.jobId, reason: update.reason }, 'job failed: its objects were deleted outside classlab');
   }
@@ -168,9 +168,9 @@ export class JobLifecycle {
    * is not predicted. If the database says otherwise (another server ended the job first, or the
    * write failed), the view takes the truth back and pages hear it; reconciling writes a state
    * that failed to be written again. A job not in memory (the view not loaded, or the job ended),
-   * or not to be told `ahead`, is announced after its write.
+   * and a final state where other servers write too (see `soleServer`), is announced after its write.
    */
-  private async record(jobId: string, status: JobStatus, reason: string | null, ending: UsageEnding = defaultEnding(status), ahead = true): Promise<boolean> {
+  private async record(jobId: string, status: JobStatus, reason: string | null, ending: UsageEnding = defaultEnding(status)): Promise<boolean> {
     // Already so in memory (this server's write, or another's it heard of): nothing to write, and
     // most runtime updates repeat the state they already reported.
     const kept = this.view.peek(jobId);
@@ -194,6 +194,7 @@ export class JobLifecycle {
       known = this.view.peek(jobId);
     }
     let changed: JobRow | undefined;
+    const ahead = !isFinal(status) || this.options.soleServer === true;
     if (ahead && known && !isFinal(known.status)) {
       const expected: JobRow = { ...known, status, reason };
       announceState(this.hub, expected);

@@ -42,7 +42,11 @@ export async function activeJobIdsOfUsers(db: Queryable, userIds: readonly strin
     .from(jobs)
     .where(and(inArray(jobs.userId, [...userIds]), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])))
     .orderBy(asc(jobs.createdAt), asc(jobs.id));
-  for (const row of rows) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row.id]);
+  for (const row of rows) {
+    const ids = byUser.get(row.userId);
+    if (ids) ids.push(row.id);
+    else byUser.set(row.userId, [row.id]);
+  }
   return byUser;
 }
 
