@@ -16,8 +16,6 @@ export interface NodeScript {
   nodeArgs: string[];
 }
 
-export type HelloScript = NodeScript;
-
 /** Loader flags whose value is a module to load first, as tsx itself passes them. */
 const LOADER_FLAGS = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
 
@@ -42,7 +40,7 @@ function tsxLoaderArgs(fromModule: string): string[] {
   return ['--import', pathToFileURL(loaderPath).href];
 }
 
-export function resolveHelloScript(moduleUrl: string = import.meta.url): HelloScript {
+export function resolveHelloScript(moduleUrl: string = import.meta.url): NodeScript {
   return resolveNodeScript('hello-server', 'the built-in hello server', moduleUrl);
 }
 

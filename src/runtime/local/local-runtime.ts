@@ -26,7 +26,7 @@ import { LaunchRefused, RuntimeBusy, RuntimeError, RuntimeNotSynced, RuntimeUnav
 import { detectCgroups, type Cgroups, type JobCgroup, type JobLimits } from './cgroups.js';
 import { jobEnvironment } from './child-env.js';
 import { GpuPool } from './gpu-pool.js';
-import { resolveHelloScript, type HelloScript } from './hello-command.js';
+import { resolveHelloScript, type NodeScript } from './hello-command.js';
 import { resolveCommand } from './host-paths.js';
 import { fetchLastActivity } from './http-probe.js';
 import { checkIsolation, type Isolation } from './isolation.js';
@@ -140,7 +140,7 @@ export class LocalRuntime implements JobRuntime {
   private isolation: Isolation = { mode: 'unavailable', problem: 'the local runtime has not started yet' };
   private cgroups: Cgroups | undefined;
   private readonly cgroupsOfJobs = new Map<string, { group: JobCgroup; removed?: Promise<void> }>();
-  private helloScript: HelloScript | undefined;
+  private helloScript: NodeScript | undefined;
   private synced = false;
   private readonly started = new Latch();
   private closed = false;
@@ -522,7 +522,7 @@ export class LocalRuntime implements JobRuntime {
     return fillPlaceholders(text, text.includes('{hello}') ? { ...values, hello: this.hello().path } : values);
   }
 
-  private hello(): HelloScript {
+  private hello(): NodeScript {
     this.helloScript ??= resolveHelloScript();
     return this.helloScript;
   }
