@@ -2,8 +2,8 @@
  * The local runtime's spawner: a small Node process the runtime forks once, which spawns the jobs'
  * processes on its behalf (spawner.ts). Node forks the calling process to spawn, and a fork copies
  * its memory map: from the server (hundreds of MB) each spawn blocked its event loop 10-30 ms,
- * from this process (tens of MB) it blocks only this one. It imports nothing but the output tail,
- * so it stays small.
+ * from this process (tens of MB) it blocks only this one. It imports only the output tail and the
+ * process-group helpers, so it stays small.
  *
  * Each job is spawned in its own process group, its stderr kept here (bounded); when it exits, the
  * rest of its group is killed, so nothing holds its port or GPUs, and the exit status goes back
@@ -13,6 +13,7 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { signalGroup } from './orphans.js';
 import { OutputTail } from './output-tail.js';
 import type { SpawnerReply, SpawnRequest } from './spawner-protocol.js';
 
@@ -50,19 +51,10 @@ function start(request: SpawnRequest): void {
     if (!spawned) reply({ kind: 'failed', id: request.id, code: error.code, message: error.message });
   });
   child.once('exit', (code, signal) => {
-    killGroup(child.pid);
+    // Whatever the leader started (kernels, workers) goes with it.
+    if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
     void drained(child).then(() => reply({ kind: 'exited', id: request.id, code, signal, stderr: stderr.contents() }));
   });
-}
-
-/** Whatever the leader started (kernels, workers) goes with it. */
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // ESRCH: the whole group is gone already.
-  }
 }
 
 function drained(child: ChildProcess): Promise<void> {
