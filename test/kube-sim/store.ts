@@ -75,7 +75,7 @@ export class ObjectStore {
   }
 
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    const object = this.byResource.get(resource)?.get(keyOf(namespace, name));
+    const object = this.peekOne(resource, namespace, name);
     return object ? deepClone(object) : undefined;
   }
 
